@@ -1,0 +1,8 @@
+export {
+  parsePropellerConfig,
+  parseGoDuration,
+  deadlineFor,
+  RpcOperation,
+  type AgentDeployment,
+  type PropellerAgentConfig,
+} from "./propeller-config.js";

@@ -1,0 +1,486 @@
+import {
+  type handleBidiStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  Metadata,
+  type ServerDuplexStream,
+  type ServerErrorResponse,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  status,
+} from "@grpc/grpc-js";
+import type {
+  CreateTaskRequest,
+  CreateTaskResponse,
+  DeleteTaskRequest,
+  DeleteTaskResponse,
+  ExecuteTaskSyncRequest,
+  ExecuteTaskSyncResponse,
+  GetAgentRequest,
+  GetAgentResponse,
+  GetTaskLogsRequest,
+  GetTaskLogsResponse,
+  GetTaskMetricsRequest,
+  GetTaskMetricsResponse,
+  GetTaskRequest,
+  GetTaskResponse,
+  ListAgentsRequest,
+  ListAgentsResponse,
+  TaskCategory as ProtoTaskCategory,
+  TaskExecutionMetadata,
+  Resource as ProtoResource,
+} from "../gen/flyteidl/admin/agent.js";
+import type { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
+import { type LiteralMap, LiteralMap as LiteralMapCodec } from "../gen/flyteidl/core/literals.js";
+import { type Agent, type AsyncAgentBase, isAsyncAgent, isSyncAgent } from "../core/agent.js";
+import type { AgentContext, Logger, TaskRequest } from "../core/context.js";
+import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { phaseName } from "../core/phase.js";
+import type { AgentRegistry } from "../core/registry.js";
+import { type Resource, toProtoResource } from "../core/resource.js";
+import { formatCategory, type TaskCategory } from "../core/task-category.js";
+import { CallAbortedError, type Operation, toWireError } from "./errors.js";
+import { decodeInputs, encodeOutputs } from "./literals.js";
+
+/** Observes every call; the server's metrics and limits hook in here. */
+export interface CallHooks {
+  /** Called when a call starts; return false to refuse it (RESOURCE_EXHAUSTED). */
+  onStart?(op: Operation, taskType: string): boolean;
+  onEnd?(op: Operation, taskType: string, seconds: number, errorCode: status | undefined): void;
+  onInputs?(taskType: string, bytes: number): void;
+}
+
+/** What the service handlers need from the server. */
+export interface ServiceOptions {
+  readonly registry: AgentRegistry;
+  readonly logger: Logger;
+  readonly hooks?: CallHooks;
+}
+
+interface CallScope {
+  readonly context: AgentContext;
+  readonly logger: Logger;
+  readonly dispose: () => void;
+  readonly aborted: Promise<never>;
+}
+
+function categoryOf(category: ProtoTaskCategory | undefined, taskType: string): TaskCategory {
+  // task_category wins when its name is set; the deprecated task_type means version 0.
+  return category && category.name
+    ? { name: category.name, version: category.version }
+    : { name: taskType, version: 0 };
+}
+
+function executionIdOf(meta: TaskExecutionMetadata | undefined): string | undefined {
+  const id = meta?.taskExecutionId;
+  if (!id) return undefined;
+  const node = id.nodeExecutionId;
+  const exec = node?.executionId;
+  return [exec?.project, exec?.domain, exec?.name, node?.nodeId, id.retryAttempt]
+    .filter((p) => p !== undefined && p !== "")
+    .join("/");
+}
+
+/** Builds the handlers of the three agent services over a registry. */
+export function createServiceHandlers(options: ServiceOptions) {
+  const { registry, hooks } = options;
+
+  function scope(
+    call: { getDeadline(): Date | number; on(event: "cancelled", fn: () => void): unknown },
+    op: Operation,
+    taskType: string,
+    outputPrefix: string,
+    executionId: string | undefined,
+  ): CallScope {
+    const controller = new AbortController();
+    const logger = options.logger.child({
+      op,
+      task_type: taskType,
+      ...(executionId ? { task_execution_id: executionId } : {}),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const raw = call.getDeadline();
+    const deadlineMs = raw instanceof Date ? raw.getTime() : raw;
+    let rejectAborted: (e: Error) => void = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      rejectAborted = reject;
+    });
+    aborted.catch(() => {}); // observed by whichever race wins
+    const abort = (reason: "deadline" | "cancelled") => {
+      if (controller.signal.aborted) return;
+      const err = new CallAbortedError(reason);
+      controller.abort(err);
+      rejectAborted(err);
+    };
+    if (Number.isFinite(deadlineMs)) {
+      timer = setTimeout(() => abort("deadline"), Math.max(0, deadlineMs - Date.now()));
+    }
+    call.on("cancelled", () => abort("cancelled"));
+    return {
+      logger,
+      aborted,
+      context: {
+        signal: controller.signal,
+        logger,
+        outputPrefix,
+        ...(Number.isFinite(deadlineMs) ? { deadline: new Date(deadlineMs) } : {}),
+      },
+      dispose: () => clearTimeout(timer),
+    };
+  }
+
+  /** Runs one unary operation with deadline, error mapping, logging and hooks. */
+  async function unary<Res>(
+    call: ServerUnaryCall<unknown, Res>,
+    callback: (err: ServerErrorResponse | null, value?: Res) => void,
+    op: Operation,
+    taskType: string,
+    outputPrefix: string,
+    executionId: string | undefined,
+    work: (s: CallScope) => Promise<Res>,
+  ): Promise<void> {
+    const started = process.hrtime.bigint();
+    if (hooks?.onStart && !hooks.onStart(op, taskType)) {
+      const details = "too many concurrent requests; retry later";
+      hooks.onEnd?.(op, taskType, 0, status.RESOURCE_EXHAUSTED);
+      callback({
+        code: status.RESOURCE_EXHAUSTED,
+        details,
+        name: "ResourceExhausted",
+        message: details,
+        metadata: new Metadata(),
+      });
+      return;
+    }
+    const s = scope(call, op, taskType, outputPrefix, executionId);
+    try {
+      const value = await Promise.race([work(s), s.aborted]);
+      hooks?.onEnd?.(op, taskType, seconds(started), undefined);
+      callback(null, value);
+    } catch (err) {
+      const wire = toWireError(err, op, taskType);
+      logFailure(s.logger, op, err, wire.code);
+      hooks?.onEnd?.(op, taskType, seconds(started), wire.code);
+      callback({ ...wire, name: status[wire.code], message: wire.details, metadata: new Metadata() });
+    } finally {
+      s.dispose();
+    }
+  }
+
+  function asyncAgent(category: TaskCategory): AsyncAgentBase<any> {
+    const agent = registry.getAgent(category.name, category.version);
+    if (!isAsyncAgent(agent)) {
+      throw new FlyteAgentError(
+        ErrorCode.WRONG_AGENT_KIND,
+        `${formatCategory(category)} is served by the sync agent ${agent.name}: call ExecuteTaskSync instead`,
+      );
+    }
+    return agent;
+  }
+
+  function decodeMeta(agent: AsyncAgentBase<any>, bytes: Buffer): unknown {
+    return agent.codec.decode(bytes);
+  }
+
+  function taskRequest(
+    s: CallScope,
+    template: TaskTemplate,
+    inputs: LiteralMap | undefined,
+    metadata: TaskExecutionMetadata | undefined,
+  ): TaskRequest {
+    return {
+      ...s.context,
+      taskTemplate: template,
+      inputs: decodeInputs(template, inputs),
+      inputLiterals: inputs,
+      taskExecutionMetadata: metadata,
+    };
+  }
+
+  function checkResource(logger: Logger, agent: Agent, resource: Resource): void {
+    if (resource === undefined || resource === null || typeof resource !== "object") {
+      throw new FlyteAgentError(ErrorCode.AGENT_FAILURE, `agent ${agent.name} returned no Resource`);
+    }
+    if (resource.phase === undefined || resource.phase === 0) {
+      // FlytePropeller reads an unset phase through the deprecated state, which defaults to a
+      // retryable failure: almost never what the author meant.
+      logger.error(
+        { agent: agent.name },
+        "agent returned a Resource without a phase (read as RETRYABLE_FAILURE by FlytePropeller)",
+      );
+    }
+  }
+
+  function toResource(agent: Agent, resource: Resource, template: TaskTemplate | undefined): ProtoResource {
+    return toProtoResource(resource, (values) => encodeOutputs(values, agent.outputTypes, template));
+  }
+
+  const createTask: handleUnaryCall<CreateTaskRequest, CreateTaskResponse> = (call, callback) => {
+    const req = call.request;
+    const template = req.template;
+    const taskType = template?.type ?? "";
+    void unary(
+      call,
+      callback,
+      "create",
+      taskType,
+      req.outputPrefix,
+      executionIdOf(req.taskExecutionMetadata),
+      async (s) => {
+        if (!template)
+          throw new FlyteAgentError(ErrorCode.INVALID_TASK_TEMPLATE, "CreateTaskRequest has no template");
+        hooks?.onInputs?.(taskType, req.inputs ? byteLength(req.inputs) : 0);
+        const agent = asyncAgent({ name: template.type, version: template.taskTypeVersion });
+        const meta = await agent.create(taskRequest(s, template, req.inputs, req.taskExecutionMetadata));
+        const resourceMeta = Buffer.from(agent.codec.encode(meta));
+        s.logger.info({ resource_meta_bytes: resourceMeta.length }, "task created");
+        return { resourceMeta };
+      },
+    );
+  };
+
+  const getTask: handleUnaryCall<GetTaskRequest, GetTaskResponse> = (call, callback) => {
+    const req = call.request;
+    const category = categoryOf(req.taskCategory, req.taskType);
+    void unary(call, callback, "get", category.name, req.outputPrefix, undefined, async (s) => {
+      const agent = asyncAgent(category);
+      const meta = decodeMeta(agent, req.resourceMeta);
+      const resource = await agent.get(meta, s.context);
+      checkResource(s.logger, agent, resource);
+      s.logger.debug({ phase: phaseName(resource.phase) }, "task state");
+      return { resource: toResource(agent, resource, undefined) };
+    });
+  };
+
+  const deleteTask: handleUnaryCall<DeleteTaskRequest, DeleteTaskResponse> = (call, callback) => {
+    const req = call.request;
+    const category = categoryOf(req.taskCategory, req.taskType);
+    void unary(call, callback, "delete", category.name, "", undefined, async (s) => {
+      const agent = asyncAgent(category);
+      await agent.delete(decodeMeta(agent, req.resourceMeta), s.context);
+      s.logger.info("task deleted");
+      return {};
+    });
+  };
+
+  const getTaskMetrics: handleUnaryCall<GetTaskMetricsRequest, GetTaskMetricsResponse> = (call, callback) => {
+    const req = call.request;
+    const category = categoryOf(req.taskCategory, req.taskType);
+    void unary(call, callback, "metrics", category.name, "", undefined, async (s) => {
+      const agent = asyncAgent(category);
+      if (!agent.getMetrics) {
+        throw new FlyteAgentError(
+          ErrorCode.UNIMPLEMENTED,
+          `agent ${agent.name} does not implement getMetrics`,
+        );
+      }
+      const toDate = (t: { seconds: bigint; nanos: number } | undefined) =>
+        t ? new Date(Number(t.seconds) * 1000 + t.nanos / 1e6) : undefined;
+      const step = req.step;
+      const results = await agent.getMetrics(
+        decodeMeta(agent, req.resourceMeta),
+        {
+          queries: req.queries,
+          ...(req.startTime ? { startTime: toDate(req.startTime)! } : {}),
+          ...(req.endTime ? { endTime: toDate(req.endTime)! } : {}),
+          ...(step ? { stepMs: Number(step.seconds) * 1000 + step.nanos / 1e6 } : {}),
+        },
+        s.context,
+      );
+      return { results: results.map((r) => ({ metric: r.metric, data: r.data })) };
+    });
+  };
+
+  const getTaskLogs: handleServerStreamingCall<GetTaskLogsRequest, GetTaskLogsResponse> = (call) => {
+    void streamLogs(call);
+  };
+
+  async function streamLogs(
+    call: ServerWritableStream<GetTaskLogsRequest, GetTaskLogsResponse>,
+  ): Promise<void> {
+    const req = call.request;
+    const category = categoryOf(req.taskCategory, req.taskType);
+    const started = process.hrtime.bigint();
+    if (hooks?.onStart && !hooks.onStart("logs", category.name)) {
+      hooks.onEnd?.("logs", category.name, 0, status.RESOURCE_EXHAUSTED);
+      call.destroy(
+        Object.assign(new Error("too many concurrent requests; retry later"), {
+          code: status.RESOURCE_EXHAUSTED,
+        }),
+      );
+      return;
+    }
+    const s = scope(call, "logs", category.name, "", undefined);
+    try {
+      const agent = asyncAgent(category);
+      if (!agent.getLogs) {
+        throw new FlyteAgentError(ErrorCode.UNIMPLEMENTED, `agent ${agent.name} does not implement getLogs`);
+      }
+      const logs = agent.getLogs(
+        decodeMeta(agent, req.resourceMeta),
+        { lines: Number(req.lines), token: req.token },
+        s.context,
+      );
+      const iterator = logs[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await Promise.race([iterator.next(), s.aborted]);
+        if (next.done) break;
+        const chunk = next.value;
+        if (chunk.token !== undefined) call.write({ header: { token: chunk.token } });
+        call.write({ body: { results: [...chunk.lines], structuredLines: [] } });
+      }
+      hooks?.onEnd?.("logs", category.name, seconds(started), undefined);
+      call.end();
+    } catch (err) {
+      const wire = toWireError(err, "logs", category.name);
+      logFailure(s.logger, "logs", err, wire.code);
+      hooks?.onEnd?.("logs", category.name, seconds(started), wire.code);
+      call.destroy(Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
+    } finally {
+      s.dispose();
+    }
+  }
+
+  const executeTaskSync: handleBidiStreamingCall<ExecuteTaskSyncRequest, ExecuteTaskSyncResponse> = (
+    call,
+  ) => {
+    void syncCall(call);
+  };
+
+  async function syncCall(
+    call: ServerDuplexStream<ExecuteTaskSyncRequest, ExecuteTaskSyncResponse>,
+  ): Promise<void> {
+    // Protocol: first message carries the header, the second the inputs; then the client half-closes.
+    const messages: ExecuteTaskSyncRequest[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on("data", (m: ExecuteTaskSyncRequest) => messages.push(m));
+      call.on("end", () => resolve());
+      call.on("error", reject);
+    });
+    let taskType = "";
+    const started = process.hrtime.bigint();
+    let s: CallScope | undefined;
+    try {
+      // Wait for the header and inputs; a client that keeps the stream open sends both first.
+      await Promise.race([
+        ended,
+        waitFor(() => messages.length >= 2 || messages.some((m) => m.inputs), call),
+      ]);
+      const header = messages.find((m) => m.header)?.header;
+      taskType = header?.template?.type ?? "";
+      if (hooks?.onStart && !hooks.onStart("do", taskType)) {
+        hooks.onEnd?.("do", taskType, 0, status.RESOURCE_EXHAUSTED);
+        call.destroy(
+          Object.assign(new Error("too many concurrent requests; retry later"), {
+            code: status.RESOURCE_EXHAUSTED,
+          }),
+        );
+        return;
+      }
+      s = scope(
+        call,
+        "do",
+        taskType,
+        header?.outputPrefix ?? "",
+        executionIdOf(header?.taskExecutionMetadata),
+      );
+      if (!header?.template) {
+        throw new FlyteAgentError(
+          ErrorCode.INVALID_TASK_TEMPLATE,
+          "the first ExecuteTaskSync message must be a header with a template",
+        );
+      }
+      const template = header.template;
+      const inputs = messages.find((m) => m.inputs)?.inputs;
+      hooks?.onInputs?.(taskType, inputs ? byteLength(inputs) : 0);
+      const agent = registry.getAgent(template.type, template.taskTypeVersion);
+      if (!isSyncAgent(agent)) {
+        throw new FlyteAgentError(
+          ErrorCode.WRONG_AGENT_KIND,
+          `${formatCategory(agent.taskCategory)} is served by the async agent ${agent.name}: call CreateTask/GetTask instead`,
+        );
+      }
+      const resource = await Promise.race([
+        agent.do(taskRequest(s, template, inputs, header.taskExecutionMetadata)),
+        s.aborted,
+      ]);
+      checkResource(s.logger, agent, resource);
+      call.write({ header: { resource: toResource(agent, resource, template) } });
+      hooks?.onEnd?.("do", taskType, seconds(started), undefined);
+      call.end();
+    } catch (err) {
+      const wire = toWireError(err, "do", taskType);
+      logFailure(s?.logger ?? options.logger, "do", err, wire.code);
+      hooks?.onEnd?.("do", taskType, seconds(started), wire.code);
+      call.destroy(Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
+    } finally {
+      s?.dispose();
+    }
+  }
+
+  const listAgents: handleUnaryCall<ListAgentsRequest, ListAgentsResponse> = (call, callback) => {
+    void unary(call, callback, "list", "", "", undefined, async () => ({
+      agents: registry.listAgents().map((a) => ({
+        name: a.name,
+        isSync: a.isSync,
+        supportedTaskTypes: a.categories.map((c) => c.name),
+        supportedTaskCategories: a.categories.map((c) => ({ name: c.name, version: c.version })),
+      })),
+    }));
+  };
+
+  const getAgent: handleUnaryCall<GetAgentRequest, GetAgentResponse> = (call, callback) => {
+    void unary(call, callback, "describe", "", "", undefined, async () => {
+      const found = registry.listAgents().find((a) => a.name === call.request.name);
+      if (!found) {
+        throw new FlyteAgentError(
+          ErrorCode.AGENT_NOT_FOUND,
+          `Cannot find connector named ${call.request.name}. Available: [${registry
+            .listAgents()
+            .map((a) => a.name)
+            .join(", ")}]`,
+        );
+      }
+      return {
+        agent: {
+          name: found.name,
+          isSync: found.isSync,
+          supportedTaskTypes: found.categories.map((c) => c.name),
+          supportedTaskCategories: found.categories.map((c) => ({ name: c.name, version: c.version })),
+        },
+      };
+    });
+  };
+
+  return {
+    asyncAgentService: { createTask, getTask, deleteTask, getTaskMetrics, getTaskLogs },
+    syncAgentService: { executeTaskSync },
+    metadataService: { getAgent, listAgents },
+  };
+}
+
+function waitFor(done: () => boolean, call: { on(e: "data", f: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => {
+    if (done()) return resolve();
+    call.on("data", () => {
+      if (done()) resolve();
+    });
+  });
+}
+
+function seconds(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function byteLength(inputs: LiteralMap): number {
+  return LiteralMapCodec.encode(inputs).finish().length;
+}
+
+function logFailure(logger: Logger, op: Operation, err: unknown, code: status): void {
+  if (code === status.INTERNAL) logger.error({ err, grpc_code: status[code] }, `${op} failed`);
+  else
+    logger.warn(
+      { grpc_code: status[code], reason: err instanceof Error ? err.message : String(err) },
+      `${op} failed`,
+    );
+}

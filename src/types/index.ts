@@ -1,0 +1,39 @@
+export {
+  dateToTimestamp,
+  durationToMs,
+  formatDuration,
+  msToDuration,
+  parseDuration,
+  timestampToDate,
+} from "./duration.js";
+export { TypeTransformError } from "./errors.js";
+export {
+  BlobDimensionality,
+  flyte,
+  flyteTypeRegistry,
+  getFlyteTypeMeta,
+  type BlobOptions,
+  type BlobValue,
+  type FlyteTypeMeta,
+  type FlyteTypeRegistryEntry,
+  type StructuredDatasetOptions,
+  type StructuredDatasetValue,
+} from "./flyte-schemas.js";
+export {
+  fromLiteral,
+  fromLiteralMap,
+  literal,
+  noneLiteral,
+  scalarLiteral,
+  toLiteral,
+  toLiteralMap,
+  type LiteralMapOptions,
+  type SchemaShape,
+  type ShapeInput,
+  type ShapeOutput,
+} from "./literal.js";
+export { jsToLiteral } from "./js-to-literal.js";
+export { literalToJs } from "./literal-to-js.js";
+export { describeType, toLiteralType, toVariableMap } from "./literal-type.js";
+export { parseInputString, type ParseInputOptions } from "./parse-input.js";
+export type { AnySchema } from "./schema-kind.js";
