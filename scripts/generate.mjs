@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
+const BUF_VERSION = "1.75.0";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(root, "package.json"));
 const flyteidl = dirname(require.resolve("@flyteorg/flyteidl/package.json"));
@@ -30,12 +31,24 @@ try {
     )
     .replace("out: src/gen", `out: ${out}`);
   writeFileSync(join(work, "buf.gen.yaml"), gen);
-  const buf = join(root, "node_modules", ".bin", "buf");
-  if (!existsSync(buf)) throw new Error("buf is not installed: run `npm ci` first");
-  execFileSync(buf, ["generate", "--template", "buf.gen.yaml", "--path", "flyteidl/service/agent.proto"], {
-    cwd: work,
-    stdio: "inherit",
-  });
+  if (!existsSync(join(root, "node_modules", ".bin", "protoc-gen-ts_proto"))) {
+    throw new Error("ts-proto is not installed: run `npm ci` first");
+  }
+  // buf is fetched by npx at a pinned version rather than kept in the lockfile: the registry holds
+  // its binaries only for some platforms, which makes `npm ci` refuse a lockfile that lists it.
+  execFileSync(
+    "npx",
+    [
+      "--yes",
+      `@bufbuild/buf@${BUF_VERSION}`,
+      "generate",
+      "--template",
+      "buf.gen.yaml",
+      "--path",
+      "flyteidl/service/agent.proto",
+    ],
+    { cwd: work, stdio: "inherit" },
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
