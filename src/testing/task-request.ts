@@ -1,0 +1,72 @@
+import type { AgentContext, Logger, TaskRequest } from "../core/context.js";
+import { silentLogger } from "../core/context.js";
+import { TaskExecutionMetadata } from "../gen/flyteidl/admin/agent.js";
+import { LiteralMap } from "../gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
+import { decodeInputs } from "../server/literals.js";
+import type { TaskDefinition } from "../task/define-task.js";
+import type { SchemaShape, ShapeInput } from "../types/literal.js";
+
+/** What {@link createAgentContext} and the helpers built on it take. */
+export interface AgentContextOptions {
+  /** Aborts the call, as a cancelled gRPC call or a passed deadline would. @default never aborts */
+  readonly signal?: AbortSignal;
+  /** @default a logger that drops everything */
+  readonly logger?: Logger;
+  /** Where the attempt writes `outputs.pb`. @default "" (as when FlytePropeller sends none) */
+  readonly outputPrefix?: string;
+  /** The deadline the call reports; nothing fires on it (pass `signal` for that). */
+  readonly deadline?: Date;
+}
+
+/** What {@link createTaskRequest} takes besides the task and its inputs. */
+export interface TaskRequestOptions extends AgentContextOptions {
+  /** Execution id, namespace, labels... of the task execution. @default empty metadata */
+  readonly taskExecutionMetadata?: Partial<TaskExecutionMetadata>;
+  /** Changes the template before it is sent (e.g. to test a malformed `custom`). */
+  readonly editTemplate?: (template: TaskTemplate) => TaskTemplate | void;
+}
+
+/** The context of one agent call, as the server builds it. */
+export function createAgentContext(options: AgentContextOptions = {}): AgentContext {
+  return {
+    signal: options.signal ?? new AbortController().signal,
+    logger: options.logger ?? silentLogger,
+    outputPrefix: options.outputPrefix ?? "",
+    ...(options.deadline ? { deadline: options.deadline } : {}),
+  };
+}
+
+function roundTrip<T>(codec: { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T }, m: T): T {
+  return codec.decode(codec.encode(m).finish());
+}
+
+/**
+ * The request an agent's `create` or `do` receives for `task` run with `inputs`, exactly as the server
+ * would hand it over: the template and inputs go through protobuf encoding and the inputs are decoded
+ * to plain values with the template's interface (so an integer arrives as a `number`, a datetime as a
+ * `Date`, a default you left out filled in).
+ *
+ * @throws TypeTransformError when the inputs do not fit the task's input schemas.
+ */
+export function createTaskRequest<I extends SchemaShape>(
+  task: TaskDefinition<I, SchemaShape, any>,
+  inputs: ShapeInput<I>,
+  options: TaskRequestOptions = {},
+): TaskRequest {
+  let template = task.template();
+  template = options.editTemplate?.(template) ?? template;
+  const wireTemplate = roundTrip(TaskTemplate, template);
+  const wireInputs = roundTrip(LiteralMap, task.encodeInputs(inputs));
+  const metadata = roundTrip(
+    TaskExecutionMetadata,
+    TaskExecutionMetadata.fromPartial(options.taskExecutionMetadata ?? {}),
+  );
+  return {
+    ...createAgentContext(options),
+    taskTemplate: wireTemplate,
+    inputs: decodeInputs(wireTemplate, wireInputs),
+    inputLiterals: wireInputs,
+    taskExecutionMetadata: metadata,
+  };
+}
