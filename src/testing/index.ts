@@ -10,6 +10,7 @@ export {
   runSyncTask,
   startAsyncTask,
   type AsyncTaskRun,
+  type MetaOf,
   type PollOptions,
   type TaskResult,
 } from "./task-run.js";

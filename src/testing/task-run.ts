@@ -46,6 +46,9 @@ export interface PollOptions {
   readonly beforePoll?: (pollNumber: number) => void | Promise<void>;
 }
 
+/** The resource metadata type of an async agent (what its `create` resolves to). */
+export type MetaOf<A extends AsyncAgentBase<any>> = Awaited<ReturnType<A["create"]>>;
+
 /** One async task started by {@link startAsyncTask}; poll it step by step, as FlytePropeller would. */
 export interface AsyncTaskRun<Meta, O extends SchemaShape = SchemaShape> {
   /** The request `create` received. */
@@ -113,12 +116,16 @@ function toResult<O extends SchemaShape>(
  * ```
  * @throws AgentNotFoundError when the agent does not serve the task's type and version.
  */
-export async function startAsyncTask<S extends z.ZodType, I extends SchemaShape, O extends SchemaShape>(
-  agent: AsyncAgentBase<S>,
+export async function startAsyncTask<
+  A extends AsyncAgentBase<any>,
+  I extends SchemaShape,
+  O extends SchemaShape,
+>(
+  agent: A,
   task: TaskDefinition<I, O, any>,
   inputs: ShapeInput<I>,
   options: TaskRequestOptions = {},
-): Promise<AsyncTaskRun<z.output<S>, O>> {
+): Promise<AsyncTaskRun<MetaOf<A>, O>> {
   if (!isAsyncAgent(agent)) {
     throw new FlyteAgentError(
       ErrorCode.WRONG_AGENT_KIND,
@@ -133,12 +140,12 @@ export async function startAsyncTask<S extends z.ZodType, I extends SchemaShape,
   let polls = 0;
   let last: TaskResult<O> | undefined;
 
-  const run: AsyncTaskRun<z.output<S>, O> = {
+  const run: AsyncTaskRun<MetaOf<A>, O> = {
     request,
     resourceMeta,
     // Decoded afresh on every call: the server is stateless, so `get` never sees what a previous call changed.
     get meta() {
-      return agent.codec.decode(resourceMeta);
+      return agent.codec.decode(resourceMeta) as MetaOf<A>;
     },
     get polls() {
       return polls;
@@ -175,8 +182,8 @@ export async function startAsyncTask<S extends z.ZodType, I extends SchemaShape,
  * Runs `task` on an async agent to the end without a server or any waiting: `create`, then `get`
  * until a terminal phase. Use `beforePoll` to move a manual clock between polls.
  */
-export async function runAsyncTask<S extends z.ZodType, I extends SchemaShape, O extends SchemaShape>(
-  agent: AsyncAgentBase<S>,
+export async function runAsyncTask<I extends SchemaShape, O extends SchemaShape>(
+  agent: AsyncAgentBase<any>,
   task: TaskDefinition<I, O, any>,
   inputs: ShapeInput<I>,
   options: TaskRequestOptions & PollOptions = {},
