@@ -1,12 +1,110 @@
 import type { Command } from "commander";
-import { CliError } from "../errors.js";
+import type { CreateProjectOptions, PackageManager, TemplateKind } from "../../scaffold/index.js";
+import { UsageError } from "../errors.js";
+
+/** The flags of `flyte-agent new`, as commander parses them. */
+export interface NewFlags {
+  template?: string;
+  dir?: string;
+  force?: boolean;
+  yes?: boolean;
+  packageManager?: string;
+  packageName?: string;
+  className?: string;
+  taskType?: string;
+  flyteAgent?: string;
+}
+
+/** Asks one question and resolves to the answer (trimmed); the CLI answers from the terminal. */
+export type Ask = (question: string) => Promise<string>;
+
+const TEMPLATES = ["async", "sync", "sensor"];
+
+/**
+ * Turns the arguments of `flyte-agent new` into scaffold options, asking for what is missing when
+ * `ask` is given (only on a terminal, and never with --yes).
+ */
+export async function resolveNewOptions(
+  name: string | undefined,
+  flags: NewFlags,
+  ask: Ask | undefined,
+): Promise<CreateProjectOptions> {
+  let projectName = name;
+  let template = flags.template;
+  if (projectName === undefined) {
+    if (!ask)
+      throw new UsageError(
+        "missing the agent name: run `flyte-agent new <name>`, e.g. `flyte-agent new bigquery`",
+      );
+    projectName = (await ask("Agent name (e.g. bigquery): ")) || undefined;
+    if (!projectName) throw new UsageError("no agent name given: run `flyte-agent new <name>`");
+  }
+  if (template === undefined && ask) {
+    const answer = await ask(`Template (${TEMPLATES.join(" | ")}) [async]: `);
+    template = answer === "" ? undefined : answer;
+  }
+  if (template !== undefined && !TEMPLATES.includes(template)) {
+    throw new UsageError(`unknown template "${template}": choose one of ${TEMPLATES.join(", ")}`);
+  }
+  return {
+    name: projectName,
+    ...(template ? { template: template as TemplateKind } : {}),
+    ...(flags.dir ? { dir: flags.dir } : {}),
+    ...(flags.force ? { force: true } : {}),
+    ...(flags.packageManager ? { packageManager: flags.packageManager as PackageManager } : {}),
+    ...(flags.packageName ? { packageName: flags.packageName } : {}),
+    ...(flags.className ? { className: flags.className } : {}),
+    ...(flags.taskType ? { taskType: flags.taskType } : {}),
+    ...(flags.flyteAgent ? { flyteAgentSpec: flags.flyteAgent } : {}),
+  };
+}
+
+async function terminalAsk(): Promise<{ ask: Ask; close(): void }> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  return { ask: async (q) => (await rl.question(q)).trim(), close: () => rl.close() };
+}
 
 /** Registers `flyte-agent new`. */
 export function register(program: Command): void {
   program
     .command("new")
-    .description("(coming in this release)")
-    .action(() => {
-      throw new CliError("`flyte-agent new` is not available in this build yet");
+    .description("create an agent project from a template (async, sync or sensor)")
+    .argument("[name]", "the agent's name: lowercase words joined by -, _ or . (e.g. bigquery)")
+    .option("-t, --template <kind>", "async | sync | sensor (default: async)")
+    .option("-d, --dir <path>", "where to create the project (default: ./<name>)")
+    .option("-f, --force", "write into a non-empty directory, replacing the template's files")
+    .option("-y, --yes", "ask nothing: use defaults for what is not given")
+    .option("--package-manager <pm>", "npm | pnpm | yarn | bun, for the next steps (default: npm)")
+    .option("--package-name <name>", "the npm package name (default: flyte-agent-<name>)")
+    .option("--class-name <name>", "the agent class (default: <Name>Agent)")
+    .option("--task-type <type>", "the task type served (default: the name with - and . as _)")
+    .option("--flyte-agent <spec>", "the flyte-agent dependency to write (default: ^<this version>)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  flyte-agent new bigquery\n  flyte-agent new s3-ready --template sensor --dir agents/s3\n",
+    )
+    .action(async (name: string | undefined, flags: NewFlags) => {
+      const interactive = !flags.yes && process.stdin.isTTY && process.stdout.isTTY;
+      const terminal = interactive ? await terminalAsk() : undefined;
+      let options: CreateProjectOptions;
+      try {
+        options = await resolveNewOptions(name, flags, terminal?.ask);
+      } finally {
+        terminal?.close();
+      }
+      const { createProject } = await import("../../scaffold/index.js");
+      const project = await createProject(options);
+      const { names } = project;
+      process.stdout.write(
+        [
+          `Created ${names.packageName} (${project.template} template) in ${project.dir}`,
+          `  task type ${names.taskType}, agent class ${names.className}, ${project.files.length} files`,
+          "",
+          "Next steps:",
+          ...project.nextSteps.map((s) => `  ${s}`),
+          "",
+        ].join("\n"),
+      );
     });
 }

@@ -1,0 +1,262 @@
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { type ProjectNameOptions, type ProjectNames, resolveProjectNames } from "./names.js";
+
+/** The project templates shipped in `templates/`. */
+export const TemplateKind = {
+  /** An agent whose jobs run elsewhere and are polled (create / get / delete). */
+  ASYNC: "async",
+  /** An agent that answers in one call (do). */
+  SYNC: "sync",
+  /** A sensor: an async agent whose every poll pokes a condition. */
+  SENSOR: "sensor",
+} as const;
+export type TemplateKind = (typeof TemplateKind)[keyof typeof TemplateKind];
+
+/** The package managers whose commands the next steps can be written in. */
+export const PackageManager = { NPM: "npm", PNPM: "pnpm", YARN: "yarn", BUN: "bun" } as const;
+export type PackageManager = (typeof PackageManager)[keyof typeof PackageManager];
+
+/** What {@link createProject} takes. */
+export interface CreateProjectOptions extends ProjectNameOptions {
+  /** The agent's name (see {@link resolveProjectNames} for what is derived from it). */
+  readonly name: string;
+  /** @default "async" */
+  readonly template?: TemplateKind;
+  /** Where to create the project, relative to `cwd`. @default the name */
+  readonly dir?: string;
+  /** @default process.cwd() */
+  readonly cwd?: string;
+  /** Write into a non-empty directory, replacing files the template has. @default false */
+  readonly force?: boolean;
+  /** The `flyte-agent` dependency written to package.json. @default `^<this package's version>` */
+  readonly flyteAgentSpec?: string;
+  /** Whose commands the next steps use. @default "npm" */
+  readonly packageManager?: PackageManager;
+  /** Where the templates are. @default this package's `templates/` */
+  readonly templatesDir?: string;
+}
+
+/** What {@link createProject} made. */
+export interface CreatedProject {
+  /** The absolute path of the new project. */
+  readonly dir: string;
+  readonly template: TemplateKind;
+  readonly names: ProjectNames;
+  /** The files written, relative to `dir`, sorted. */
+  readonly files: readonly string[];
+  /** Shell commands to try next, in order. */
+  readonly nextSteps: readonly string[];
+}
+
+interface ResolvedOptions {
+  readonly names: ProjectNames;
+  readonly template: TemplateKind;
+  readonly cwd: string;
+  readonly dir: string;
+  readonly force: boolean;
+  readonly flyteAgentSpec: string;
+  readonly packageManager: PackageManager;
+  readonly templatesDir: string;
+}
+
+/** Template files whose names npm or git would treat specially, and what they become. */
+const RENAMES: Readonly<Record<string, string>> = {
+  _gitignore: ".gitignore",
+  _dockerignore: ".dockerignore",
+};
+const SKIPPED = new Set(["node_modules", "dist", "package-lock.json", ".flyte-agent"]);
+const TEXT_EXTENSIONS = /\.(ts|mts|js|mjs|json|md|txt|yaml|yml)$|^(Dockerfile|_gitignore|_dockerignore)$/;
+
+const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+interface OwnPackageJson {
+  version: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+let ownPackage: OwnPackageJson | undefined;
+async function readOwnPackage(): Promise<OwnPackageJson> {
+  ownPackage ??= JSON.parse(await readFile(join(packageRoot, "package.json"), "utf8")) as OwnPackageJson;
+  return ownPackage;
+}
+
+function invalid(message: string): never {
+  throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, message);
+}
+
+/** True when `value` names a template. */
+export function isTemplateKind(value: string): value is TemplateKind {
+  return (Object.values(TemplateKind) as string[]).includes(value);
+}
+
+async function resolveOptions(options: CreateProjectOptions): Promise<ResolvedOptions> {
+  const names = resolveProjectNames(options.name, options);
+  const template = options.template ?? TemplateKind.ASYNC;
+  if (!isTemplateKind(template)) {
+    invalid(
+      `unknown template "${String(template)}": choose one of ${Object.values(TemplateKind).join(", ")}`,
+    );
+  }
+  const packageManager = options.packageManager ?? PackageManager.NPM;
+  if (!(Object.values(PackageManager) as string[]).includes(packageManager)) {
+    invalid(
+      `unknown package manager "${String(packageManager)}": choose one of ${Object.values(PackageManager).join(", ")}`,
+    );
+  }
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const dir = resolve(cwd, options.dir ?? options.name);
+  return {
+    names,
+    template,
+    cwd,
+    dir,
+    force: options.force ?? false,
+    flyteAgentSpec: options.flyteAgentSpec ?? `^${(await readOwnPackage()).version}`,
+    packageManager,
+    templatesDir: resolve(options.templatesDir ?? join(packageRoot, "templates")),
+  };
+}
+
+/** The entries of `dir`, or `undefined` when it does not exist. */
+async function entriesOf(dir: string): Promise<string[] | undefined> {
+  try {
+    const s = await stat(dir);
+    if (!s.isDirectory()) invalid(`${dir} exists and is not a directory: choose another name or --dir`);
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+async function listTemplateFiles(root: string, sub = ""): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(join(root, sub), { withFileTypes: true })) {
+    if (SKIPPED.has(entry.name) || entry.name.endsWith(".tgz")) continue;
+    const rel = sub ? `${sub}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listTemplateFiles(root, rel)));
+    else if (entry.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+function camelCase(words: string): string {
+  const pascal = words
+    .split(/[-_.]+/)
+    .filter((w) => w !== "")
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
+  return pascal[0]!.toLowerCase() + pascal.slice(1);
+}
+
+/**
+ * The template's placeholder names and what they become. Templates use these names as ordinary
+ * identifiers so they stay real, type-checked projects; the longest come first so that none is
+ * replaced inside another.
+ */
+function replacements(names: ProjectNames): [string, string][] {
+  const stem = names.name.replace(/^flyte-agent-/, "");
+  return [
+    ["flyte-agent-starter", names.packageName],
+    ["StarterAgent", names.className],
+    ["starterTask", `${camelCase(stem)}Task`],
+    ["starter_task", names.taskType],
+  ];
+}
+
+function render(text: string, pairs: readonly [string, string][]): string {
+  let out = text;
+  for (const [from, to] of pairs) out = out.split(from).join(to);
+  return out;
+}
+
+async function rewritePackageJson(text: string, o: ResolvedOptions): Promise<string> {
+  const pkg = JSON.parse(text) as {
+    name?: string;
+    version?: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const own = await readOwnPackage();
+  const ownVersions = { ...own.devDependencies, ...own.dependencies };
+  // Keep shared dependencies (zod, grpc-js, typescript, vitest...) at the versions flyte-agent is built
+  // and tested with, so the project gets one copy of each.
+  const sync = (deps: Record<string, string> | undefined) => {
+    if (!deps) return;
+    for (const name of Object.keys(deps)) {
+      const v = ownVersions[name];
+      if (v !== undefined) deps[name] = v;
+    }
+  };
+  sync(pkg.dependencies);
+  sync(pkg.devDependencies);
+  pkg.dependencies = { ...pkg.dependencies, "flyte-agent": o.flyteAgentSpec };
+  return `${JSON.stringify({ ...pkg, name: o.names.packageName, version: "0.1.0" }, null, 2)}\n`;
+}
+
+function nextSteps(o: ResolvedOptions): string[] {
+  const rel = relative(o.cwd, o.dir);
+  const pm = o.packageManager;
+  const run = (script: string) => (pm === "npm" ? `npm run ${script}` : `${pm} run ${script}`);
+  return [
+    ...(rel === "" ? [] : [`cd ${/\s/.test(rel) ? JSON.stringify(rel) : rel}`]),
+    `${pm} install`,
+    `${pm} test`,
+    run("run"),
+    run("serve"),
+  ];
+}
+
+/**
+ * Creates a new agent project from one of the templates: copies `templates/<kind>/`, renames
+ * `_gitignore` and `_dockerignore`, puts the derived names in (task type, agent class, package name),
+ * and rewrites package.json with the package name and this flyte-agent version.
+ *
+ * @throws FlyteAgentError (`INVALID_CONFIG`) for an invalid name, an unknown template, or a target
+ *   directory that is not empty (unless `force`).
+ */
+export async function createProject(options: CreateProjectOptions): Promise<CreatedProject> {
+  const o = await resolveOptions(options);
+  const source = join(o.templatesDir, o.template);
+  if (!(await entriesOf(source))) invalid(`template "${o.template}" is missing from ${o.templatesDir}`);
+
+  const existing = await entriesOf(o.dir);
+  if (existing && existing.length > 0 && !o.force) {
+    invalid(
+      `${relative(o.cwd, o.dir) || o.dir} is not empty: choose another directory, or pass --force to write the template's files into it`,
+    );
+  }
+
+  const pairs = replacements(o.names);
+  const written: string[] = [];
+  for (const rel of await listTemplateFiles(source)) {
+    const parts = rel.split("/");
+    const base = parts.pop()!;
+    const target = [...parts, RENAMES[base] ?? base].join("/");
+    const to = join(o.dir, ...target.split("/"));
+    // Names are validated, but a renamed file must still never land outside the project.
+    if (!to.startsWith(o.dir + sep) || isAbsolute(target))
+      invalid(`refusing to write ${to} outside ${o.dir}`);
+    await mkdir(dirname(to), { recursive: true });
+    const from = join(source, ...rel.split("/"));
+    if (TEXT_EXTENSIONS.test(base)) {
+      let text = render(await readFile(from, "utf8"), pairs);
+      if (target === "package.json") text = await rewritePackageJson(text, o);
+      await writeFile(to, text);
+    } else {
+      await copyFile(from, to);
+    }
+    written.push(target);
+  }
+  return {
+    dir: o.dir,
+    template: o.template,
+    names: o.names,
+    files: written.sort(),
+    nextSteps: nextSteps(o),
+  };
+}
