@@ -68,3 +68,12 @@ export {
   type StructuredDatasetValue,
 } from "./types/index.js";
 export { AgentServer, type AgentServerOptions } from "./server/index.js";
+export {
+  createProject,
+  resolveProjectNames,
+  TemplateKind,
+  PackageManager,
+  type CreateProjectOptions,
+  type CreatedProject,
+  type ProjectNames,
+} from "./scaffold/index.js";
