@@ -99,6 +99,21 @@ describe("resolveNewOptions", () => {
     expect(questions).toEqual(["Template (async | sync | sensor) [async]: "]);
   });
 
+  it("asks before writing into a non-empty directory, and stops on anything but yes", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "flyte-agent-ask-"));
+    try {
+      await mkdir(join(cwd, "bq"));
+      await writeFile(join(cwd, "bq", "x.txt"), "");
+      const yes = await resolveNewOptions("bq", { template: "async" }, async () => "y", cwd);
+      expect(yes).toEqual({ name: "bq", template: "async", force: true });
+      await expect(resolveNewOptions("bq", { template: "async" }, async () => "", cwd)).rejects.toThrow(
+        /left bq as it was: nothing written/,
+      );
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
   it("asks nothing without a terminal", async () => {
     await expect(resolveNewOptions("bq", { template: "sync", dir: "d" }, undefined)).resolves.toEqual({
       name: "bq",

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { readdir } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { CreateProjectOptions, PackageManager, TemplateKind } from "../../scaffold/index.js";
 import { UsageError } from "../errors.js";
 
@@ -20,6 +22,14 @@ export type Ask = (question: string) => Promise<string>;
 
 const TEMPLATES = ["async", "sync", "sensor"];
 
+async function isNonEmptyDir(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Turns the arguments of `flyte-agent new` into scaffold options, asking for what is missing when
  * `ask` is given (only on a terminal, and never with --yes).
@@ -28,6 +38,7 @@ export async function resolveNewOptions(
   name: string | undefined,
   flags: NewFlags,
   ask: Ask | undefined,
+  cwd = process.cwd(),
 ): Promise<CreateProjectOptions> {
   let projectName = name;
   let template = flags.template;
@@ -46,11 +57,20 @@ export async function resolveNewOptions(
   if (template !== undefined && !TEMPLATES.includes(template)) {
     throw new UsageError(`unknown template "${template}": choose one of ${TEMPLATES.join(", ")}`);
   }
+  let force = flags.force ?? false;
+  if (ask && !force && (await isNonEmptyDir(resolve(cwd, flags.dir ?? projectName)))) {
+    const answer = await ask(
+      `${flags.dir ?? projectName} is not empty. Write the template's files into it? (y/N) `,
+    );
+    if (!/^y(es)?$/i.test(answer))
+      throw new UsageError(`left ${flags.dir ?? projectName} as it was: nothing written`);
+    force = true;
+  }
   return {
     name: projectName,
     ...(template ? { template: template as TemplateKind } : {}),
     ...(flags.dir ? { dir: flags.dir } : {}),
-    ...(flags.force ? { force: true } : {}),
+    ...(force ? { force: true } : {}),
     ...(flags.packageManager ? { packageManager: flags.packageManager as PackageManager } : {}),
     ...(flags.packageName ? { packageName: flags.packageName } : {}),
     ...(flags.className ? { className: flags.className } : {}),
