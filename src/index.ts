@@ -70,6 +70,7 @@ export {
 export { AgentServer, type AgentServerOptions } from "./server/index.js";
 export {
   executeTask,
+  createManualClock,
   parsePropellerConfig,
   writeOutputsFile,
   writeErrorFile,

@@ -27,7 +27,7 @@ import type { PropellerAgentConfig, RpcOperation } from "./propeller-config.js";
 import { renderTemplate } from "./render-template.js";
 import { mapResource, type PhaseOutcome } from "./status-mapping.js";
 import { type ExecutorStorage, localStorage } from "./storage.js";
-import type { RpcError} from "./transport.js";
+import type { RpcError } from "./transport.js";
 import { type TlsOptions } from "./transport.js";
 
 /** gRPC's default receive limit, which FlytePropeller keeps. */
@@ -220,7 +220,7 @@ function endpointConfig(options: ExecuteTaskOptions, endpoint: string): Propelle
 
 function encodeInputs(task: ExecuteTaskOptions["task"], inputs: ExecuteTaskOptions["inputs"]): LiteralMap {
   if (inputs !== undefined && isLiteralMap(inputs)) return inputs;
-  if (isTaskDefinition(task)) return task.encodeInputs((inputs ?? {}));
+  if (isTaskDefinition(task)) return task.encodeInputs(inputs ?? {});
   if (inputs === undefined || Object.keys(inputs).length === 0) return { literals: {} };
   throw new FlyteAgentError(
     ErrorCode.INVALID_CONFIG,
