@@ -68,3 +68,15 @@ export {
   type StructuredDatasetValue,
 } from "./types/index.js";
 export { AgentServer, type AgentServerOptions } from "./server/index.js";
+export {
+  executeTask,
+  createManualClock,
+  parsePropellerConfig,
+  writeOutputsFile,
+  writeErrorFile,
+  type ExecuteTaskOptions,
+  type ExecutionResult,
+  type ExecutionEvent,
+  type ContractWarning,
+  type PropellerAgentConfig,
+} from "./executor/index.js";

@@ -17,6 +17,7 @@ export async function buildProgram(): Promise<Command> {
     .description("Write, test, serve and deploy Flyte agents (connectors) in TypeScript.")
     .version(packageVersion, "-V, --version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   for (const load of commands) (await load()).register(program);
