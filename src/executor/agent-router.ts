@@ -28,6 +28,7 @@ const key = (name: string, version: number) => `${name}\u0000${version}`;
  */
 export class AgentRouter {
   private routes = new Map<string, AgentRoute>();
+  private discoveredAt: number | undefined;
 
   private constructor(
     readonly config: PropellerAgentConfig,
@@ -44,6 +45,21 @@ export class AgentRouter {
     return router;
   }
 
+  /**
+   * Runs a discovery round when `pollInterval` has passed since the last one, as FlytePropeller's
+   * periodic ListAgents does; called before each poll so that time comes from the executor's clock.
+   * @returns the reports of the round, or undefined when none was due.
+   */
+  async refreshIfDue(now: number): Promise<DiscoveryReport[] | undefined> {
+    if (this.discoveredAt === undefined) {
+      this.discoveredAt = now;
+      return undefined;
+    }
+    if (now - this.discoveredAt < this.config.pollIntervalMs) return undefined;
+    this.discoveredAt = now;
+    return this.discover();
+  }
+
   /** One discovery round; a deployment that fails to answer adds no routes this round. */
   async discover(): Promise<DiscoveryReport[]> {
     const routes = new Map<string, AgentRoute>();
@@ -51,14 +67,19 @@ export class AgentRouter {
       [...this.connections.values()].map(async (connection): Promise<DiscoveryReport> => {
         try {
           const { agents } = await connection.listAgents();
-          const categories: { name: string; version: number; isSync: boolean }[] = [];
+          // Servers usually fill both the deprecated task types (version 0) and the categories.
+          const categories = new Map<string, { name: string; version: number; isSync: boolean }>();
           for (const agent of agents) {
             for (const t of agent.supportedTaskTypes)
-              categories.push({ name: t, version: 0, isSync: agent.isSync });
+              categories.set(key(t, 0), { name: t, version: 0, isSync: agent.isSync });
             for (const c of agent.supportedTaskCategories)
-              categories.push({ name: c.name, version: c.version, isSync: agent.isSync });
+              categories.set(key(c.name, c.version), {
+                name: c.name,
+                version: c.version,
+                isSync: agent.isSync,
+              });
           }
-          return { deployment: connection.deployment.id, categories };
+          return { deployment: connection.deployment.id, categories: [...categories.values()] };
         } catch (err) {
           return { deployment: connection.deployment.id, categories: [], error: (err as Error).message };
         }

@@ -593,6 +593,7 @@ async function runAsync(
       return abortedOutcome(run);
     }
     if (o.propellerTiming) await run.limiter.take(run.signal);
+    await run.router.refreshIfDue(o.clock.now());
     let response: GetTaskResponse;
     try {
       response = await run.router.route(category).connection.getTask({
