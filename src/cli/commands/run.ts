@@ -52,8 +52,8 @@ export function register(program: Command): void {
     .command("run")
     .summary("run a task through the FlytePropeller-like loop (create → get → outputs)")
     .description(
-      "Loads a task file (TypeScript or JavaScript, no build step), builds the inputs from --<input> flags\n" +
-        "and runs the task as FlytePropeller would: in-process over a real loopback gRPC server by default,\n" +
+      "Loads a task file (TypeScript or JavaScript, no build step), builds the inputs from --<input> flags " +
+        "and runs the task as FlytePropeller would: in-process over a real loopback gRPC server by default, " +
         "against --endpoint, or routed by a propeller --config. `run <file> --help` lists the task's inputs.\n\n" +
         "Exit codes: 0 succeeded, 1 failed or timed out, 2 usage, 130 interrupted (Ctrl-C).",
     )
