@@ -68,3 +68,22 @@ export {
   type StructuredDatasetValue,
 } from "./types/index.js";
 export { AgentServer, type AgentServerOptions } from "./server/index.js";
+export {
+  renderDockerfile,
+  createManifests,
+  validateManifests,
+  routeTaskTypes,
+  unrouteAgent,
+  checkAgentEndpoint,
+  planDeploy,
+  planCanary,
+  planPromote,
+  planRollback,
+  executePlan,
+  Kubectl,
+  DeployError,
+  type ManifestOptions,
+  type RoutingPatch,
+  type DeployPlan,
+  type EndpointCheckResult,
+} from "./deploy/index.js";
