@@ -80,3 +80,22 @@ export {
   type ContractWarning,
   type PropellerAgentConfig,
 } from "./executor/index.js";
+export {
+  renderDockerfile,
+  createManifests,
+  validateManifests,
+  routeTaskTypes,
+  unrouteAgent,
+  checkAgentEndpoint,
+  planDeploy,
+  planCanary,
+  planPromote,
+  planRollback,
+  executePlan,
+  Kubectl,
+  DeployError,
+  type ManifestOptions,
+  type RoutingPatch,
+  type DeployPlan,
+  type EndpointCheckResult,
+} from "./deploy/index.js";
