@@ -16,3 +16,4 @@ export {
 } from "./task-run.js";
 export { createManualClock, type ManualClock } from "./manual-clock.js";
 export { startTestServer, type TestServer, type TestServerOptions } from "./test-server.js";
+export { runThroughExecutor, type RunThroughExecutorOptions } from "./run-through-executor.js";
