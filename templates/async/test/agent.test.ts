@@ -1,5 +1,11 @@
 import { TaskExecutionPhase } from "flyte-agent";
-import { createManualClock, runAsyncTask, startAsyncTask } from "flyte-agent/testing";
+import {
+  createManualClock,
+  runAsyncTask,
+  runThroughExecutor,
+  startAsyncTask,
+  startTestServer,
+} from "flyte-agent/testing";
 import { describe, expect, it } from "vitest";
 import { StarterAgent } from "../src/agent.js";
 import { StandInJobService } from "../src/job-service.js";
@@ -63,5 +69,23 @@ describe("StarterAgent", () => {
     const run = await startAsyncTask(agent, starterTask, { message: "hello" });
     await run.delete();
     await expect(run.delete()).resolves.toBeUndefined();
+  });
+});
+
+// The same agent behind FlytePropeller's loop (the executor) and behind the real gRPC server. The
+// executor's waits between polls move the manual clock, so the stand-in's job finishes without waiting.
+describe("StarterAgent through the executor", () => {
+  it("runs the task to its outputs", async () => {
+    const { clock, agent } = agentWithClock();
+    const result = await runThroughExecutor(starterTask, { message: "hey" }, { agents: [agent], clock });
+    expect(result).toMatchObject({ phase: "SUCCEEDED", outputs: { result: "hey hey", length: 7 } });
+  });
+
+  it("runs the task against the agent server on a loopback port", async () => {
+    const { clock, agent } = agentWithClock();
+    await using server = await startTestServer({ agents: [agent] });
+    const result = await runThroughExecutor(starterTask, { message: "fail" }, { server, clock });
+    expect(result.phase).toBe("FAILED");
+    expect(result.message).toMatch(/fail/);
   });
 });

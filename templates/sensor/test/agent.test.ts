@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAsyncTask } from "flyte-agent/testing";
+import { runThroughExecutor, startAsyncTask, startTestServer } from "flyte-agent/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StarterAgent } from "../src/agent.js";
 import { starterTask } from "../src/task.js";
@@ -39,5 +39,15 @@ describe("StarterAgent", () => {
     const run = await startAsyncTask(new StarterAgent({ store }), starterTask, { path: "s3://bucket/key" });
     await run.poll();
     expect(asked).toEqual(["s3://bucket/key"]);
+  });
+
+  it("succeeds through the executor and the agent server on the first poke that finds the object", async () => {
+    let pokes = 0;
+    const store = { exists: async () => ++pokes === 3 };
+    await using server = await startTestServer({ agents: [new StarterAgent({ store })] });
+    // The executor's default test clock makes its waits between polls instant.
+    const result = await runThroughExecutor(starterTask, { path: "s3://bucket/ready" }, { server });
+    expect(result.phase).toBe("SUCCEEDED");
+    expect(pokes).toBe(3);
   });
 });

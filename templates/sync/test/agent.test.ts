@@ -1,4 +1,4 @@
-import { runSyncTask } from "flyte-agent/testing";
+import { runSyncTask, runThroughExecutor, startTestServer } from "flyte-agent/testing";
 import { describe, expect, it } from "vitest";
 import { StarterAgent } from "../src/agent.js";
 import type { RatesClient } from "../src/rates-service.js";
@@ -36,5 +36,24 @@ describe("StarterAgent", () => {
     await expect(
       runSyncTask(new StarterAgent(), starterTask, { amount: 1, from: "euro", to: "USD" }),
     ).rejects.toThrow(/from/);
+  });
+});
+
+describe("StarterAgent through the executor", () => {
+  it("answers FlytePropeller's ExecuteTaskSync call with the outputs", async () => {
+    const result = await runThroughExecutor(
+      starterTask,
+      { amount: 10, from: "GBP", to: "EUR" },
+      {
+        agents: [new StarterAgent()],
+      },
+    );
+    expect(result).toMatchObject({ phase: "SUCCEEDED", outputs: { converted: 11.76 } });
+  });
+
+  it("reports the agent's error code through the agent server", async () => {
+    await using server = await startTestServer({ agents: [new StarterAgent()] });
+    const result = await runThroughExecutor(starterTask, { amount: 1, from: "EUR", to: "XYZ" }, { server });
+    expect(result).toMatchObject({ phase: "FAILED", code: "UNKNOWN_CURRENCY" });
   });
 });
