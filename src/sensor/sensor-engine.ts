@@ -158,7 +158,7 @@ export class SensorEngine extends AsyncAgentBase<typeof SensorMetadata> {
     const ok = await sensor.poke(meta.inputs, context);
     return ok
       ? { phase: TaskExecutionPhase.SUCCEEDED, message: `sensor ${name} condition met` }
-      : { phase: TaskExecutionPhase.RUNNING, message: `waiting for sensor ${name}` };
+      : { phase: TaskExecutionPhase.RUNNING }; // no message: FlytePropeller drops it on RUNNING
   }
 
   override async delete(): Promise<void> {

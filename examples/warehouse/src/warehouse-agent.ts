@@ -103,14 +103,18 @@ export class WarehouseAgent extends AsyncAgentBase<typeof WarehouseMetadata> {
           logLinks,
         };
       case JobState.RUNNING:
-        return { phase: TaskExecutionPhase.RUNNING, message: "query running", logLinks };
+        // No message: FlytePropeller drops it on RUNNING.
+        return { phase: TaskExecutionPhase.RUNNING, logLinks };
       case JobState.SUCCEEDED:
         return {
           phase: TaskExecutionPhase.SUCCEEDED,
           message: `${status.rows ?? 0} rows written to ${status.output_uri}`,
           outputs: { results: { uri: status.output_uri ?? "", format: "parquet" } },
           logLinks,
-          customInfo: { rows: status.rows ?? 0, preview: status.preview ?? [] },
+          customInfo: {
+            rows: status.rows ?? 0,
+            columns: Object.keys(status.preview?.[0] ?? {}).join(", "),
+          },
         };
       case JobState.CANCELLED:
         return { phase: TaskExecutionPhase.ABORTED, message: "the job was cancelled", logLinks };
