@@ -17,6 +17,9 @@ export async function buildProgram(): Promise<Command> {
     .description("Write, test, serve and deploy Flyte agents (connectors) in TypeScript.")
     .version(packageVersion, "-V, --version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
+    // Options after a command name belong to that command: a task input `--version 10` must not be
+    // read as the root --version, and `deploy promote --image` must not be taken by `deploy`.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   for (const load of commands) (await load()).register(program);

@@ -61,11 +61,13 @@ export function toProtoResource(resource: Resource, encodeOutputs: OutputEncoder
   }
   return {
     // The deprecated state mirrors the phase so that old readers see the same thing.
-    state: stateForPhase(resource.phase),
+    // A phase-less Resource is an agent bug; it still goes on the wire as UNDEFINED, which
+    // FlytePropeller reads through the deprecated state (a retryable failure).
+    state: stateForPhase(resource.phase ?? 0),
     outputs,
     message: resource.message ?? "",
     logLinks: (resource.logLinks ?? []).map(toTaskLog),
-    phase: resource.phase,
+    phase: resource.phase ?? 0,
     customInfo: resource.customInfo,
     agentError: resource.agentError ? toProtoAgentError(resource.agentError) : undefined,
   };

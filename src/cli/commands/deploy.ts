@@ -1,12 +1,236 @@
 import type { Command } from "commander";
-import { CliError } from "../errors.js";
+import type { CommonInput, DeployInput } from "../../deploy/deploy-command.js";
+import { UsageError } from "../errors.js";
 
-/** Registers `flyte-agent deploy`. */
+interface CommonFlags {
+  name: string;
+  namespace: string;
+  context?: string;
+  agentId?: string;
+  propellerConfig?: string;
+  propellerConfigmap: string;
+  propellerNamespace: string;
+  out?: string;
+  apply?: boolean;
+  checkEndpoint?: string;
+  kubectl: string;
+}
+
+interface DeployFlags extends CommonFlags {
+  image?: string;
+  replicas: string;
+  taskTypes?: string;
+  modules: string[];
+  port: string;
+  prometheusPort: string;
+  gracePeriod: string;
+  cpu?: string;
+  memory?: string;
+  cpuLimit?: string;
+  memoryLimit?: string;
+  secret?: string;
+  env: string[];
+  headless?: boolean;
+  hpaMax?: string;
+  hpaMin?: string;
+  hpaCpu?: string;
+  pdbMinAvailable?: string;
+  serviceAccount?: string;
+  canary?: boolean;
+  build?: boolean;
+  push?: boolean;
+  dir: string;
+  docker: string;
+}
+
+const stdio = {
+  out: (text: string) => void process.stdout.write(text),
+  err: (text: string) => void process.stderr.write(text),
+};
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function int(label: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new UsageError(`${label} must be an integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option("--name <name>", "name of the stable Deployment and Service", "flyte-agent")
+    .option("-n, --namespace <ns>", "namespace of the agent", "flyte")
+    .option("--context <context>", "kubeconfig context for kubectl")
+    .option("--agent-id <id>", "deployment id in the propeller config (default: --name)")
+    .option(
+      "--propeller-config <file>",
+      "FlytePropeller ConfigMap YAML (or its agent-service section) to patch",
+    )
+    .option(
+      "--propeller-configmap <name>",
+      "ConfigMap read with kubectl when --apply is given without --propeller-config",
+      "flyte-propeller-config",
+    )
+    .option("--propeller-namespace <ns>", "namespace of that ConfigMap", "flyte")
+    .option("--out <dir>", "write the files into DIR instead of printing them")
+    .option("--apply", "apply with kubectl instead of printing (dry run is the default)")
+    .option(
+      "--check-endpoint <host:port>",
+      "run the canary checks against this address instead of a kubectl port-forward",
+    )
+    .option("--kubectl <path>", "kubectl executable", "kubectl");
+}
+
+/** Registers `flyte-agent deploy` with its `promote` and `rollback` subcommands. */
 export function register(program: Command): void {
-  program
-    .command("deploy")
-    .description("(coming in this release)")
-    .action(() => {
-      throw new CliError("`flyte-agent deploy` is not available in this build yet");
+  const deploy = common(
+    program
+      .command("deploy")
+      .description(
+        "Deploy an agent to Kubernetes: image, manifests and FlytePropeller routing (prints them unless --apply); --canary deploys a canary",
+      )
+      .option("--image <name:tag>", "container image of the agent")
+      .option("--replicas <n>", "replicas of the Deployment", "1")
+      .option(
+        "--task-types <a,b>",
+        "task types this deployment serves (the server's allowlist) and that are routed to it",
+      )
+      .option("--modules <path>", "module that registers agents (repeatable)", collect, [])
+      .option("--port <n>", "gRPC port", "8000")
+      .option("--prometheus-port <n>", "Prometheus metrics port", "9090")
+      .option("--grace-period <s>", "seconds the server drains in-flight calls on shutdown", "30")
+      .option("--cpu <q>", "CPU request", "500m")
+      .option("--memory <q>", "memory request", "200Mi")
+      .option("--cpu-limit <q>", "CPU limit", "500m")
+      .option("--memory-limit <q>", "memory limit", "300Mi")
+      .option("--secret <name>", "Secret mounted at /etc/secrets (default: <name>-secrets)")
+      .option("--env <KEY=VALUE>", "environment variable (repeatable)", collect, [])
+      .option("--headless", "headless Service, so FlytePropeller's round_robin reaches every replica")
+      .option("--hpa-max <n>", "add a HorizontalPodAutoscaler with this many replicas at most")
+      .option("--hpa-min <n>", "autoscaler minimum (default: --replicas)")
+      .option("--hpa-cpu <percent>", "autoscaler CPU utilisation target", "80")
+      .option("--pdb-min-available <n>", "add a PodDisruptionBudget keeping this many pods (or a percentage)")
+      .option("--service-account <name>", "service account of the pods")
+      .option(
+        "--canary",
+        "deploy as <name>-canary serving only --task-types, check it, then route those types to it",
+      )
+      .option(
+        "--build",
+        "write a Dockerfile into --dir and build the image with docker when an engine is available",
+      )
+      .option("--push", "push the image after building")
+      .option("--dir <dir>", "agent project directory (the image's build context)", ".")
+      .option("--docker <path>", "docker executable", "docker"),
+  )
+    // Options after `promote` / `rollback` belong to them, not to `deploy`.
+    .enablePositionalOptions()
+    .action(async (flags: DeployFlags) => {
+      const { runDeploy } = await import("../../deploy/deploy-command.js");
+      await runDeploy(toDeployInput(flags), stdio);
     });
+
+  common(
+    deploy
+      .command("promote")
+      .description("Move the stable deployment to the canary's image and remove the canary"),
+  )
+    .option("--image <name:tag>", "image to promote (default: the canary's)")
+    .action(async (flags: CommonFlags & { image?: string }) => {
+      const { runCanaryEnd } = await import("../../deploy/deploy-command.js");
+      await runCanaryEnd(
+        "promote",
+        { ...commonInput(flags), ...(flags.image ? { image: flags.image } : {}) },
+        stdio,
+      );
+    });
+
+  common(deploy.command("rollback").description("Remove the canary's routing, then the canary")).action(
+    async (flags: CommonFlags) => {
+      const { runCanaryEnd } = await import("../../deploy/deploy-command.js");
+      await runCanaryEnd("rollback", commonInput(flags), stdio);
+    },
+  );
+}
+
+function commonInput(flags: CommonFlags): CommonInput {
+  if (flags.checkEndpoint !== undefined && !/^[^\s:]+:\d+$|^\[[^\]]+\]:\d+$/.test(flags.checkEndpoint)) {
+    throw new UsageError(`--check-endpoint must be host:port, got ${JSON.stringify(flags.checkEndpoint)}`);
+  }
+  if (flags.apply && flags.out) throw new UsageError("--apply and --out cannot be used together");
+  return {
+    name: flags.name,
+    namespace: flags.namespace,
+    context: flags.context,
+    agentId: flags.agentId,
+    propellerConfigFile: flags.propellerConfig,
+    propellerConfigMap: flags.propellerConfigmap,
+    propellerNamespace: flags.propellerNamespace,
+    out: flags.out,
+    apply: flags.apply ?? false,
+    checkEndpoint: flags.checkEndpoint,
+    kubectl: flags.kubectl,
+  };
+}
+
+function toDeployInput(flags: DeployFlags): DeployInput {
+  if (!flags.image) throw new UsageError("--image is required (the agent's container image, name:tag)");
+  if (flags.push && !flags.build) throw new UsageError("--push needs --build");
+  const env: Record<string, string> = {};
+  for (const kv of flags.env) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new UsageError(`--env takes KEY=VALUE, got ${JSON.stringify(kv)}`);
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const taskTypes = (flags.taskTypes ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const hpaMax = int("--hpa-max", flags.hpaMax);
+  const hpaMin = int("--hpa-min", flags.hpaMin);
+  const pdb = flags.pdbMinAvailable;
+  return {
+    ...commonInput(flags),
+    manifest: {
+      name: flags.name,
+      image: flags.image,
+      namespace: flags.namespace,
+      replicas: int("--replicas", flags.replicas)!,
+      taskTypes,
+      modules: flags.modules,
+      port: int("--port", flags.port)!,
+      prometheusPort: int("--prometheus-port", flags.prometheusPort)!,
+      gracePeriodSeconds: int("--grace-period", flags.gracePeriod)!,
+      requests: {
+        ...(flags.cpu ? { cpu: flags.cpu } : {}),
+        ...(flags.memory ? { memory: flags.memory } : {}),
+      },
+      limits: {
+        ...(flags.cpuLimit ? { cpu: flags.cpuLimit } : {}),
+        ...(flags.memoryLimit ? { memory: flags.memoryLimit } : {}),
+      },
+      ...(flags.secret ? { secretName: flags.secret } : {}),
+      env,
+      headless: flags.headless ?? false,
+      ...(hpaMax !== undefined
+        ? {
+            autoscaling: {
+              maxReplicas: hpaMax,
+              ...(hpaMin !== undefined ? { minReplicas: hpaMin } : {}),
+              targetCpuPercent: int("--hpa-cpu", flags.hpaCpu)!,
+            },
+          }
+        : {}),
+      ...(pdb !== undefined
+        ? { podDisruptionBudget: { minAvailable: /^\d+$/.test(pdb) ? Number(pdb) : pdb } }
+        : {}),
+      ...(flags.serviceAccount ? { serviceAccountName: flags.serviceAccount } : {}),
+    },
+    canary: flags.canary ?? false,
+    build: flags.build ?? false,
+    push: flags.push ?? false,
+    dir: flags.dir,
+    docker: flags.docker,
+  };
 }

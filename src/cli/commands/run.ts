@@ -1,12 +1,203 @@
 import type { Command } from "commander";
-import { CliError } from "../errors.js";
+import { ExitCode, UsageError } from "../errors.js";
+
+/** Flags of `flyte-agent run` (besides the task's own inputs). */
+interface RunFlags {
+  endpoint?: string;
+  tls?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  serverName?: string;
+  config?: string;
+  modules: string[];
+  timeout?: string;
+  retries?: string;
+  pollInterval?: string;
+  propellerTiming?: boolean;
+  reproduceStuckTask?: boolean;
+  strict?: boolean;
+  json?: boolean;
+  outputDir?: string;
+  env: string[];
+  help?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").filter(Boolean)];
+const collectOne = (value: string, previous: string[]) => [...previous, value];
+
+/** Reads `5s`, `250ms`, `1m30s`, or a bare number of seconds. */
+async function durationFlag(flag: string, text: string | undefined): Promise<number | undefined> {
+  if (text === undefined) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const { parseGoDuration } = await import("../../executor/propeller-config.js");
+  try {
+    return parseGoDuration(text);
+  } catch {
+    throw new UsageError(`${flag} must be a duration like 30s, 500ms or 2m, got "${text}"`);
+  }
+}
+
+/** Splits the tokens commander left alone into file, task name and `--input value` pairs. */
+function splitArgs(args: readonly string[]): { file?: string; task?: string; rest: string[] } {
+  const rest = [...args];
+  const file = rest[0] !== undefined && !rest[0].startsWith("-") ? rest.shift() : undefined;
+  const task = file && rest[0] !== undefined && !rest[0].startsWith("-") ? rest.shift() : undefined;
+  return { ...(file ? { file } : {}), ...(task ? { task } : {}), rest };
+}
 
 /** Registers `flyte-agent run`. */
 export function register(program: Command): void {
   program
     .command("run")
-    .description("(coming in this release)")
-    .action(() => {
-      throw new CliError("`flyte-agent run` is not available in this build yet");
+    .summary("run a task through the FlytePropeller-like loop (create → get → outputs)")
+    .description(
+      "Loads a task file (TypeScript or JavaScript, no build step), builds the inputs from --<input> flags " +
+        "and runs the task as FlytePropeller would: in-process over a real loopback gRPC server by default, " +
+        "against --endpoint, or routed by a propeller --config. `run <file> --help` lists the task's inputs.\n\n" +
+        "Exit codes: 0 succeeded, 1 failed or timed out, 2 usage, 130 interrupted (Ctrl-C).",
+    )
+    .usage("<file> [task-name] [--<input> <value> ...] [options]")
+    .helpOption(false)
+    .option("-h, --help", "show help (after a file: the task's inputs too)")
+    .option("--endpoint <host:port>", "drive an agent server already running there")
+    .option("--tls", "use TLS towards --endpoint (system roots unless --ca-file)")
+    .option("--ca-file <pem>", "CA certificate for TLS")
+    .option("--cert-file <pem>", "client certificate for TLS")
+    .option("--key-file <pem>", "client key for TLS")
+    .option("--server-name <name>", "host name to verify in the server certificate")
+    .option(
+      "--config <propeller.yaml>",
+      "route as FlytePropeller would from its agent-service/connector-service config",
+    )
+    .option(
+      "--modules <paths>",
+      "modules to import first (agent registrations), comma-separated",
+      collect,
+      [],
+    )
+    .option("--timeout <duration>", "abort (DeleteTask) after this long, e.g. 10m")
+    .option("--retries <n>", "retries after a retryable failure (default: the task's)")
+    .option("--poll-interval <duration>", "first wait between GetTask calls (default 200ms, growing to 2s)")
+    .option(
+      "--propeller-timing",
+      "poll like FlytePropeller: every resyncInterval (30s) through its rate limiter",
+    )
+    .option("--reproduce-stuck-task", "hang like FlytePropeller after GetTask's failure budget is spent")
+    .option("--strict", "fail the run on contract warnings")
+    .option("--json", "print one JSON object per event and a final result")
+    .option("--output-dir <dir>", "where inputs and output prefixes go (default: a temp dir)")
+    .option(
+      "--env <KEY=VALUE>",
+      "environment variable for the task execution metadata (repeatable)",
+      collectOne,
+      [],
+    )
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (flags: RunFlags, cmd: Command) => {
+      const { file, task: taskName, rest } = splitArgs(cmd.args);
+      if (!file) {
+        if (flags.help) {
+          process.stdout.write(cmd.helpInformation());
+          return;
+        }
+        throw new UsageError("name a task file: flyte-agent run <file> [task-name] [--<input> <value> ...]");
+      }
+      await runCommand(file, taskName, rest, flags, cmd);
     });
+}
+
+async function runCommand(
+  file: string,
+  taskName: string | undefined,
+  inputArgs: string[],
+  flags: RunFlags,
+  cmd: Command,
+): Promise<void> {
+  const { loadTaskFile, pickTask } = await import("../../executor/load-task-file.js");
+  const { buildInputs, describeInputs } = await import("../render/task-inputs.js");
+  if (flags.endpoint && flags.config) throw new UsageError("use either --endpoint or --config, not both");
+  const loaded = await loadTaskFile(file, { modules: flags.modules });
+  const task = pickTask(loaded, taskName);
+  if (flags.help) {
+    process.stdout.write(cmd.helpInformation());
+    process.stdout.write(`\n${describeInputs(task)}\n`);
+    return;
+  }
+  const inputs = buildInputs(task, inputArgs);
+  const timeoutMs = await durationFlag("--timeout", flags.timeout);
+  const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
+  let retries: number | undefined;
+  if (flags.retries !== undefined) {
+    retries = Number(flags.retries);
+    if (!Number.isSafeInteger(retries) || retries < 0)
+      throw new UsageError(`--retries must be a non-negative integer, got "${flags.retries}"`);
+  }
+  const env: Record<string, string> = {};
+  for (const kv of flags.env) {
+    const at = kv.indexOf("=");
+    if (at <= 0) throw new UsageError(`--env must be KEY=VALUE, got "${kv}"`);
+    env[kv.slice(0, at)] = kv.slice(at + 1);
+  }
+  let config;
+  if (flags.config) {
+    const { readFile } = await import("node:fs/promises");
+    const { parsePropellerConfig } = await import("../../executor/propeller-config.js");
+    let text: string;
+    try {
+      text = await readFile(flags.config, "utf8");
+    } catch {
+      throw new UsageError(`cannot read --config ${flags.config}`);
+    }
+    config = parsePropellerConfig(text, flags.config);
+  }
+  const tlsFiles = {
+    ...(flags.caFile ? { caFile: flags.caFile } : {}),
+    ...(flags.certFile ? { certFile: flags.certFile } : {}),
+    ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
+    ...(flags.serverName ? { serverName: flags.serverName } : {}),
+  };
+  const tls = Object.keys(tlsFiles).length > 0 ? tlsFiles : flags.tls === true;
+
+  const { executeTask } = await import("../../executor/execute-task.js");
+  const { createRunRenderer } = await import("../render/run-renderer.js");
+  const renderer = createRunRenderer({ json: flags.json === true, out: process.stdout, err: process.stderr });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      renderer.note("interrupting: deleting the task (press Ctrl-C again to exit at once)");
+      controller.abort();
+      return;
+    }
+    // A second Ctrl-C leaves at once, with the default signal behaviour.
+    process.off("SIGINT", onSigint);
+    process.kill(process.pid, "SIGINT");
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const result = await executeTask({
+      task,
+      inputs: inputs,
+      ...(flags.endpoint ? { endpoint: flags.endpoint, tls } : {}),
+      ...(config ? { config, tls } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(retries !== undefined ? { retries } : {}),
+      ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+      ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
+      propellerTiming: flags.propellerTiming === true,
+      reproduceStuckTask: flags.reproduceStuckTask === true,
+      strict: flags.strict === true,
+      env,
+      signal: controller.signal,
+      onEvent: (e) => renderer.onEvent(e),
+    });
+    renderer.finish(result);
+    if (result.interrupted === "interrupted") process.exitCode = ExitCode.INTERRUPTED;
+    else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
 }

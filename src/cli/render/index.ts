@@ -1,0 +1,6 @@
+export {
+  createRunRenderer,
+  type RunRenderer,
+  type RunRendererOptions,
+  type RenderTarget,
+} from "./run-renderer.js";

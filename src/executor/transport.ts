@@ -1,0 +1,176 @@
+import { readFileSync } from "node:fs";
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  credentials,
+  Metadata,
+  type ServiceError,
+} from "@grpc/grpc-js";
+import type {
+  CreateTaskRequest,
+  CreateTaskResponse,
+  DeleteTaskRequest,
+  ExecuteTaskSyncRequest,
+  ExecuteTaskSyncResponse,
+  GetTaskRequest,
+  GetTaskResponse,
+  ListAgentsResponse,
+} from "../gen/flyteidl/admin/agent.js";
+import {
+  AgentMetadataServiceClient,
+  AsyncAgentServiceClient,
+  SyncAgentServiceClient,
+} from "../gen/flyteidl/service/agent.js";
+import { type AgentDeployment, deadlineFor, type RpcOperation } from "./propeller-config.js";
+
+/** TLS settings for a remote endpoint (FlytePropeller itself uses system roots only). */
+export interface TlsOptions {
+  /** PEM file of the CA that signed the server certificate. @default system roots */
+  readonly caFile?: string;
+  /** Client certificate and key (PEM files), for servers that ask for one. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Host name to verify instead of the endpoint's. */
+  readonly serverName?: string;
+}
+
+/** A failed call: the gRPC status code name and the details. */
+export class RpcError extends Error {
+  constructor(
+    readonly op: RpcOperation,
+    /** gRPC status code. */
+    readonly code: number,
+    /** The status name, e.g. `UNAVAILABLE`. */
+    readonly codeName: string,
+    readonly details: string,
+  ) {
+    super(`${op} failed: ${codeName}: ${details}`);
+    this.name = "RpcError";
+  }
+}
+
+const codeNames: Record<number, string> = {
+  0: "OK",
+  1: "CANCELLED",
+  2: "UNKNOWN",
+  3: "INVALID_ARGUMENT",
+  4: "DEADLINE_EXCEEDED",
+  5: "NOT_FOUND",
+  6: "ALREADY_EXISTS",
+  7: "PERMISSION_DENIED",
+  8: "RESOURCE_EXHAUSTED",
+  9: "FAILED_PRECONDITION",
+  10: "ABORTED",
+  11: "OUT_OF_RANGE",
+  12: "UNIMPLEMENTED",
+  13: "INTERNAL",
+  14: "UNAVAILABLE",
+  15: "DATA_LOSS",
+  16: "UNAUTHENTICATED",
+};
+
+function toRpcError(op: RpcOperation, err: unknown): RpcError {
+  const e = err as Partial<ServiceError>;
+  const code = typeof e.code === "number" ? e.code : 2;
+  return new RpcError(op, code, codeNames[code] ?? `CODE_${code}`, e.details ?? e.message ?? String(err));
+}
+
+/** Strips schemes grpc-js does not know (`k8s://svc.ns:port` is resolved by DNS here). */
+export function grpcTarget(endpoint: string): string {
+  const k8s = /^k8s:\/\/(.+)$/.exec(endpoint);
+  return k8s ? `dns:///${k8s[1]}` : endpoint;
+}
+
+function channelCredentials(deployment: AgentDeployment, tls: TlsOptions | undefined): ChannelCredentials {
+  if (deployment.insecure) return credentials.createInsecure();
+  const read = (p: string | undefined) => (p ? readFileSync(p) : null);
+  return credentials.createSsl(read(tls?.caFile), read(tls?.keyFile), read(tls?.certFile));
+}
+
+/** The three agent services of one deployment, with FlytePropeller's deadlines on every call. */
+export class AgentConnection {
+  private readonly asyncClient: AsyncAgentServiceClient;
+  private readonly syncClient: SyncAgentServiceClient;
+  private readonly metadataClient: AgentMetadataServiceClient;
+
+  constructor(
+    readonly deployment: AgentDeployment,
+    tls?: TlsOptions,
+  ) {
+    const target = grpcTarget(deployment.endpoint);
+    const creds = channelCredentials(deployment, tls);
+    const options: ChannelOptions = {};
+    if (deployment.defaultServiceConfig) options["grpc.service_config"] = deployment.defaultServiceConfig;
+    if (tls?.serverName) options["grpc.ssl_target_name_override"] = tls.serverName;
+    // No retries inside the channel: FlytePropeller has no gRPC retry policy.
+    options["grpc.enable_retries"] = 0;
+    this.asyncClient = new AsyncAgentServiceClient(target, creds, options);
+    this.syncClient = new SyncAgentServiceClient(target, creds, options);
+    this.metadataClient = new AgentMetadataServiceClient(target, creds, options);
+  }
+
+  private callOptions(op: RpcOperation): { deadline?: number } {
+    const ms = deadlineFor(this.deployment, op);
+    return ms > 0 ? { deadline: Date.now() + ms } : {};
+  }
+
+  private unary<Req, Res>(
+    op: RpcOperation,
+    fn: (
+      req: Req,
+      md: Metadata,
+      opts: { deadline?: number },
+      cb: (err: ServiceError | null, res: Res) => void,
+    ) => unknown,
+    req: Req,
+  ): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      fn(req, new Metadata(), this.callOptions(op), (err, res) =>
+        err ? reject(toRpcError(op, err)) : resolve(res),
+      );
+    });
+  }
+
+  createTask(req: CreateTaskRequest): Promise<CreateTaskResponse> {
+    return this.unary("CreateTask", this.asyncClient.createTask.bind(this.asyncClient), req);
+  }
+
+  getTask(req: GetTaskRequest): Promise<GetTaskResponse> {
+    return this.unary("GetTask", this.asyncClient.getTask.bind(this.asyncClient), req);
+  }
+
+  deleteTask(req: DeleteTaskRequest): Promise<void> {
+    return this.unary("DeleteTask", this.asyncClient.deleteTask.bind(this.asyncClient), req).then(
+      () => undefined,
+    );
+  }
+
+  listAgents(): Promise<ListAgentsResponse> {
+    return this.unary("ListAgents", this.metadataClient.listAgents.bind(this.metadataClient), {});
+  }
+
+  /** Sends header then inputs, half-closes, and collects every answer until the stream ends. */
+  executeTaskSync(
+    header: ExecuteTaskSyncRequest,
+    inputs: ExecuteTaskSyncRequest,
+    signal?: AbortSignal,
+  ): Promise<ExecuteTaskSyncResponse[]> {
+    return new Promise((resolve, reject) => {
+      const stream = this.syncClient.executeTaskSync(new Metadata(), this.callOptions("ExecuteTaskSync"));
+      signal?.addEventListener("abort", () => stream.cancel(), { once: true });
+      const received: ExecuteTaskSyncResponse[] = [];
+      stream.on("data", (m: ExecuteTaskSyncResponse) => received.push(m));
+      stream.on("error", (err) => reject(toRpcError("ExecuteTaskSync", err)));
+      stream.on("end", () => resolve(received));
+      stream.write(header);
+      stream.write(inputs);
+      stream.end();
+    });
+  }
+
+  close(): void {
+    this.asyncClient.close();
+    this.syncClient.close();
+    this.metadataClient.close();
+  }
+}

@@ -1,0 +1,253 @@
+import { execa } from "execa";
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import type { AgentServer } from "../../src/server/index.js";
+import { startAgentServer } from "./agent-server.js";
+
+const bin = fileURLToPath(new URL("../../bin/flyte-agent.js", import.meta.url));
+const standIns = fileURLToPath(new URL("./fixtures/bin", import.meta.url));
+const seedPath = fileURLToPath(new URL("./fixtures/propeller-configmap.yaml", import.meta.url));
+
+interface Call {
+  args: string[];
+  stdin: string;
+}
+
+function workspace() {
+  const dir = mkdtempSync(join(tmpdir(), "deploy-cli-"));
+  const kubectlLog = join(dir, "kubectl.jsonl");
+  const dockerLog = join(dir, "docker.jsonl");
+  writeFileSync(kubectlLog, "");
+  writeFileSync(dockerLog, "");
+  const env = {
+    PATH: `${standIns}${delimiter}${process.env.PATH ?? ""}`,
+    KUBECTL_LOG: kubectlLog,
+    KUBECTL_CONFIGMAP: seedPath,
+    DOCKER_LOG: dockerLog,
+  };
+  const calls = (file: string) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Call);
+  return {
+    dir,
+    env,
+    kubectl: () => calls(kubectlLog),
+    docker: () => calls(dockerLog),
+    run: (args: string[], extraEnv: Record<string, string> = {}) =>
+      execa("node", [bin, ...args], { env: { ...env, ...extraEnv }, reject: false, cwd: dir }),
+  };
+}
+
+describe("flyte-agent deploy (binary)", () => {
+  let canaryServer: AgentServer;
+  let greedyServer: AgentServer;
+  beforeAll(async () => {
+    canaryServer = await startAgentServer({ allow: ["custom_task"] });
+    greedyServer = await startAgentServer();
+  });
+  afterAll(async () => {
+    await canaryServer.shutdown(100);
+    await greedyServer.shutdown(100);
+  });
+
+  it("prints valid manifests on stdout by default and talks to no cluster", async () => {
+    const ws = workspace();
+    const r = await ws.run([
+      "deploy",
+      "--image",
+      "bq:1",
+      "--task-types",
+      "custom_task",
+      "--propeller-config",
+      seedPath,
+    ]);
+    expect(r.exitCode).toBe(0);
+    const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { kind: string }).kind);
+    expect(kinds).toEqual(["Deployment", "Service", "ConfigMap"]);
+    expect(r.stderr).toMatch(/\+ {10}- custom_task: flyte-agent/);
+    expect(r.stderr).toMatch(/deploy plan \(dry run; --apply runs it\)/);
+    expect(ws.kubectl()).toEqual([]);
+  });
+
+  it("applies a canary through kubectl only after it passes its checks", async () => {
+    const ws = workspace();
+    const r = await ws.run([
+      "deploy",
+      "--canary",
+      "--apply",
+      "--name",
+      "bq",
+      "--image",
+      "bq:2",
+      "--task-types",
+      "custom_task",
+      "--context",
+      "test-context",
+      "--check-endpoint",
+      canaryServer.address,
+    ]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.exitCode).toBe(0);
+    const calls = ws.kubectl();
+    const verbs = calls.map((c) =>
+      c.args
+        .filter((a) => !a.startsWith("-"))
+        .slice(2, 4)
+        .join(" "),
+    );
+    expect(verbs).toEqual(["get configmap", "apply", "rollout status", "apply"]);
+    for (const c of calls)
+      expect(c.args.slice(0, 4)).toEqual(["--context", "test-context", "--namespace", "flyte"]);
+    expect(calls[1]!.stdin).toMatch(/name: bq-canary/);
+    expect(calls[1]!.stdin).toMatch(/- --task-types\n\s+- custom_task/);
+    expect(calls[3]!.stdin).toMatch(
+      /- custom_task: bq-canary # canary of custom_agent; previously custom_agent/,
+    );
+    expect(r.stderr).toMatch(/ok {3}task-types: serves exactly custom_task_v0/);
+    expect(r.stderr).toMatch(/undo: flyte-agent deploy rollback --name bq --namespace flyte/);
+    expect(r.stderr).toMatch(/saved the original ConfigMap to .*propeller-configmap.before-canary.yaml/);
+  });
+
+  it("routes nothing to a canary that takes task types it was not given", async () => {
+    const ws = workspace();
+    const r = await ws.run([
+      "deploy",
+      "--canary",
+      "--apply",
+      "--name",
+      "bq",
+      "--image",
+      "bq:2",
+      "--task-types",
+      "custom_task",
+      "--check-endpoint",
+      greedyServer.address,
+    ]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/FAIL task-types: not allowed echo_v0/);
+    expect(r.stderr).toMatch(/error: the canary failed its checks .* so no traffic was routed to it/);
+    expect(ws.kubectl().filter((c) => c.stdin.includes("kind: ConfigMap"))).toEqual([]);
+  });
+
+  it("promotes and rolls back a canary through kubectl", async () => {
+    const ws = workspace();
+    const canaryCm = join(ws.dir, "canary-cm.yaml");
+    const dry = await ws.run([
+      "deploy",
+      "--canary",
+      "--name",
+      "bq",
+      "--image",
+      "bq:2",
+      "--task-types",
+      "custom_task",
+      "--propeller-config",
+      seedPath,
+      "--out",
+      ws.dir,
+    ]);
+    expect(dry.exitCode).toBe(0);
+    writeFileSync(canaryCm, readFileSync(join(ws.dir, "propeller-configmap.yaml")));
+
+    const promote = await ws.run([
+      "deploy",
+      "promote",
+      "--apply",
+      "--name",
+      "bq",
+      "--propeller-config",
+      canaryCm,
+    ]);
+    expect(promote.stderr).not.toMatch(/error/);
+    const calls = ws.kubectl().map((c) => c.args.slice(2));
+    expect(calls).toContainEqual(["set", "image", "deployment/bq", "agent=bq:2"]);
+    expect(calls.at(-1)).toEqual([
+      "delete",
+      "--ignore-not-found",
+      "deployment/bq-canary",
+      "service/bq-canary",
+    ]);
+    const configApply = ws.kubectl().find((c) => c.stdin.includes("kind: ConfigMap"))!;
+    expect(configApply.stdin).toBe(readFileSync(seedPath, "utf8"));
+    expect(promote.stderr).toMatch(/undo: kubectl --namespace flyte set image deployment\/bq agent=bq:1/);
+
+    const rollback = await ws.run(["deploy", "rollback", "--name", "bq", "--propeller-config", canaryCm]);
+    expect(rollback.exitCode).toBe(0);
+    // execa strips the final newline of stdout.
+    expect(`${rollback.stdout}\n`).toBe(readFileSync(seedPath, "utf8"));
+  });
+
+  it("says so in one sentence when kubectl is missing or the cluster is unreachable", async () => {
+    const ws = workspace();
+    const missing = await ws.run([
+      "deploy",
+      "--apply",
+      "--image",
+      "a:1",
+      "--kubectl",
+      "kubectl-that-is-not-installed",
+    ]);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(
+      /error: kubectl-that-is-not-installed was not found on PATH; install kubectl/,
+    );
+    const down = await ws.run(["deploy", "--apply", "--image", "a:1"], { KUBECTL_UNREACHABLE: "1" });
+    expect(down.exitCode).toBe(1);
+    expect(down.stderr.trim()).toMatch(
+      /^error: the Kubernetes cluster is unreachable \(Unable to connect to the server.*\); check --context and your kubeconfig$/m,
+    );
+    expect(down.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it("writes the Dockerfile and build instructions when no container engine answers, and builds when one does", async () => {
+    const ws = workspace();
+    const project = join(ws.dir, "project");
+    const noEngine = await ws.run([
+      "deploy",
+      "--build",
+      "--push",
+      "--image",
+      "reg.example/a:1",
+      "--dir",
+      project,
+    ]);
+    expect(noEngine.exitCode).toBe(0);
+    expect(existsSync(join(project, "Dockerfile"))).toBe(true);
+    expect(noEngine.stderr).toMatch(
+      /no container engine is reachable .* Build and push it with:\n {2}docker build -t reg.example\/a:1/,
+    );
+    expect(ws.docker().map((c) => c.args[0])).toEqual(["info"]);
+
+    const built = await ws.run(
+      ["deploy", "--build", "--push", "--image", "reg.example/a:1", "--dir", project],
+      { DOCKER_ENGINE: "1" },
+    );
+    expect(built.exitCode).toBe(0);
+    expect(built.stderr).toMatch(/built reg.example\/a:1 and pushed it/);
+    expect(
+      ws
+        .docker()
+        .slice(1)
+        .map((c) => c.args.slice(0, 3)),
+    ).toEqual([
+      ["info", "--format", "{{.ServerVersion}}"],
+      ["build", "-t", "reg.example/a:1"],
+      ["push", "reg.example/a:1"],
+    ]);
+  });
+
+  it("rejects bad flags with exit code 2", async () => {
+    const ws = workspace();
+    const r = await ws.run(["deploy", "--task-types", "a"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toBe("error: --image is required (the agent's container image, name:tag)");
+    const bad = await ws.run(["deploy", "--image", "a:1", "--name", "Not_A_Label"]);
+    expect(bad.exitCode).toBe(2);
+  });
+});

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { createManifests, toYamlStream, validateManifests } from "../../src/deploy/manifests.js";
+import { renderDockerfile } from "../../src/deploy/dockerfile.js";
+
+type Obj = Record<string, any>;
+const byKind = (list: readonly Obj[], kind: string) => list.find((m) => m.kind === kind)!;
+
+describe("createManifests", () => {
+  const manifests = createManifests({
+    name: "bq-agent",
+    image: "ghcr.io/acme/bq-agent:1.2.0",
+    namespace: "flyte",
+    replicas: 3,
+    taskTypes: ["bigquery_query_job_task"],
+    env: { LOG_LEVEL: "debug" },
+    gracePeriodSeconds: 20,
+  }) as Obj[];
+
+  it("builds a Deployment with gRPC probes, the secret mount, metrics and a non-root user", () => {
+    const d = byKind(manifests, "Deployment");
+    expect(d.apiVersion).toBe("apps/v1");
+    expect(d.spec.replicas).toBe(3);
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.image).toBe("ghcr.io/acme/bq-agent:1.2.0");
+    expect(c.args).toEqual([
+      "serve",
+      "agent",
+      "--port",
+      "8000",
+      "--prometheus-port",
+      "9090",
+      "--grace-period",
+      "20",
+      "--task-types",
+      "bigquery_query_job_task",
+    ]);
+    expect(c.readinessProbe.grpc).toEqual({ port: 8000 });
+    expect(c.livenessProbe.grpc).toEqual({ port: 8000 });
+    expect(c.volumeMounts).toContainEqual({ name: "secrets", mountPath: "/etc/secrets", readOnly: true });
+    expect(pod.volumes).toContainEqual({
+      name: "secrets",
+      secret: { secretName: "bq-agent-secrets", optional: true },
+    });
+    expect(c.env).toContainEqual({ name: "LOG_LEVEL", value: "debug" });
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(c.securityContext.allowPrivilegeEscalation).toBe(false);
+    expect(d.spec.template.metadata.annotations).toMatchObject({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "9090",
+    });
+    expect(c.ports).toContainEqual({ name: "metrics", containerPort: 9090, protocol: "TCP" });
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(20);
+  });
+
+  it("builds a ClusterIP Service with the gRPC app protocol that selects only this deployment's pods", () => {
+    const s = byKind(manifests, "Service");
+    expect(s.spec.type).toBe("ClusterIP");
+    expect(s.spec.clusterIP).toBeUndefined();
+    expect(s.spec.ports[0]).toMatchObject({ name: "grpc", port: 8000, appProtocol: "grpc" });
+    expect(s.spec.selector).toEqual(byKind(manifests, "Deployment").spec.selector.matchLabels);
+    expect(s.spec.selector["app.kubernetes.io/instance"]).toBe("bq-agent");
+  });
+
+  it("adds no autoscaler or disruption budget unless asked", () => {
+    expect(manifests.map((m) => m.kind)).toEqual(["Deployment", "Service"]);
+  });
+
+  it("makes the Service headless and adds an HPA and a PDB when asked", () => {
+    const list = createManifests({
+      image: "a:1",
+      headless: true,
+      autoscaling: { minReplicas: 2, maxReplicas: 6, targetCpuPercent: 70 },
+      podDisruptionBudget: { minAvailable: 1 },
+    }) as Obj[];
+    expect(list.map((m) => m.kind)).toEqual([
+      "Deployment",
+      "Service",
+      "HorizontalPodAutoscaler",
+      "PodDisruptionBudget",
+    ]);
+    expect(byKind(list, "Service").spec.clusterIP).toBe("None");
+    // The autoscaler owns the replica count.
+    expect(byKind(list, "Deployment").spec.replicas).toBeUndefined();
+    expect(byKind(list, "HorizontalPodAutoscaler").spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+    expect(byKind(list, "PodDisruptionBudget").spec.minAvailable).toBe(1);
+  });
+
+  it("keeps a canary's pods out of the stable Service", () => {
+    const stable = byKind(createManifests({ name: "agent", image: "a:1" }), "Service");
+    const canary = byKind(
+      createManifests({ name: "agent-canary", image: "a:2", canary: true }),
+      "Deployment",
+    );
+    const podLabels = canary.spec.template.metadata.labels as Record<string, string>;
+    const matches = Object.entries(stable.spec.selector as Record<string, string>).every(
+      ([k, v]) => podLabels[k] === v,
+    );
+    expect(matches).toBe(false);
+    expect(podLabels["app.kubernetes.io/component"]).toBe("canary");
+  });
+
+  it("rejects bad options with one sentence naming the option", () => {
+    expect(() => createManifests({ name: "Bad_Name", image: "a:1" })).toThrow(
+      /name "Bad_Name" must be a DNS label/,
+    );
+    expect(() => createManifests({ image: "" })).toThrow(/image must be set/);
+    expect(() => createManifests({ image: "a:1", autoscaling: { minReplicas: 4, maxReplicas: 2 } })).toThrow(
+      /max replicas \(2\) is below/,
+    );
+    expect(() => createManifests({ image: "a:1", podDisruptionBudget: {} })).toThrow(/exactly one of/);
+  });
+
+  it("renders a YAML stream that parses back to the same objects", () => {
+    const docs = parseAllDocuments(toYamlStream(manifests)).map((d) => d.toJS() as Obj);
+    expect(docs).toEqual(manifests);
+  });
+});
+
+describe("validateManifests", () => {
+  it("accepts the generated objects and rejects schema violations with their paths", () => {
+    const [deployment] = createManifests({ image: "a:1" }) as Obj[];
+    expect(() => validateManifests([deployment!])).not.toThrow();
+    const broken = structuredClone(deployment!);
+    broken.spec.replicas = "three";
+    broken.spec.template.spec.containers[0].ports[0].containerPort = "grpc";
+    expect(() => validateManifests([broken])).toThrow(
+      /Deployment\/flyte-agent: \/spec\/replicas must be integer; \/spec\/template\/spec\/containers\/0\/ports\/0\/containerPort must be integer/,
+    );
+  });
+
+  it("rejects an object whose kind has no schema", () => {
+    expect(() =>
+      validateManifests([{ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }]),
+    ).toThrow(/Widget\/w: no schema for apiVersion example.com\/v1/);
+  });
+});
+
+describe("renderDockerfile", () => {
+  it("installs production dependencies only and runs the server as a non-root user", () => {
+    const text = renderDockerfile({ taskTypes: ["a", "b"] });
+    expect(text).toMatch(/^FROM node:22-slim$/m);
+    expect(text).toMatch(/npm ci --omit=dev/);
+    expect(text).toMatch(/^USER 1000:1000$/m);
+    expect(text).toMatch(/^EXPOSE 8000 9090$/m);
+    const cmd = JSON.parse(/^CMD (.*)$/m.exec(text)![1]!) as string[];
+    expect(cmd.slice(1)).toEqual([
+      "serve",
+      "agent",
+      "--port",
+      "8000",
+      "--prometheus-port",
+      "9090",
+      "--grace-period",
+      "30",
+      "--task-types",
+      "a,b",
+    ]);
+    expect(text.indexOf("USER")).toBeGreaterThan(text.indexOf("npm ci"));
+  });
+});
