@@ -1,0 +1,15 @@
+export {
+  exists,
+  joinUri,
+  localFileStorage,
+  localPath,
+  readObject,
+  registerStorageProvider,
+  storageFor,
+  storageSchemes,
+  uriScheme,
+  writeObject,
+  type RegisterStorageOptions,
+  type StorageCallOptions,
+  type StorageProvider,
+} from "./storage.js";

@@ -1,0 +1,89 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const bin = join(repo, "bin", "flyte-agent.js");
+
+describe("the README quickstart, through the real CLI binary", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "quickstart-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("runs the warehouse example to SUCCEEDED with a log link and a readable parquet result", async () => {
+    const outputDir = join(dir, "run");
+    const result = await execa(
+      process.execPath,
+      [bin, "run", "examples/warehouse/task.ts", "--version", "10", "--output-dir", outputDir],
+      { cwd: repo, env: { FLYTE_WAREHOUSE_JOBS_DIR: join(dir, "jobs"), NO_COLOR: "1" }, reject: false },
+    );
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/SUCCEEDED/);
+    const log = /Warehouse job log (file:\S+)/.exec(result.stdout)?.[1];
+    expect(log).toBeDefined();
+    expect(await readFile(fileURLToPath(log!), "utf8")).toContain("10 rows written");
+    const resultsDir = join(outputDir, "attempt-0", "results");
+    expect(result.stdout).toContain(resultsDir);
+    expect(await readdir(resultsDir)).toEqual(["part-0.parquet"]);
+    const db = await DuckDBInstance.create(":memory:");
+    const connection = await db.connect();
+    const rows = await connection.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, min(version) AS lo, max(version) AS hi FROM read_parquet('${join(resultsDir, "part-0.parquet")}')`,
+    );
+    expect(rows.getRowObjectsJson()).toEqual([{ n: 10, lo: 10, hi: 10 }]);
+    connection.closeSync();
+  });
+
+  it("stops the slow query's job process when the run is interrupted", async () => {
+    const jobsDir = join(dir, "jobs-slow");
+    const child = execa(
+      process.execPath,
+      [bin, "run", "examples/warehouse/task.ts", "--version", "2", "--slow", "--poll-interval", "50ms"],
+      {
+        cwd: repo,
+        env: { FLYTE_WAREHOUSE_JOBS_DIR: jobsDir, FLYTE_WAREHOUSE_SLOW_MS: "60000", NO_COLOR: "1" },
+        reject: false,
+      },
+    );
+    let seen = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (/RUNNING/.test(seen)) resolve();
+      });
+      void child.then(() => reject(new Error(`the run ended before RUNNING:\n${seen}`)));
+    });
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const [jobId] = await readdir(jobsDir);
+    const state = JSON.parse(await readFile(join(jobsDir, jobId!, "state.json"), "utf8")) as {
+      state: string;
+      pid: number;
+    };
+    expect(state.state).toBe("CANCELLED");
+    const deadline = Date.now() + 10_000;
+    while (isAlive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(isAlive(state.pid)).toBe(false);
+    expect(existsSync(join(jobsDir, jobId!, "results"))).toBe(false);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
