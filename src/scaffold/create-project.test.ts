@@ -43,6 +43,7 @@ describe("createProject", () => {
     const task = await readFile(join(project.dir, "src/task.ts"), "utf8");
     expect(task).toContain("export const bigqueryTask = defineTask");
     expect(task).toContain('taskType: "bigquery"');
+    expect(task).toContain('name: "bigquery.example"');
     for (const file of project.files) {
       expect(await readFile(join(project.dir, file), "utf8"), file).not.toMatch(/starter/i);
     }
@@ -75,7 +76,9 @@ describe("createProject", () => {
       name: "@acme/s3-sensor",
       dependencies: { "flyte-agent": "file:../flyte-agent.tgz" },
     });
-    expect(await readFile(join(project.dir, "src/agent.ts"), "utf8")).toContain("class S3ReadySensor");
+    expect(await readFile(join(project.dir, "src/agent.ts"), "utf8")).toContain(
+      "class S3ReadySensor extends SensorBase",
+    );
     expect(project.nextSteps).toEqual([
       "cd agents/s3",
       "npm install",
@@ -83,6 +86,17 @@ describe("createProject", () => {
       "npm run run",
       "npm run serve",
     ]);
+  });
+
+  it("names a sensor <Name>Sensor with the sensor engine's task type", async () => {
+    const project = await createProject({ name: "s3-ready", cwd, template: "sensor" });
+    expect(project.names).toMatchObject({ className: "S3ReadySensor", taskType: "sensor" });
+    const agent = await readFile(join(project.dir, "src/agent.ts"), "utf8");
+    expect(agent).toContain('static readonly sensorName = "S3ReadySensor"');
+    expect(await readFile(join(project.dir, "src/task.ts"), "utf8")).toContain('name: "s3_ready.wait"');
+    await expect(
+      createProject({ name: "other", cwd, template: "sensor", taskType: "files" }),
+    ).rejects.toThrow(/a sensor's task type is always "sensor"/);
   });
 
   it("writes next steps for the chosen package manager", async () => {

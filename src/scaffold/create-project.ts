@@ -70,6 +70,9 @@ const RENAMES: Readonly<Record<string, string>> = {
 const SKIPPED = new Set(["node_modules", "dist", "package-lock.json", ".flyte-agent"]);
 const TEXT_EXTENSIONS = /\.(ts|mts|js|mjs|json|md|txt|yaml|yml)$|^(Dockerfile|_gitignore|_dockerignore)$/;
 
+/** The task type of every sensor task (served by the built-in sensor engine). */
+const SENSOR_TASK_TYPE = "sensor";
+
 const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 interface OwnPackageJson {
@@ -94,12 +97,25 @@ export function isTemplateKind(value: string): value is TemplateKind {
 }
 
 async function resolveOptions(options: CreateProjectOptions): Promise<ResolvedOptions> {
-  const names = resolveProjectNames(options.name, options);
   const template = options.template ?? TemplateKind.ASYNC;
   if (!isTemplateKind(template)) {
     invalid(
       `unknown template "${String(template)}": choose one of ${Object.values(TemplateKind).join(", ")}`,
     );
+  }
+  let names: ProjectNames;
+  if (template === TemplateKind.SENSOR) {
+    // Sensor tasks all have type `sensor`: the built-in sensor engine serves them and finds the sensor
+    // by the class name written in the task template.
+    if (options.taskType !== undefined && options.taskType !== SENSOR_TASK_TYPE) {
+      invalid(`a sensor's task type is always "${SENSOR_TASK_TYPE}" (the sensor engine's): drop --task-type`);
+    }
+    names = {
+      ...resolveProjectNames(options.name, { ...options, classSuffix: "Sensor" }),
+      taskType: SENSOR_TASK_TYPE,
+    };
+  } else {
+    names = resolveProjectNames(options.name, options);
   }
   const packageManager = options.packageManager ?? PackageManager.NPM;
   if (!(Object.values(PackageManager) as string[]).includes(packageManager)) {
@@ -163,8 +179,10 @@ function replacements(names: ProjectNames): [string, string][] {
   return [
     ["flyte-agent-starter", names.packageName],
     ["StarterAgent", names.className],
+    ["StarterSensor", names.className],
     ["starterTask", `${camelCase(stem)}Task`],
     ["starter_task", names.taskType],
+    ["starter_name", stem.replace(/[-.]/g, "_")],
   ];
 }
 

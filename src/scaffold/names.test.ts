@@ -27,6 +27,10 @@ describe("resolveProjectNames", () => {
     });
   });
 
+  it("ends a derived class name with the suffix asked for", () => {
+    expect(resolveProjectNames("s3-ready", { classSuffix: "Sensor" }).className).toBe("S3ReadySensor");
+  });
+
   it("takes overrides for each derived name", () => {
     expect(
       resolveProjectNames("bq", {

@@ -17,8 +17,10 @@ export interface ProjectNames {
 export interface ProjectNameOptions {
   /** @default `flyte-agent-<name>` (or `<name>` when it already starts with `flyte-agent-`) */
   readonly packageName?: string;
-  /** @default the name's words in PascalCase followed by `Agent` */
+  /** @default the name's words in PascalCase followed by `classSuffix` */
   readonly className?: string;
+  /** What a derived class name ends with (`Sensor` for sensors). @default "Agent" */
+  readonly classSuffix?: string;
   /** @default the name with `-` and `.` turned into `_` */
   readonly taskType?: string;
 }
@@ -90,7 +92,7 @@ export function resolveProjectNames(name: string, options: ProjectNameOptions = 
   if (problem) invalid(`"${packageName}" is not a valid npm package name: ${problem}`);
 
   const stem = name.startsWith(PACKAGE_PREFIX) ? name.slice(PACKAGE_PREFIX.length) : name;
-  const className = options.className ?? `${pascalCase(stem)}Agent`;
+  const className = options.className ?? `${pascalCase(stem)}${options.classSuffix ?? "Agent"}`;
   if (!IDENTIFIER_RE.test(className)) {
     invalid(
       `"${className}" is not a valid class name: use letters, digits, "_" or "$", not starting with a digit`,

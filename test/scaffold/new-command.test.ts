@@ -22,7 +22,7 @@ describe("flyte-agent new (binary)", () => {
     const r = await run("bigquery", "--template", "sync");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("Created flyte-agent-bigquery (sync template)");
-    expect(r.stdout).toContain("task type bigquery, agent class BigqueryAgent");
+    expect(r.stdout).toContain("task type bigquery, class BigqueryAgent");
     expect(r.stdout).toMatch(/Next steps:\n {2}cd bigquery\n {2}npm install\n {2}npm test\n/);
     const pkg = JSON.parse(await readFile(join(cwd, "bigquery", "package.json"), "utf8"));
     expect(pkg.name).toBe("flyte-agent-bigquery");

@@ -119,7 +119,7 @@ export function register(program: Command): void {
       process.stdout.write(
         [
           `Created ${names.packageName} (${project.template} template) in ${project.dir}`,
-          `  task type ${names.taskType}, agent class ${names.className}, ${project.files.length} files`,
+          `  task type ${names.taskType}, class ${names.className}, ${project.files.length} files`,
           "",
           "Next steps:",
           ...project.nextSteps.map((s) => `  ${s}`),

@@ -7,7 +7,7 @@ import { z } from "zod";
  * flytekit; the task type and the interface are what must match.
  */
 export const starterTask = defineTask({
-  name: "starter_task.example",
+  name: "starter_name.example",
   taskType: "starter_task",
   description: "Runs a job on the stand-in job service and returns its result.",
   inputs: {

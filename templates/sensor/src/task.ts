@@ -1,17 +1,14 @@
-import { defineTask } from "flyte-agent";
-import { z } from "zod";
+import { defineSensorTask } from "flyte-agent";
+import { StarterSensor } from "./agent.js";
 
 /**
- * The sensor task: it succeeds once the watched object exists, and has no outputs. Downstream tasks
- * in a workflow wait on it. Python users declare the same task with flytekit; the task type and the
- * interface are what must match.
+ * The sensor task: it succeeds once the watched object exists (and fails if that takes longer than
+ * its timeout). It has no outputs; downstream tasks in a workflow wait on it. Its type is `sensor`
+ * and its template names the sensor, as flytekit's sensor tasks do.
  */
-export const starterTask = defineTask({
-  name: "starter_task.example",
-  taskType: "starter_task",
+export const starterTask = defineSensorTask({
+  name: "starter_name.wait",
+  sensor: StarterSensor,
   description: "Waits until an object exists in the (stand-in) object store.",
-  inputs: {
-    path: z.string().min(1).describe("the object to wait for"),
-  },
   timeout: "1h",
 });

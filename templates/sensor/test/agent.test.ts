@@ -1,12 +1,19 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runThroughExecutor, startAsyncTask, startTestServer } from "flyte-agent/testing";
+import { createSensorEngine } from "flyte-agent";
+import {
+  createAgentContext,
+  createManualClock,
+  runThroughExecutor,
+  startAsyncTask,
+  startTestServer,
+} from "flyte-agent/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StarterAgent } from "../src/agent.js";
+import { StarterSensor } from "../src/agent.js";
 import { starterTask } from "../src/task.js";
 
-describe("StarterAgent", () => {
+describe("StarterSensor", () => {
   let dir = "";
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "sensor-test-"));
@@ -15,39 +22,43 @@ describe("StarterAgent", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("pokes true only once the object exists", async () => {
+    const sensor = new StarterSensor({});
+    const path = join(dir, "ready.flag");
+    expect(await sensor.poke({ path }, createAgentContext())).toBe(false);
+    await writeFile(path, "");
+    expect(await sensor.poke({ path }, createAgentContext())).toBe(true);
+  });
+
   it("keeps the task running until the object appears, then succeeds", async () => {
     const path = join(dir, "ready.flag");
-    const run = await startAsyncTask(new StarterAgent(), starterTask, { path });
-
-    const waiting = await run.poll();
-    expect(waiting).toMatchObject({ phaseName: "RUNNING", done: false });
-    expect(waiting.message).toContain("ready.flag");
-
+    const run = await startAsyncTask(createSensorEngine(), starterTask, { path });
+    expect((await run.poll()).phaseName).toBe("RUNNING");
     await writeFile(path, "");
-    const done = await run.poll();
-    expect(done).toMatchObject({ phaseName: "SUCCEEDED", done: true });
+    expect((await run.poll()).phaseName).toBe("SUCCEEDED");
   });
 
-  it("succeeds on the first poke when the object is already there", async () => {
-    const run = await startAsyncTask(new StarterAgent(), starterTask, { path: dir });
-    expect((await run.poll()).succeeded).toBe(true);
-  });
-
-  it("asks the store it was given", async () => {
-    const asked: string[] = [];
-    const store = { exists: async (p: string) => (asked.push(p), true) };
-    const run = await startAsyncTask(new StarterAgent({ store }), starterTask, { path: "s3://bucket/key" });
-    await run.poll();
-    expect(asked).toEqual(["s3://bucket/key"]);
-  });
-
-  it("succeeds through the executor and the agent server on the first poke that finds the object", async () => {
-    let pokes = 0;
-    const store = { exists: async () => ++pokes === 3 };
-    await using server = await startTestServer({ agents: [new StarterAgent({ store })] });
-    // The executor's default test clock makes its waits between polls instant.
-    const result = await runThroughExecutor(starterTask, { path: "s3://bucket/ready" }, { server });
+  it("succeeds through the executor and the agent server when the object is there", async () => {
+    await using server = await startTestServer({ agents: [createSensorEngine()] });
+    const result = await runThroughExecutor(starterTask, { path: dir }, { server });
     expect(result.phase).toBe("SUCCEEDED");
-    expect(pokes).toBe(3);
+  });
+
+  it("fails once the task's timeout passes without the object", async () => {
+    // The engine and the executor share a manual clock, so the hour passes without waiting.
+    const clock = createManualClock();
+    const result = await runThroughExecutor(
+      starterTask,
+      { path: join(dir, "never") },
+      {
+        agents: [createSensorEngine({ now: clock.now })],
+        clock,
+        timeoutMs: 2 * 60 * 60 * 1000, // leave the hour to the sensor engine, not the executor
+        pollIntervalMs: 60_000,
+        maxPollIntervalMs: 600_000,
+      },
+    );
+    expect(result.phase).toBe("FAILED");
+    expect(result.message).toMatch(/timed out/);
   });
 });

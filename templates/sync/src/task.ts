@@ -12,7 +12,7 @@ const currency = z
  * flytekit; the task type and the interface are what must match.
  */
 export const starterTask = defineTask({
-  name: "starter_task.example",
+  name: "starter_name.example",
   taskType: "starter_task",
   description: "Converts an amount between currencies by calling the (stand-in) rates API.",
   inputs: {
