@@ -26,7 +26,13 @@ export const agentServiceNames = [
 
 // The health messages have one field each, so they are encoded by hand: loading a .proto parser just
 // for them would cost tens of milliseconds of start-up before the first SERVING answer.
-function decodeRequest(buf: Buffer): string {
+/** `grpc.health.v1.HealthCheckRequest`. */
+export interface HealthCheckRequest {
+  readonly service: string;
+}
+
+// grpc-js treats a falsy request as a missing one, so the request is an object, never a bare "".
+function decodeRequest(buf: Buffer): HealthCheckRequest {
   let i = 0;
   let service = "";
   while (i < buf.length) {
@@ -47,7 +53,7 @@ function decodeRequest(buf: Buffer): string {
       throw new Error("malformed HealthCheckRequest");
     }
   }
-  return service;
+  return { service };
 }
 
 function readVarint(buf: Buffer, start: number): [number, number] {
@@ -101,7 +107,7 @@ export const HealthService: ServiceDefinition = {
  */
 export class HealthStatus {
   readonly #statuses = new Map<string, ServingStatus>();
-  readonly #watchers = new Map<string, Set<ServerWritableStream<string, ServingStatus>>>();
+  readonly #watchers = new Map<string, Set<ServerWritableStream<HealthCheckRequest, ServingStatus>>>();
 
   constructor(
     services: readonly string[] = agentServiceNames,
@@ -135,14 +141,14 @@ export class HealthStatus {
 
   /** Handlers for `server.addService(HealthService, health.handlers())`. */
   handlers(): {
-    check: handleUnaryCall<string, ServingStatus>;
-    watch: handleServerStreamingCall<string, ServingStatus>;
+    check: handleUnaryCall<HealthCheckRequest, ServingStatus>;
+    watch: handleServerStreamingCall<HealthCheckRequest, ServingStatus>;
   } {
     return {
       check: (call, callback) => {
-        const value = this.#statuses.get(call.request);
+        const value = this.#statuses.get(call.request.service);
         if (value === undefined) {
-          const details = `unknown service ${JSON.stringify(call.request)}`;
+          const details = `unknown service ${JSON.stringify(call.request.service)}`;
           callback({
             code: status.NOT_FOUND,
             details,
@@ -155,7 +161,7 @@ export class HealthStatus {
         }
       },
       watch: (call) => {
-        const service = call.request;
+        const service = call.request.service;
         call.write(this.#statuses.get(service) ?? ServingStatus.SERVICE_UNKNOWN);
         let set = this.#watchers.get(service);
         if (!set) this.#watchers.set(service, (set = new Set()));

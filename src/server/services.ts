@@ -264,7 +264,10 @@ export function createServiceHandlers(options: ServiceOptions) {
   }
 
   function toResource(agent: Agent, resource: Resource, template: TaskTemplate | undefined): ProtoResource {
-    return toProtoResource(resource, (values) => encodeOutputs(values, agent.outputTypes, template));
+    // An unset phase is logged by checkResource; it still goes on the wire as UNDEFINED (0).
+    return toProtoResource({ ...resource, phase: resource.phase ?? 0 }, (values) =>
+      encodeOutputs(values, agent.outputTypes, template),
+    );
   }
 
   const createTask: handleUnaryCall<CreateTaskRequest, CreateTaskResponse> = (call, callback) => {
@@ -354,7 +357,7 @@ export function createServiceHandlers(options: ServiceOptions) {
     const started = process.hrtime.bigint();
     if (hooks?.onStart && !hooks.onStart("logs", category.name)) {
       hooks.onRejected?.("logs", category.name);
-      call.destroy(refusedError());
+      failStream(call, refusedError());
       return;
     }
     enter();
@@ -383,7 +386,7 @@ export function createServiceHandlers(options: ServiceOptions) {
       const wire = toWireError(err, "logs", category.name);
       logFailure(s.logger, "logs", err, wire.code);
       hooks?.onEnd?.("logs", category.name, seconds(started), wire.code);
-      call.destroy(Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
+      failStream(call, Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
     } finally {
       s.dispose();
       leave();
@@ -408,6 +411,7 @@ export function createServiceHandlers(options: ServiceOptions) {
       // A client that goes away before sending its inputs must not leave this call waiting.
       call.on("cancelled", () => reject(new CallAbortedError("cancelled")));
     });
+    ended.catch(() => {}); // our own error status also arrives here, after the race is settled
     let taskType = "";
     const started = process.hrtime.bigint();
     let s: CallScope | undefined;
@@ -422,7 +426,7 @@ export function createServiceHandlers(options: ServiceOptions) {
       taskType = header?.template?.type ?? "";
       if (hooks?.onStart && !hooks.onStart("do", taskType)) {
         hooks.onRejected?.("do", taskType);
-        call.destroy(refusedError());
+        failStream(call, refusedError());
         return;
       }
       accepted = true;
@@ -462,7 +466,7 @@ export function createServiceHandlers(options: ServiceOptions) {
       const wire = toWireError(err, "do", taskType);
       logFailure(s?.logger ?? options.logger, "do", err, wire.code);
       if (accepted) hooks?.onEnd?.("do", taskType, seconds(started), wire.code);
-      call.destroy(Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
+      failStream(call, Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
     } finally {
       s?.dispose();
       if (accepted) leave();
@@ -512,6 +516,14 @@ export function createServiceHandlers(options: ServiceOptions) {
     /** Resolves when no agent call is running. */
     idle,
   };
+}
+
+/**
+ * Ends a streaming call with an error status. grpc-js sends the status of an "error" event on the
+ * stream; `destroy(err)` would drop it and leave the client waiting.
+ */
+function failStream(call: { emit(event: "error", err: Error): boolean }, err: Error): void {
+  call.emit("error", err);
 }
 
 function waitFor(done: () => boolean, call: { on(e: "data", f: () => void): unknown }): Promise<void> {
