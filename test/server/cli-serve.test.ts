@@ -22,7 +22,7 @@ async function startCli(args: readonly string[]) {
     match: (l: Record<string, unknown>) => boolean;
     resolve: (l: Record<string, unknown>) => void;
   }[] = [];
-  createInterface({ input: child.stdout! }).on("line", (text) => {
+  createInterface({ input: child.stdout }).on("line", (text) => {
     let line: Record<string, unknown>;
     try {
       line = JSON.parse(text) as Record<string, unknown>;
