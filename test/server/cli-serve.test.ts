@@ -117,7 +117,7 @@ describe("flyte-agent serve agent (the real binary)", () => {
       "--task-types",
       "echo",
       "--timeout",
-      "5",
+      "2",
     ]);
     const c = clients(`127.0.0.1:${cli.port}`);
     try {
