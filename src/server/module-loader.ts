@@ -48,6 +48,7 @@ interface PendingModule {
 }
 
 const tsExtension = /\.(c|m)?tsx?$/;
+const moduleExtension = /\.(c|m)?(j|t)sx?$/;
 
 /**
  * Imports agent modules. Importing is what registers agents (a module calls `AgentRegistry.register`);
@@ -126,11 +127,12 @@ function readPackageJson(dir: string): Record<string, unknown> | undefined {
 }
 
 function resolveModule(specifier: string, baseDir: string): string {
+  // "dist/agent.js" is a path even without "./": it exists, or it ends like a module file.
   const isPath =
     specifier.startsWith(".") ||
-    specifier.startsWith("/") ||
     path.isAbsolute(specifier) ||
-    tsExtension.test(specifier);
+    moduleExtension.test(specifier) ||
+    existsSync(path.resolve(baseDir, specifier));
   if (isPath) {
     const file = path.resolve(baseDir, specifier);
     if (!existsSync(file)) {

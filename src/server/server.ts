@@ -93,7 +93,9 @@ export class AgentServer {
     // The agents were loaded before the server was built, so it can take traffic now.
     health?.setAll(ServingStatus.SERVING);
     const reflectionReady = options.reflection
-      ? new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      ? // Parsing the protos blocks the event loop for a few hundred milliseconds: not while the
+        // first readiness probes arrive.
+        new Promise<void>((resolve) => setTimeout(resolve, 500).unref()).then(() =>
           addReflection(server).catch((err: unknown) => {
             logger.warn({ err }, "gRPC reflection is unavailable");
           }),
