@@ -3,6 +3,7 @@ import { ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
 import type { Logger } from "../core/context.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { AgentRegistry, type AgentInfo, parseCategory } from "../core/registry.js";
+import { type BuiltinAgentName, registerBuiltinAgents } from "../builtin/index.js";
 import { formatBanner } from "./banner.js";
 import { createServerLogger } from "./logger.js";
 import {
@@ -34,6 +35,11 @@ export interface ServeOptions {
   readonly discover?: boolean;
   /** Where modules and packages are looked up. @default process.cwd() */
   readonly cwd?: string;
+  /**
+   * Built-in agents to serve as well (`"sensor"`, `"webhook"`). None by default, so a deployment
+   * advertises only what it was given.
+   */
+  readonly builtin?: readonly BuiltinAgentName[];
   /** Agents to serve. @default the process-wide registry, after the modules are imported */
   readonly registry?: AgentRegistry;
   /**
@@ -83,6 +89,7 @@ export interface ResolvedServeOptions {
   readonly host: string;
   readonly modules: readonly string[];
   readonly discover: boolean;
+  readonly builtin: readonly BuiltinAgentName[];
   readonly cwd: string;
   readonly taskTypes: readonly string[] | undefined;
   readonly prometheusPort: number | false;
@@ -152,6 +159,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     host: options.host ?? "0.0.0.0",
     modules: options.modules ?? [],
     discover: options.discover ?? true,
+    builtin: options.builtin ?? [],
     cwd: options.cwd ?? process.cwd(),
     taskTypes: taskTypes && taskTypes.length > 0 ? taskTypes : undefined,
     prometheusPort,
@@ -252,6 +260,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     ...(options.registry ? { registry: options.registry } : {}),
   });
   const all = options.registry ?? AgentRegistry.default;
+  if (o.builtin.length > 0) registerBuiltinAgents(all, o.builtin);
   const registry = o.taskTypes ? allowOnly(all, o.taskTypes) : all;
   const metrics = o.prometheusPort === false ? undefined : await createServerMetrics();
   const hooks = createCallHooks({ maxConcurrent: o.maxConcurrent, ...(metrics ? { metrics } : {}) });

@@ -140,6 +140,52 @@ describe("flyte-agent serve agent (the real binary)", () => {
     expect(cli.lines.some((l) => l.msg === "timeout reached: stopping")).toBe(true);
   });
 
+  it("serves built-in agents only when --builtin asks for them", async () => {
+    const plain = await startCli([
+      "agent",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--no-prometheus",
+      "-m",
+      fixture,
+      "--no-discover",
+    ]);
+    const withSensor = await startCli([
+      "agent",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--no-prometheus",
+      "-m",
+      fixture,
+      "--no-discover",
+      "--builtin",
+      "sensor",
+    ]);
+    const a = clients(`127.0.0.1:${plain.port}`);
+    const b = clients(`127.0.0.1:${withSensor.port}`);
+    try {
+      const names = async (c: typeof a) => {
+        const res: ListAgentsResponse = await unary(c.meta.listAgents.bind(c.meta), {});
+        return res.agents.flatMap((x) => x.supportedTaskCategories.map((t) => t.name));
+      };
+      const plainTypes = await names(a);
+      expect(plainTypes).not.toContain("sensor");
+      expect(plainTypes).not.toContain("webhook");
+      const sensorTypes = await names(b);
+      expect(sensorTypes).toContain("sensor");
+      expect(sensorTypes).not.toContain("webhook");
+    } finally {
+      a.close();
+      b.close();
+      plain.child.kill("SIGKILL");
+      withSensor.child.kill("SIGKILL");
+    }
+  });
+
   it("rejects a bad flag with one sentence and exit code 2", async () => {
     const result = await execa("node", [bin, "serve", "agent", "--port", "eighty", "--no-discover"], {
       cwd: root,

@@ -8,6 +8,7 @@ interface ServeFlags {
   host: string;
   modules?: string[];
   taskTypes?: string[];
+  builtin?: string[];
   prometheusPort?: string;
   prometheus_port?: string;
   prometheus: boolean;
@@ -104,6 +105,11 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       "1000",
     )
     .option("--grace-period <seconds>", "on SIGTERM/SIGINT, time in-flight calls get to finish", "20")
+    .option(
+      "--builtin <names>",
+      "also serve built-in agents: sensor, webhook, or all; comma-separated or repeated (none by default)",
+      collect,
+    )
     .option("--no-discover", "do not import modules declared in package.json files (flyteAgent.modules)")
     .option("--no-reflection", "do not serve gRPC reflection")
     .option("--no-banner", "do not print the table of agents at start")
@@ -116,6 +122,7 @@ function addServeCommand(parent: Command, name: string, description: string): vo
     )
     .action(async (flags: ServeFlags) => {
       const { serve } = await import("../../server/serve.js");
+      const { parseBuiltinAgentNames } = await import("../../builtin/builtin-agents.js");
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
         throw new UsageError("--tls-cert and --tls-key go together: pass both to serve TLS");
       }
@@ -147,6 +154,7 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         maxConcurrent: number("--max-concurrent", flags.maxConcurrent, true)!,
         gracePeriodSeconds: number("--grace-period", flags.gracePeriod)!,
         discover: flags.discover,
+        ...(flags.builtin ? { builtin: parseBuiltinAgentNames(flags.builtin) } : {}),
         reflection: flags.reflection,
         banner: flags.banner ? process.stderr : false,
         ...opt("logLevel", flags.logLevel),
