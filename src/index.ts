@@ -67,7 +67,14 @@ export {
   type BlobValue,
   type StructuredDatasetValue,
 } from "./types/index.js";
-export { AgentServer, type AgentServerOptions } from "./server/index.js";
+export {
+  AgentServer,
+  serve,
+  loadAgentModules,
+  type AgentServerOptions,
+  type ServeOptions,
+  type RunningAgentServer,
+} from "./server/index.js";
 export {
   createProject,
   resolveProjectNames,

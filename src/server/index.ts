@@ -1,3 +1,30 @@
 export { AgentServer, type AgentServerOptions } from "./server.js";
+export {
+  serve,
+  resolveServeOptions,
+  type ServeOptions,
+  type ResolvedServeOptions,
+  type ServeTlsOptions,
+  type RunningAgentServer,
+} from "./serve.js";
 export { createServiceHandlers, type CallHooks, type ServiceOptions } from "./services.js";
 export { toWireError, CallAbortedError, type Operation, type WireError } from "./errors.js";
+export { HealthService, HealthStatus, ServingStatus, agentServiceNames } from "./health.js";
+export { addReflection } from "./reflection.js";
+export {
+  ServerMetrics,
+  createServerMetrics,
+  createCallHooks,
+  startMetricsEndpoint,
+  type CallHooksOptions,
+  type MetricsEndpoint,
+  type ServerMetricsOptions,
+} from "./metrics.js";
+export {
+  loadAgentModules,
+  packageJsonField,
+  type LoadAgentModulesOptions,
+  type LoadedModule,
+} from "./module-loader.js";
+export { createServerLogger, redactedKeys, type ServerLoggerOptions } from "./logger.js";
+export { formatBanner, type BannerInfo } from "./banner.js";

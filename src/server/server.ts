@@ -6,6 +6,8 @@ import {
 } from "../gen/flyteidl/service/agent.js";
 import { type Logger, silentLogger } from "../core/context.js";
 import { AgentRegistry } from "../core/registry.js";
+import { HealthService, HealthStatus, ServingStatus } from "./health.js";
+import { addReflection } from "./reflection.js";
 import { type CallHooks, createServiceHandlers } from "./services.js";
 
 /** Options of {@link AgentServer.start}. */
@@ -22,15 +24,32 @@ export interface AgentServerOptions {
   readonly hooks?: CallHooks;
   /** Extra grpc-js channel options (message sizes, keepalive). */
   readonly grpcOptions?: ServerOptions;
+  /**
+   * Serve `grpc.health.v1.Health` for `""` and each agent service: SERVING once bound, NOT_SERVING
+   * from the moment a shutdown starts. @default false
+   */
+  readonly health?: boolean;
+  /**
+   * Serve gRPC reflection. It is added just after the server starts (parsing the protos takes a few
+   * hundred milliseconds); await {@link AgentServer.reflectionReady} to know it is there. @default false
+   */
+  readonly reflection?: boolean;
 }
 
 /** A running gRPC agent server. */
 export class AgentServer {
+  #shutdown: Promise<void> | undefined;
+
   private constructor(
     readonly server: Server,
     /** The bound port (useful with port 0). */
     readonly port: number,
     readonly host: string,
+    /** The health service's statuses, when `health` was asked for. */
+    readonly health: HealthStatus | undefined,
+    /** Resolves once reflection is served (at once when it was not asked for). */
+    readonly reflectionReady: Promise<void>,
+    private readonly calls: { inFlight(): number; idle(): Promise<void> },
   ) {}
 
   /** `host:port` to dial, with a wildcard host replaced by loopback. */
@@ -39,18 +58,31 @@ export class AgentServer {
     return `${host.includes(":") ? `[${host}]` : host}:${this.port}`;
   }
 
+  /** Agent calls being answered now (health checks and reflection excluded). */
+  get inFlight(): number {
+    return this.calls.inFlight();
+  }
+
+  /** True once {@link AgentServer.shutdown} has been called. */
+  get draining(): boolean {
+    return this.#shutdown !== undefined;
+  }
+
   /** Binds and starts serving the agent services. */
   static async start(options: AgentServerOptions = {}): Promise<AgentServer> {
     const registry = options.registry ?? AgentRegistry.default;
+    const logger = options.logger ?? silentLogger;
     const server = new Server(options.grpcOptions);
     const handlers = createServiceHandlers({
       registry,
-      logger: options.logger ?? silentLogger,
+      logger,
       ...(options.hooks ? { hooks: options.hooks } : {}),
     });
     server.addService(AsyncAgentServiceService, handlers.asyncAgentService);
     server.addService(SyncAgentServiceService, handlers.syncAgentService);
     server.addService(AgentMetadataServiceService, handlers.metadataService);
+    const health = options.health ? new HealthStatus() : undefined;
+    if (health) server.addService(HealthService, health.handlers());
     const host = options.host ?? "0.0.0.0";
     const target = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 8000}`;
     const port = await new Promise<number>((resolve, reject) => {
@@ -58,11 +90,35 @@ export class AgentServer {
         err ? reject(err) : resolve(p),
       );
     });
-    return new AgentServer(server, port, host);
+    // The agents were loaded before the server was built, so it can take traffic now.
+    health?.setAll(ServingStatus.SERVING);
+    const reflectionReady = options.reflection
+      ? // Parsing the protos blocks the event loop for a few hundred milliseconds: not while the
+        // first readiness probes arrive.
+        new Promise<void>((resolve) => setTimeout(resolve, 500).unref()).then(() =>
+          addReflection(server).catch((err: unknown) => {
+            logger.warn({ err }, "gRPC reflection is unavailable");
+          }),
+        )
+      : Promise.resolve();
+    return new AgentServer(server, port, host, health, reflectionReady, handlers);
   }
 
-  /** Stops accepting calls and waits for in-flight ones, forcing them closed after `graceMs`. */
-  async shutdown(graceMs = 10_000): Promise<void> {
+  /**
+   * Drains: health turns NOT_SERVING, the listener closes, calls in flight run to completion, then
+   * connections close. Calls still running after `graceMs` are cut off. Calling it again returns the
+   * same promise.
+   */
+  shutdown(graceMs = 10_000): Promise<void> {
+    this.#shutdown ??= this.#drain(graceMs);
+    return this.#shutdown;
+  }
+
+  async #drain(graceMs: number): Promise<void> {
+    this.health?.setAll(ServingStatus.NOT_SERVING);
+    // Health watches never end on their own and would hold the drain open: they have just been told
+    // NOT_SERVING, which is all a watcher needs.
+    this.health?.endWatches();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
@@ -78,6 +134,7 @@ export class AgentServer {
 
   /** Closes every connection at once. */
   forceShutdown(): void {
+    this.health?.setAll(ServingStatus.NOT_SERVING);
     this.server.forceShutdown();
   }
 }

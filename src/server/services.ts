@@ -35,18 +35,23 @@ import { type LiteralMap, LiteralMap as LiteralMapCodec } from "../gen/flyteidl/
 import { type Agent, type AsyncAgentBase, isAsyncAgent, isSyncAgent } from "../core/agent.js";
 import type { AgentContext, Logger, TaskRequest } from "../core/context.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { phaseName } from "../core/phase.js";
 import type { AgentRegistry } from "../core/registry.js";
 import { type Resource, toProtoResource } from "../core/resource.js";
 import { formatCategory, type TaskCategory } from "../core/task-category.js";
 import { CallAbortedError, type Operation, toWireError } from "./errors.js";
 import { decodeInputs, encodeOutputs } from "./literals.js";
 
-/** Observes every call; the server's metrics and limits hook in here. */
+/**
+ * Observes every call; the server's metrics and limits hook in here. Hooks run on the hot path: keep
+ * them cheap and synchronous.
+ */
 export interface CallHooks {
   /** Called when a call starts; return false to refuse it (RESOURCE_EXHAUSTED). */
   onStart?(op: Operation, taskType: string): boolean;
+  /** Called once for every call `onStart` accepted, with its gRPC status code (undefined for OK). */
   onEnd?(op: Operation, taskType: string, seconds: number, errorCode: status | undefined): void;
+  /** Called instead of `onEnd` for a call `onStart` refused. */
+  onRejected?(op: Operation, taskType: string): void;
   onInputs?(taskType: string, bytes: number): void;
 }
 
@@ -81,9 +86,55 @@ function executionIdOf(meta: TaskExecutionMetadata | undefined): string | undefi
     .join("/");
 }
 
+/**
+ * A logger that creates its pino child (with the call's bindings) only when something is logged:
+ * most GetTask calls log nothing, and a child per call is measurable at tens of thousands of calls/s.
+ */
+function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const get = (): Logger => (child ??= parent.child(bindings()));
+  const forward =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (obj: unknown, msg?: string): void => {
+      if (msg === undefined) get()[level](obj);
+      else get()[level](obj, msg);
+    };
+  return {
+    debug: forward("debug"),
+    info: forward("info"),
+    warn: forward("warn"),
+    error: forward("error"),
+    child: (b) => get().child(b),
+  };
+}
+
+const refusedDetails = "too many concurrent requests; retry later";
+
+function refusedError(): Error & { code: status; details: string } {
+  return Object.assign(new Error(refusedDetails), {
+    code: status.RESOURCE_EXHAUSTED,
+    details: refusedDetails,
+  });
+}
+
 /** Builds the handlers of the three agent services over a registry. */
 export function createServiceHandlers(options: ServiceOptions) {
   const { registry, hooks } = options;
+  // Agent calls in flight, so a drain can tell when only long-lived streams (health watches) remain.
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
+  const enter = (): void => {
+    inFlight++;
+  };
+  const leave = (): void => {
+    if (--inFlight === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+  const idle = (): Promise<void> =>
+    inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
 
   function scope(
     call: { getDeadline(): Date | number; on(event: "cancelled", fn: () => void): unknown },
@@ -93,11 +144,11 @@ export function createServiceHandlers(options: ServiceOptions) {
     executionId: string | undefined,
   ): CallScope {
     const controller = new AbortController();
-    const logger = options.logger.child({
+    const logger = lazyChild(options.logger, () => ({
       op,
       task_type: taskType,
       ...(executionId ? { task_execution_id: executionId } : {}),
-    });
+    }));
     let timer: NodeJS.Timeout | undefined;
     const raw = call.getDeadline();
     const deadlineMs = raw instanceof Date ? raw.getTime() : raw;
@@ -141,17 +192,17 @@ export function createServiceHandlers(options: ServiceOptions) {
   ): Promise<void> {
     const started = process.hrtime.bigint();
     if (hooks?.onStart && !hooks.onStart(op, taskType)) {
-      const details = "too many concurrent requests; retry later";
-      hooks.onEnd?.(op, taskType, 0, status.RESOURCE_EXHAUSTED);
+      hooks.onRejected?.(op, taskType);
       callback({
         code: status.RESOURCE_EXHAUSTED,
-        details,
+        details: refusedDetails,
         name: "ResourceExhausted",
-        message: details,
+        message: refusedDetails,
         metadata: new Metadata(),
       });
       return;
     }
+    enter();
     const s = scope(call, op, taskType, outputPrefix, executionId);
     try {
       const value = await Promise.race([work(s), s.aborted]);
@@ -164,6 +215,7 @@ export function createServiceHandlers(options: ServiceOptions) {
       callback({ ...wire, name: status[wire.code], message: wire.details, metadata: new Metadata() });
     } finally {
       s.dispose();
+      leave();
     }
   }
 
@@ -212,7 +264,10 @@ export function createServiceHandlers(options: ServiceOptions) {
   }
 
   function toResource(agent: Agent, resource: Resource, template: TaskTemplate | undefined): ProtoResource {
-    return toProtoResource(resource, (values) => encodeOutputs(values, agent.outputTypes, template));
+    // An unset phase is logged by checkResource; it still goes on the wire as UNDEFINED (0).
+    return toProtoResource({ ...resource, phase: resource.phase ?? 0 }, (values) =>
+      encodeOutputs(values, agent.outputTypes, template),
+    );
   }
 
   const createTask: handleUnaryCall<CreateTaskRequest, CreateTaskResponse> = (call, callback) => {
@@ -247,7 +302,6 @@ export function createServiceHandlers(options: ServiceOptions) {
       const meta = decodeMeta(agent, req.resourceMeta);
       const resource = await agent.get(meta, s.context);
       checkResource(s.logger, agent, resource);
-      s.logger.debug({ phase: phaseName(resource.phase) }, "task state");
       return { resource: toResource(agent, resource, undefined) };
     });
   };
@@ -302,14 +356,11 @@ export function createServiceHandlers(options: ServiceOptions) {
     const category = categoryOf(req.taskCategory, req.taskType);
     const started = process.hrtime.bigint();
     if (hooks?.onStart && !hooks.onStart("logs", category.name)) {
-      hooks.onEnd?.("logs", category.name, 0, status.RESOURCE_EXHAUSTED);
-      call.destroy(
-        Object.assign(new Error("too many concurrent requests; retry later"), {
-          code: status.RESOURCE_EXHAUSTED,
-        }),
-      );
+      hooks.onRejected?.("logs", category.name);
+      failStream(call, refusedError());
       return;
     }
+    enter();
     const s = scope(call, "logs", category.name, "", undefined);
     try {
       const agent = asyncAgent(category);
@@ -335,9 +386,10 @@ export function createServiceHandlers(options: ServiceOptions) {
       const wire = toWireError(err, "logs", category.name);
       logFailure(s.logger, "logs", err, wire.code);
       hooks?.onEnd?.("logs", category.name, seconds(started), wire.code);
-      call.destroy(Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
+      failStream(call, Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
     } finally {
       s.dispose();
+      leave();
     }
   }
 
@@ -356,10 +408,14 @@ export function createServiceHandlers(options: ServiceOptions) {
       call.on("data", (m: ExecuteTaskSyncRequest) => messages.push(m));
       call.on("end", () => resolve());
       call.on("error", reject);
+      // A client that goes away before sending its inputs must not leave this call waiting.
+      call.on("cancelled", () => reject(new CallAbortedError("cancelled")));
     });
+    ended.catch(() => {}); // our own error status also arrives here, after the race is settled
     let taskType = "";
     const started = process.hrtime.bigint();
     let s: CallScope | undefined;
+    let accepted = false;
     try {
       // Wait for the header and inputs; a client that keeps the stream open sends both first.
       await Promise.race([
@@ -369,14 +425,12 @@ export function createServiceHandlers(options: ServiceOptions) {
       const header = messages.find((m) => m.header)?.header;
       taskType = header?.template?.type ?? "";
       if (hooks?.onStart && !hooks.onStart("do", taskType)) {
-        hooks.onEnd?.("do", taskType, 0, status.RESOURCE_EXHAUSTED);
-        call.destroy(
-          Object.assign(new Error("too many concurrent requests; retry later"), {
-            code: status.RESOURCE_EXHAUSTED,
-          }),
-        );
+        hooks.onRejected?.("do", taskType);
+        failStream(call, refusedError());
         return;
       }
+      accepted = true;
+      enter();
       s = scope(
         call,
         "do",
@@ -411,10 +465,11 @@ export function createServiceHandlers(options: ServiceOptions) {
     } catch (err) {
       const wire = toWireError(err, "do", taskType);
       logFailure(s?.logger ?? options.logger, "do", err, wire.code);
-      hooks?.onEnd?.("do", taskType, seconds(started), wire.code);
-      call.destroy(Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
+      if (accepted) hooks?.onEnd?.("do", taskType, seconds(started), wire.code);
+      failStream(call, Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
     } finally {
       s?.dispose();
+      if (accepted) leave();
     }
   }
 
@@ -456,7 +511,19 @@ export function createServiceHandlers(options: ServiceOptions) {
     asyncAgentService: { createTask, getTask, deleteTask, getTaskMetrics, getTaskLogs },
     syncAgentService: { executeTaskSync },
     metadataService: { getAgent, listAgents },
+    /** Agent calls currently running (health checks and reflection are not counted). */
+    inFlight: (): number => inFlight,
+    /** Resolves when no agent call is running. */
+    idle,
   };
+}
+
+/**
+ * Ends a streaming call with an error status. grpc-js sends the status of an "error" event on the
+ * stream; `destroy(err)` would drop it and leave the client waiting.
+ */
+function failStream(call: { emit(event: "error", err: Error): boolean }, err: Error): void {
+  call.emit("error", err);
 }
 
 function waitFor(done: () => boolean, call: { on(e: "data", f: () => void): unknown }): Promise<void> {

@@ -1,0 +1,215 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import type { status } from "@grpc/grpc-js";
+import type * as PromClient from "prom-client";
+import type { Counter, Histogram, Registry } from "prom-client";
+import { status as grpcStatus } from "@grpc/grpc-js";
+import type { Operation } from "./errors.js";
+import type { CallHooks } from "./services.js";
+
+/** Options of {@link createServerMetrics}. */
+export interface ServerMetricsOptions {
+  /** Prefix of the series, flytekit's by default. @default "flyte_agent_" */
+  readonly prefix?: string;
+  /** Also collect process and Node.js runtime metrics (CPU, memory, event-loop lag, GC). @default true */
+  readonly runtime?: boolean;
+}
+
+/** Options of {@link createCallHooks}. */
+export interface CallHooksOptions {
+  /** Record calls in these metrics. */
+  readonly metrics?: ServerMetrics;
+  /** Refuse calls beyond this many in flight with RESOURCE_EXHAUSTED; 0 means no limit. @default 0 */
+  readonly maxConcurrent?: number;
+}
+
+interface LabelledSeries {
+  readonly success: Counter.Internal;
+  readonly latency: Histogram.Internal<string>;
+}
+
+/**
+ * The agent server's Prometheus metrics: flytekit's series and labels
+ * (`requests_success_total{task_type,operation}`, `requests_failure_total{task_type,operation,error_code}`,
+ * `request_latency_seconds{task_type,operation}` — a histogram here, a summary in flytekit —,
+ * `input_literal_bytes{task_type}`), plus `requests_in_flight`, `requests_rejected_total{operation}`
+ * and the process/runtime series (`process_*`, `nodejs_eventloop_lag_*`).
+ */
+export class ServerMetrics {
+  readonly #success: Counter;
+  readonly #failure: Counter;
+  readonly #latency: Histogram;
+  readonly #inputBytes: Histogram;
+  readonly #rejected: Counter;
+  // Label lookups hash their arguments on every call; children are cached per (operation, task type).
+  readonly #series = new Map<string, LabelledSeries>();
+  #inFlight = 0;
+
+  constructor(
+    /** The prom-client registry holding every series. */
+    readonly registry: Registry,
+    prom: typeof PromClient,
+    prefix: string,
+  ) {
+    const registers = [registry];
+    this.#success = new prom.Counter({
+      name: `${prefix}requests_success_total`,
+      help: "Agent calls that succeeded",
+      labelNames: ["task_type", "operation"],
+      registers,
+    });
+    this.#failure = new prom.Counter({
+      name: `${prefix}requests_failure_total`,
+      help: "Agent calls that failed, by gRPC status name",
+      labelNames: ["task_type", "operation", "error_code"],
+      registers,
+    });
+    this.#latency = new prom.Histogram({
+      name: `${prefix}request_latency_seconds`,
+      help: "Time to answer an agent call",
+      labelNames: ["task_type", "operation"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#inputBytes = new prom.Histogram({
+      name: `${prefix}input_literal_bytes`,
+      help: "Size of the input literals of create and do calls",
+      labelNames: ["task_type"],
+      buckets: [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
+      registers,
+    });
+    this.#rejected = new prom.Counter({
+      name: `${prefix}requests_rejected_total`,
+      help: "Calls refused with RESOURCE_EXHAUSTED because --max-concurrent calls were in flight",
+      labelNames: ["operation"],
+      registers,
+    });
+    const inFlight = (): number => this.#inFlight;
+    new prom.Gauge({
+      name: `${prefix}requests_in_flight`,
+      help: "Agent calls being answered",
+      registers,
+      collect() {
+        this.set(inFlight());
+      },
+    });
+  }
+
+  /** Agent calls being answered now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** @internal */
+  started(): void {
+    this.#inFlight++;
+  }
+
+  /** @internal */
+  ended(op: Operation, taskType: string, seconds: number, code: status | undefined): void {
+    this.#inFlight--;
+    const key = `${op}\u0000${taskType}`;
+    let series = this.#series.get(key);
+    if (!series) {
+      series = {
+        success: this.#success.labels(taskType, op),
+        latency: this.#latency.labels(taskType, op),
+      };
+      this.#series.set(key, series);
+    }
+    series.latency.observe(seconds);
+    if (code === undefined) series.success.inc();
+    else this.#failure.labels(taskType, op, grpcStatus[code] ?? String(code)).inc();
+  }
+
+  /** @internal */
+  rejected(op: Operation): void {
+    this.#rejected.labels(op).inc();
+  }
+
+  /** @internal */
+  inputs(taskType: string, bytes: number): void {
+    this.#inputBytes.labels(taskType).observe(bytes);
+  }
+
+  /** The exposition text (`/metrics`). */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** Builds the metrics in a registry of their own (prom-client is loaded here, not at import). */
+export async function createServerMetrics(options: ServerMetricsOptions = {}): Promise<ServerMetrics> {
+  const prom = await import("prom-client");
+  const registry = new prom.Registry();
+  if (options.runtime ?? true) prom.collectDefaultMetrics({ register: registry });
+  return new ServerMetrics(registry, prom, options.prefix ?? "flyte_agent_");
+}
+
+/**
+ * Hooks that count calls in metrics and enforce a concurrency limit: once `maxConcurrent` calls are
+ * in flight, new ones are refused with RESOURCE_EXHAUSTED (FlytePropeller retries them) instead of
+ * queueing until the process runs out of memory.
+ */
+export function createCallHooks(options: CallHooksOptions): CallHooks {
+  const { metrics } = options;
+  const max = options.maxConcurrent ?? 0;
+  let inFlight = 0;
+  return {
+    onStart: () => {
+      if (max > 0 && inFlight >= max) return false;
+      inFlight++;
+      metrics?.started();
+      return true;
+    },
+    onEnd: (op, taskType, seconds, code) => {
+      inFlight--;
+      metrics?.ended(op, taskType, seconds, code);
+    },
+    onRejected: (op) => metrics?.rejected(op),
+    onInputs: (taskType, bytes) => metrics?.inputs(taskType, bytes),
+  };
+}
+
+/** A running `/metrics` HTTP endpoint. */
+export interface MetricsEndpoint {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves `GET /metrics` (and `/` for convenience) in Prometheus' text format. */
+export async function startMetricsEndpoint(
+  metrics: ServerMetrics,
+  host: string,
+  port: number,
+): Promise<MetricsEndpoint> {
+  const server: HttpServer = createServer((req, res) => {
+    const url = req.url?.split("?")[0];
+    if (req.method !== "GET" || (url !== "/metrics" && url !== "/")) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics\n");
+      return;
+    }
+    metrics.text().then(
+      (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body),
+      (err: unknown) =>
+        res
+          .writeHead(500, { "content-type": "text/plain" })
+          .end(`${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

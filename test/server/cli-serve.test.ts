@@ -1,0 +1,204 @@
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { status } from "@grpc/grpc-js";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import type { GetTaskResponse, ListAgentsResponse } from "../../src/gen/flyteidl/admin/agent.js";
+import { TaskExecutionPhase } from "../../src/index.js";
+import { clients, failure, unary } from "./helpers.js";
+
+// These tests run the built CLI (`npm run build` first; `npm test` does it).
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = path.join(root, "bin/flyte-agent.js");
+const fixture = "test/server/fixtures/agents.ts";
+
+/** Starts `flyte-agent serve ...` and resolves once it logs that it listens. */
+async function startCli(args: readonly string[]) {
+  const child = execa("node", [bin, "serve", ...args], { cwd: root, reject: false, all: false });
+  const lines: Record<string, unknown>[] = [];
+  const waiters: {
+    match: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }[] = [];
+  createInterface({ input: child.stdout }).on("line", (text) => {
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    lines.push(line);
+    for (const w of [...waiters]) {
+      if (w.match(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const logged = (msg: string) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const found = lines.find((l) => l.msg === msg);
+      if (found) resolve(found);
+      else waiters.push({ match: (l) => l.msg === msg, resolve });
+    });
+  const listening = await Promise.race([
+    logged("agent server listening"),
+    child.then((r) => {
+      throw new Error(`serve exited early (${String(r.exitCode)}): ${String(r.stderr)}`);
+    }),
+  ]);
+  return {
+    child,
+    lines,
+    logged,
+    port: listening.port as number,
+    metricsPort: listening.metrics_port as number,
+  };
+}
+
+describe("flyte-agent serve agent (the real binary)", () => {
+  it("loads --modules, prints the banner, and drains a call in flight on SIGTERM before exiting 0", async () => {
+    const cli = await startCli([
+      "agent",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--prometheus_port",
+      "0",
+      "-m",
+      fixture,
+      "--no-discover",
+    ]);
+    const c = clients(`127.0.0.1:${cli.port}`);
+    try {
+      const res: ListAgentsResponse = await unary(c.meta.listAgents.bind(c.meta), {});
+      expect(res.agents.map((a) => a.name)).toEqual(["JobAgent", "PlainAgent", "EchoAgent"]);
+      const metrics = await (await fetch(`http://127.0.0.1:${cli.metricsPort}/metrics`)).text();
+      expect(metrics).toContain('flyte_agent_requests_success_total{task_type="",operation="list"} 1');
+
+      const inFlight = unary(c.async.getTask.bind(c.async), {
+        taskType: "job",
+        resourceMeta: Buffer.from('{"job_id": "drain", "delay_ms": 400}'),
+        taskCategory: undefined,
+        outputPrefix: "",
+      });
+      const started = await cli.logged("slow get started");
+      expect(started).toMatchObject({ task_type: "job", op: "get" });
+      cli.child.kill("SIGTERM");
+      const got: GetTaskResponse = await inFlight;
+      expect(got.resource?.phase).toBe(TaskExecutionPhase.SUCCEEDED);
+      const result = await cli.child;
+      expect(result.exitCode).toBe(0);
+      expect(cli.lines.map((l) => l.msg)).toEqual(
+        expect.arrayContaining(["draining", "agent server stopped"]),
+      );
+      expect(result.stderr).toMatch(/JobAgent\s+job_v0\s+no/);
+      expect(result.stderr).toMatch(/EchoAgent\s+echo_v0\s+yes/);
+    } finally {
+      c.close();
+      cli.child.kill("SIGKILL");
+    }
+  });
+
+  it("serves only the --task-types allowlist under the connector alias and stops after --timeout", async () => {
+    const cli = await startCli([
+      "connector",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--no-prometheus",
+      "-m",
+      fixture,
+      "--no-discover",
+      "--task-types",
+      "echo",
+      "--timeout",
+      "2",
+    ]);
+    const c = clients(`127.0.0.1:${cli.port}`);
+    try {
+      const res: ListAgentsResponse = await unary(c.meta.listAgents.bind(c.meta), {});
+      expect(res.agents.map((a) => a.name)).toEqual(["EchoAgent"]);
+      const err = await failure(
+        unary(c.async.getTask.bind(c.async), {
+          taskType: "job",
+          resourceMeta: Buffer.from("{}"),
+          taskCategory: undefined,
+          outputPrefix: "",
+        }),
+      );
+      expect(err.code).toBe(status.NOT_FOUND);
+    } finally {
+      c.close();
+    }
+    const [exitCode] = (await once(cli.child, "exit")) as [number];
+    expect(exitCode).toBe(0);
+    expect(cli.lines.some((l) => l.msg === "timeout reached: stopping")).toBe(true);
+  });
+
+  it("serves built-in agents only when --builtin asks for them", async () => {
+    const plain = await startCli([
+      "agent",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--no-prometheus",
+      "-m",
+      fixture,
+      "--no-discover",
+    ]);
+    const withSensor = await startCli([
+      "agent",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--no-prometheus",
+      "-m",
+      fixture,
+      "--no-discover",
+      "--builtin",
+      "sensor",
+    ]);
+    const a = clients(`127.0.0.1:${plain.port}`);
+    const b = clients(`127.0.0.1:${withSensor.port}`);
+    try {
+      const names = async (c: typeof a) => {
+        const res: ListAgentsResponse = await unary(c.meta.listAgents.bind(c.meta), {});
+        return res.agents.flatMap((x) => x.supportedTaskCategories.map((t) => t.name));
+      };
+      const plainTypes = await names(a);
+      expect(plainTypes).not.toContain("sensor");
+      expect(plainTypes).not.toContain("webhook");
+      const sensorTypes = await names(b);
+      expect(sensorTypes).toContain("sensor");
+      expect(sensorTypes).not.toContain("webhook");
+    } finally {
+      a.close();
+      b.close();
+      plain.child.kill("SIGKILL");
+      withSensor.child.kill("SIGKILL");
+    }
+  });
+
+  it("rejects a bad flag with one sentence and exit code 2", async () => {
+    const result = await execa("node", [bin, "serve", "agent", "--port", "eighty", "--no-discover"], {
+      cwd: root,
+      reject: false,
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe('error: --port must be a non-negative integer, got "eighty"');
+    const missing = await execa("node", [bin, "serve", "agent", "-m", "./nope.js", "--no-discover"], {
+      cwd: root,
+      reject: false,
+    });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain("agent module ./nope.js not found");
+    expect(missing.stderr).not.toContain("    at ");
+  });
+});
