@@ -96,6 +96,46 @@ describe("generated projects", () => {
       expect(existsSync(join(dir(), "dist/health-check.js"))).toBe(true);
     }, 120_000);
 
+    it("serves the agent it finds through package.json, healthy, and runs the task against it", async () => {
+      // A process group of its own, so stopping it stops npm and the server npm started; --timeout is
+      // the safety net should a test fail before stopping it.
+      const args = [
+        "run",
+        "serve",
+        "--",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--no-prometheus",
+        "--timeout",
+        "30",
+      ];
+      const server = sh("npm", args, dir(), { buffer: false, detached: true });
+      try {
+        // The banner names the bound address once the server listens.
+        const port = await new Promise<number>((resolve, reject) => {
+          let out = "";
+          server.all?.on("data", (chunk: Buffer) => {
+            out += chunk.toString();
+            const m = /127\.0\.0\.1:(\d+)/.exec(out);
+            if (m) resolve(Number(m[1]));
+          });
+          void server.then((r) => reject(new Error(`serve exited ${r.exitCode} before listening:\n${out}`)));
+        });
+        const health = await sh("node", ["dist/health-check.js"], dir(), {
+          env: { ...env, PORT: String(port) },
+        });
+        expect(health.exitCode).toBe(0);
+        const r = await sh("npm", ["run", "run", "--", "--endpoint", `127.0.0.1:${port}`], dir());
+        check(r);
+        expect(String(r.all)).toMatch(runOutput[kind]);
+      } finally {
+        if (server.pid !== undefined) process.kill(-server.pid, "SIGTERM");
+        await server;
+      }
+    }, 60_000);
+
     it("runs its task with the run script", async () => {
       const r = await sh("npm", ["run", "run"], dir());
       check(r);
