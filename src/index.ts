@@ -133,7 +133,6 @@ export {
 } from "./builtin/index.js";
 export {
   executeTask,
-  createManualClock,
   parsePropellerConfig,
   writeOutputsFile,
   writeErrorFile,

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { importUserModule } from "../core/import-module.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { type TaskDefinition, isTaskDefinition } from "../task/define-task.js";
 
@@ -14,10 +14,7 @@ export interface LoadedTaskFile {
 
 /** Imports a module (TypeScript included, no build step) the way `flyte-agent run` does. */
 export async function importModule(specifier: string, cwd = process.cwd()): Promise<Record<string, unknown>> {
-  const { tsImport } = await import("tsx/esm/api");
-  const local = resolve(cwd, specifier);
-  const target = existsSync(local) ? pathToFileURL(local).href : specifier;
-  return (await tsImport(target, pathToFileURL(`${cwd}/`).href)) as Record<string, unknown>;
+  return importUserModule(specifier, cwd);
 }
 
 /**

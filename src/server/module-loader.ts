@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
+import { importModuleFile } from "../core/import-module.js";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { isAgent } from "../core/agent.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { AgentRegistry } from "../core/registry.js";
@@ -48,7 +48,6 @@ interface PendingModule {
   readonly baseDir: string;
 }
 
-const tsExtension = /\.(c|m)?tsx?$/;
 const moduleExtension = /\.(c|m)?(j|t)sx?$/;
 
 /**
@@ -72,7 +71,7 @@ export async function loadAgentModules(options: LoadAgentModulesOptions = {}): P
     seen.add(file);
     let namespace: Record<string, unknown>;
     try {
-      namespace = await importFile(file);
+      namespace = await importModuleFile(file);
     } catch (err) {
       if (err instanceof FlyteAgentError) throw err;
       const message = err instanceof Error ? err.message.split("\n", 1)[0] : String(err);
@@ -175,16 +174,6 @@ function esmEntry(pkg: Record<string, unknown>): string | undefined {
     (typeof pkg.module === "string" ? pkg.module : undefined) ??
     (typeof pkg.main === "string" ? pkg.main : "index.js")
   );
-}
-
-async function importFile(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  if (tsExtension.test(file)) {
-    // Loaded only when a TypeScript module is asked for, so plain JavaScript deployments never pay for it.
-    const { tsImport } = await import("tsx/esm/api");
-    return (await tsImport(url, { parentURL: import.meta.url })) as Record<string, unknown>;
-  }
-  return (await import(url)) as Record<string, unknown>;
 }
 
 function registerExports(namespace: Record<string, unknown>, registry: AgentRegistry): void {
