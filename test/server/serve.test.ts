@@ -296,6 +296,17 @@ describe("serve() over a real socket", () => {
       expect(err.code).toBe(status.DEADLINE_EXCEEDED);
       expect(await aborted).toEqual(["slow-1"]);
     });
+
+    it("fires the agent's AbortSignal when the client cancels a call in flight", async () => {
+      const started = once(agentEvents, "started");
+      const aborted = once(agentEvents, "aborted");
+      const answer = new Promise<ServiceError | null>((resolve) => {
+        const call = c.async.getTask(getReq({ job_id: "slow-3", delay_ms: 30_000 }), (e) => resolve(e));
+        void started.then(() => call.cancel());
+      });
+      expect((await answer)?.code).toBe(status.CANCELLED);
+      expect(await aborted).toEqual(["slow-3"]);
+    });
   });
 
   it("reports SERVING for the server and each agent service through grpc.health.v1", async () => {
