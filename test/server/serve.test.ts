@@ -359,6 +359,24 @@ describe("serve() over a real socket", () => {
     expect(answers[1].file_descriptor_response.file_descriptor_proto.length).toBeGreaterThan(0);
   });
 
+  it("serves v1alpha reflection too, for older grpcurl", async () => {
+    const client = genericClient(
+      "grpc/reflection/v1alpha/reflection.proto",
+      reflectionProtos,
+      "grpc.reflection.v1alpha.ServerReflection",
+      running.address,
+    );
+    const call = client.ServerReflectionInfo();
+    const answers: any[] = [];
+    call.on("data", (m: unknown) => answers.push(m));
+    call.write({ list_services: "" });
+    call.end();
+    await once(call, "end");
+    client.close();
+    const names = answers[0].list_services_response.service.map((s: { name: string }) => s.name);
+    expect(names).toContain("flyteidl.service.AsyncAgentService");
+  });
+
   it("exposes flytekit's series and the in-flight and runtime series on /metrics", async () => {
     await unary(c.async.getTask.bind(c.async), getReq({ job_id: "m1" }));
     await failure(unary(c.async.getTask.bind(c.async), getReq({}, "metered")));
