@@ -10,7 +10,7 @@ export {
 export { createServiceHandlers, type CallHooks, type ServiceOptions } from "./services.js";
 export { toWireError, CallAbortedError, type Operation, type WireError } from "./errors.js";
 export { HealthService, HealthStatus, ServingStatus, agentServiceNames } from "./health.js";
-export { addReflection } from "./reflection.js";
+export { addLazyReflection, addReflection } from "./reflection.js";
 export {
   ServerMetrics,
   createServerMetrics,

@@ -7,7 +7,7 @@ import {
 import { type Logger, silentLogger } from "../core/context.js";
 import { AgentRegistry } from "../core/registry.js";
 import { HealthService, HealthStatus, ServingStatus } from "./health.js";
-import { addReflection } from "./reflection.js";
+import { addLazyReflection } from "./reflection.js";
 import { type CallHooks, createServiceHandlers } from "./services.js";
 
 /** Options of {@link AgentServer.start}. */
@@ -30,8 +30,8 @@ export interface AgentServerOptions {
    */
   readonly health?: boolean;
   /**
-   * Serve gRPC reflection. It is added just after the server starts (parsing the protos takes a few
-   * hundred milliseconds); await {@link AgentServer.reflectionReady} to know it is there. @default false
+   * Serve gRPC reflection. It answers from the start, but the protos are parsed (a few hundred
+   * milliseconds, tens of megabytes) only when the first reflection call arrives. @default false
    */
   readonly reflection?: boolean;
 }
@@ -47,7 +47,7 @@ export class AgentServer {
     readonly host: string,
     /** The health service's statuses, when `health` was asked for. */
     readonly health: HealthStatus | undefined,
-    /** Resolves once reflection is served (at once when it was not asked for). */
+    /** Resolves once reflection is served: at once, since it is registered before the server binds. */
     readonly reflectionReady: Promise<void>,
     private readonly calls: { inFlight(): number; idle(): Promise<void> },
   ) {}
@@ -83,6 +83,7 @@ export class AgentServer {
     server.addService(AgentMetadataServiceService, handlers.metadataService);
     const health = options.health ? new HealthStatus() : undefined;
     if (health) server.addService(HealthService, health.handlers());
+    if (options.reflection) addLazyReflection(server, logger);
     const host = options.host ?? "0.0.0.0";
     const target = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 8000}`;
     const port = await new Promise<number>((resolve, reject) => {
@@ -92,15 +93,7 @@ export class AgentServer {
     });
     // The agents were loaded before the server was built, so it can take traffic now.
     health?.setAll(ServingStatus.SERVING);
-    const reflectionReady = options.reflection
-      ? // Parsing the protos blocks the event loop for a few hundred milliseconds: not while the
-        // first readiness probes arrive.
-        new Promise<void>((resolve) => setTimeout(resolve, 500).unref()).then(() =>
-          addReflection(server).catch((err: unknown) => {
-            logger.warn({ err }, "gRPC reflection is unavailable");
-          }),
-        )
-      : Promise.resolve();
+    const reflectionReady = Promise.resolve();
     return new AgentServer(server, port, host, health, reflectionReady, handlers);
   }
 

@@ -62,13 +62,6 @@ export interface ServiceOptions {
   readonly hooks?: CallHooks;
 }
 
-interface CallScope {
-  readonly context: AgentContext;
-  readonly logger: Logger;
-  readonly dispose: () => void;
-  readonly aborted: Promise<never>;
-}
-
 function categoryOf(category: ProtoTaskCategory | undefined, taskType: string): TaskCategory {
   // task_category wins when its name is set; the deprecated task_type means version 0.
   return category && category.name
@@ -108,6 +101,117 @@ function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Log
   };
 }
 
+type AbortReason = "deadline" | "cancelled";
+
+/**
+ * One call's deadline, cancellation, logger and agent context. Everything a call may not need is
+ * made on first use: the AbortController when the agent reads `signal`, the logger when something
+ * logs. Only a call with a deadline gets a timer.
+ */
+class CallScope {
+  readonly context: AgentContext;
+  /** Called once when the call is aborted while running (set by whoever waits for the agent). */
+  onAbort: ((err: CallAbortedError) => void) | undefined;
+  #logger: Logger | undefined;
+  #controller: AbortController | undefined;
+  #aborted: CallAbortedError | undefined;
+  // grpc-js emits "cancelled" after every answered call too; only a signal already handed out hears it.
+  #lateReason: AbortReason | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #done = false;
+
+  constructor(
+    call: { getDeadline(): Date | number; on(event: "cancelled", fn: () => void): unknown },
+    private readonly parentLogger: Logger,
+    private readonly op: Operation,
+    private readonly taskType: string,
+    outputPrefix: string,
+    private readonly executionId: string | undefined,
+  ) {
+    const raw = call.getDeadline();
+    const deadlineMs = raw instanceof Date ? raw.getTime() : raw;
+    const hasDeadline = Number.isFinite(deadlineMs);
+    if (hasDeadline) {
+      this.#timer = setTimeout(() => this.abort("deadline"), Math.max(0, deadlineMs - Date.now()));
+    }
+    call.on("cancelled", () => this.abort("cancelled"));
+    // Own enumerable getters, so an agent spreading or destructuring its context still gets them.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const scope = this;
+    this.context = hasDeadline
+      ? {
+          get signal() {
+            return scope.signal;
+          },
+          get logger() {
+            return scope.logger;
+          },
+          outputPrefix,
+          deadline: new Date(deadlineMs),
+        }
+      : {
+          get signal() {
+            return scope.signal;
+          },
+          get logger() {
+            return scope.logger;
+          },
+          outputPrefix,
+        };
+  }
+
+  get logger(): Logger {
+    return (this.#logger ??= lazyChild(this.parentLogger, () =>
+      this.executionId
+        ? { op: this.op, task_type: this.taskType, task_execution_id: this.executionId }
+        : { op: this.op, task_type: this.taskType },
+    ));
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      const reason = this.#aborted ?? (this.#lateReason && new CallAbortedError(this.#lateReason));
+      if (reason) this.#controller.abort(reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: AbortReason): void {
+    if (this.#aborted || this.#lateReason) return;
+    if (this.#done) {
+      // The call was answered: nobody waits for it any more, so no error is made unless the agent
+      // holds the signal.
+      this.#lateReason = reason;
+      this.#controller?.abort(new CallAbortedError(reason));
+      return;
+    }
+    const err = new CallAbortedError(reason);
+    this.#aborted = err;
+    this.#controller?.abort(err);
+    this.onAbort?.(err);
+  }
+
+  /** Settles as `work` does, or rejects as soon as the call is aborted. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.#aborted) {
+      work.catch(() => {});
+      return Promise.reject(this.#aborted);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.onAbort = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  /** The call has been answered. */
+  dispose(): void {
+    this.#done = true;
+    this.onAbort = undefined;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+}
+
 const refusedDetails = "too many concurrent requests; retry later";
 
 function refusedError(): Error & { code: status; details: string } {
@@ -136,52 +240,19 @@ export function createServiceHandlers(options: ServiceOptions) {
   const idle = (): Promise<void> =>
     inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
 
-  function scope(
+  const scope = (
     call: { getDeadline(): Date | number; on(event: "cancelled", fn: () => void): unknown },
     op: Operation,
     taskType: string,
     outputPrefix: string,
     executionId: string | undefined,
-  ): CallScope {
-    const controller = new AbortController();
-    const logger = lazyChild(options.logger, () => ({
-      op,
-      task_type: taskType,
-      ...(executionId ? { task_execution_id: executionId } : {}),
-    }));
-    let timer: NodeJS.Timeout | undefined;
-    const raw = call.getDeadline();
-    const deadlineMs = raw instanceof Date ? raw.getTime() : raw;
-    let rejectAborted: (e: Error) => void = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      rejectAborted = reject;
-    });
-    aborted.catch(() => {}); // observed by whichever race wins
-    const abort = (reason: "deadline" | "cancelled") => {
-      if (controller.signal.aborted) return;
-      const err = new CallAbortedError(reason);
-      controller.abort(err);
-      rejectAborted(err);
-    };
-    if (Number.isFinite(deadlineMs)) {
-      timer = setTimeout(() => abort("deadline"), Math.max(0, deadlineMs - Date.now()));
-    }
-    call.on("cancelled", () => abort("cancelled"));
-    return {
-      logger,
-      aborted,
-      context: {
-        signal: controller.signal,
-        logger,
-        outputPrefix,
-        ...(Number.isFinite(deadlineMs) ? { deadline: new Date(deadlineMs) } : {}),
-      },
-      dispose: () => clearTimeout(timer),
-    };
-  }
+  ): CallScope => new CallScope(call, options.logger, op, taskType, outputPrefix, executionId);
 
-  /** Runs one unary operation with deadline, error mapping, logging and hooks. */
-  async function unary<Res>(
+  /**
+   * Runs one unary operation with deadline, error mapping, logging and hooks. The call is answered
+   * when `work` settles or, if sooner, when the deadline passes or the client cancels.
+   */
+  function unary<Res>(
     call: ServerUnaryCall<unknown, Res>,
     callback: (err: ServerErrorResponse | null, value?: Res) => void,
     op: Operation,
@@ -189,7 +260,7 @@ export function createServiceHandlers(options: ServiceOptions) {
     outputPrefix: string,
     executionId: string | undefined,
     work: (s: CallScope) => Promise<Res>,
-  ): Promise<void> {
+  ): void {
     const started = process.hrtime.bigint();
     if (hooks?.onStart && !hooks.onStart(op, taskType)) {
       hooks.onRejected?.(op, taskType);
@@ -204,19 +275,34 @@ export function createServiceHandlers(options: ServiceOptions) {
     }
     enter();
     const s = scope(call, op, taskType, outputPrefix, executionId);
-    try {
-      const value = await Promise.race([work(s), s.aborted]);
-      hooks?.onEnd?.(op, taskType, seconds(started), undefined);
-      callback(null, value);
-    } catch (err) {
-      const wire = toWireError(err, op, taskType);
-      logFailure(s.logger, op, err, wire.code);
-      hooks?.onEnd?.(op, taskType, seconds(started), wire.code);
-      callback({ ...wire, name: status[wire.code], message: wire.details, metadata: new Metadata() });
-    } finally {
-      s.dispose();
-      leave();
-    }
+    let answered = false;
+    const fail = (err: unknown): void => {
+      if (answered) return;
+      answered = true;
+      try {
+        const wire = toWireError(err, op, taskType);
+        logFailure(s.logger, op, err, wire.code);
+        hooks?.onEnd?.(op, taskType, seconds(started), wire.code);
+        callback({ ...wire, name: status[wire.code], message: wire.details, metadata: new Metadata() });
+      } finally {
+        s.dispose();
+        leave();
+      }
+    };
+    const succeed = (value: Res): void => {
+      if (answered) return;
+      answered = true;
+      try {
+        hooks?.onEnd?.(op, taskType, seconds(started), undefined);
+        callback(null, value);
+      } finally {
+        s.dispose();
+        leave();
+      }
+    };
+    s.onAbort = fail;
+    // `work` is an async function: it reports every failure through its promise.
+    work(s).then(succeed, fail);
   }
 
   function asyncAgent(category: TaskCategory): AsyncAgentBase<any> {
@@ -240,8 +326,16 @@ export function createServiceHandlers(options: ServiceOptions) {
     inputs: LiteralMap | undefined,
     metadata: TaskExecutionMetadata | undefined,
   ): TaskRequest {
+    const context = s.context;
     return {
-      ...s.context,
+      get signal() {
+        return context.signal;
+      },
+      get logger() {
+        return context.logger;
+      },
+      outputPrefix: context.outputPrefix,
+      ...(context.deadline ? { deadline: context.deadline } : {}),
       taskTemplate: template,
       inputs: decodeInputs(template, inputs),
       inputLiterals: inputs,
@@ -249,14 +343,14 @@ export function createServiceHandlers(options: ServiceOptions) {
     };
   }
 
-  function checkResource(logger: Logger, agent: Agent, resource: Resource): void {
+  function checkResource(s: CallScope, agent: Agent, resource: Resource): void {
     if (resource === undefined || resource === null || typeof resource !== "object") {
       throw new FlyteAgentError(ErrorCode.AGENT_FAILURE, `agent ${agent.name} returned no Resource`);
     }
     if (resource.phase === undefined || resource.phase === 0) {
       // FlytePropeller reads an unset phase through the deprecated state, which defaults to a
       // retryable failure: almost never what the author meant.
-      logger.error(
+      s.logger.error(
         { agent: agent.name },
         "agent returned a Resource without a phase (read as RETRYABLE_FAILURE by FlytePropeller)",
       );
@@ -265,16 +359,14 @@ export function createServiceHandlers(options: ServiceOptions) {
 
   function toResource(agent: Agent, resource: Resource, template: TaskTemplate | undefined): ProtoResource {
     // An unset phase is logged by checkResource; it still goes on the wire as UNDEFINED (0).
-    return toProtoResource({ ...resource, phase: resource.phase ?? 0 }, (values) =>
-      encodeOutputs(values, agent.outputTypes, template),
-    );
+    return toProtoResource(resource, (values) => encodeOutputs(values, agent.outputTypes, template));
   }
 
   const createTask: handleUnaryCall<CreateTaskRequest, CreateTaskResponse> = (call, callback) => {
     const req = call.request;
     const template = req.template;
     const taskType = template?.type ?? "";
-    void unary(
+    unary(
       call,
       callback,
       "create",
@@ -297,11 +389,11 @@ export function createServiceHandlers(options: ServiceOptions) {
   const getTask: handleUnaryCall<GetTaskRequest, GetTaskResponse> = (call, callback) => {
     const req = call.request;
     const category = categoryOf(req.taskCategory, req.taskType);
-    void unary(call, callback, "get", category.name, req.outputPrefix, undefined, async (s) => {
+    unary(call, callback, "get", category.name, req.outputPrefix, undefined, async (s) => {
       const agent = asyncAgent(category);
       const meta = decodeMeta(agent, req.resourceMeta);
       const resource = await agent.get(meta, s.context);
-      checkResource(s.logger, agent, resource);
+      checkResource(s, agent, resource);
       return { resource: toResource(agent, resource, undefined) };
     });
   };
@@ -309,7 +401,7 @@ export function createServiceHandlers(options: ServiceOptions) {
   const deleteTask: handleUnaryCall<DeleteTaskRequest, DeleteTaskResponse> = (call, callback) => {
     const req = call.request;
     const category = categoryOf(req.taskCategory, req.taskType);
-    void unary(call, callback, "delete", category.name, "", undefined, async (s) => {
+    unary(call, callback, "delete", category.name, "", undefined, async (s) => {
       const agent = asyncAgent(category);
       await agent.delete(decodeMeta(agent, req.resourceMeta), s.context);
       s.logger.info("task deleted");
@@ -320,7 +412,7 @@ export function createServiceHandlers(options: ServiceOptions) {
   const getTaskMetrics: handleUnaryCall<GetTaskMetricsRequest, GetTaskMetricsResponse> = (call, callback) => {
     const req = call.request;
     const category = categoryOf(req.taskCategory, req.taskType);
-    void unary(call, callback, "metrics", category.name, "", undefined, async (s) => {
+    unary(call, callback, "metrics", category.name, "", undefined, async (s) => {
       const agent = asyncAgent(category);
       if (!agent.getMetrics) {
         throw new FlyteAgentError(
@@ -374,7 +466,7 @@ export function createServiceHandlers(options: ServiceOptions) {
       );
       const iterator = logs[Symbol.asyncIterator]();
       for (;;) {
-        const next = await Promise.race([iterator.next(), s.aborted]);
+        const next = await s.race(iterator.next());
         if (next.done) break;
         const chunk = next.value;
         if (chunk.token !== undefined) call.write({ header: { token: chunk.token } });
@@ -454,11 +546,8 @@ export function createServiceHandlers(options: ServiceOptions) {
           `${formatCategory(agent.taskCategory)} is served by the async agent ${agent.name}: call CreateTask/GetTask instead`,
         );
       }
-      const resource = await Promise.race([
-        agent.do(taskRequest(s, template, inputs, header.taskExecutionMetadata)),
-        s.aborted,
-      ]);
-      checkResource(s.logger, agent, resource);
+      const resource = await s.race(agent.do(taskRequest(s, template, inputs, header.taskExecutionMetadata)));
+      checkResource(s, agent, resource);
       call.write({ header: { resource: toResource(agent, resource, template) } });
       hooks?.onEnd?.("do", taskType, seconds(started), undefined);
       call.end();
@@ -474,7 +563,7 @@ export function createServiceHandlers(options: ServiceOptions) {
   }
 
   const listAgents: handleUnaryCall<ListAgentsRequest, ListAgentsResponse> = (call, callback) => {
-    void unary(call, callback, "list", "", "", undefined, async () => ({
+    unary(call, callback, "list", "", "", undefined, async () => ({
       agents: registry.listAgents().map((a) => ({
         name: a.name,
         isSync: a.isSync,
@@ -485,7 +574,7 @@ export function createServiceHandlers(options: ServiceOptions) {
   };
 
   const getAgent: handleUnaryCall<GetAgentRequest, GetAgentResponse> = (call, callback) => {
-    void unary(call, callback, "describe", "", "", undefined, async () => {
+    unary(call, callback, "describe", "", "", undefined, async () => {
       const found = registry.listAgents().find((a) => a.name === call.request.name);
       if (!found) {
         throw new FlyteAgentError(

@@ -296,6 +296,17 @@ describe("serve() over a real socket", () => {
       expect(err.code).toBe(status.DEADLINE_EXCEEDED);
       expect(await aborted).toEqual(["slow-1"]);
     });
+
+    it("fires the agent's AbortSignal when the client cancels a call in flight", async () => {
+      const started = once(agentEvents, "started");
+      const aborted = once(agentEvents, "aborted");
+      const answer = new Promise<ServiceError | null>((resolve) => {
+        const call = c.async.getTask(getReq({ job_id: "slow-3", delay_ms: 30_000 }), (e) => resolve(e));
+        void started.then(() => call.cancel());
+      });
+      expect((await answer)?.code).toBe(status.CANCELLED);
+      expect(await aborted).toEqual(["slow-3"]);
+    });
   });
 
   it("reports SERVING for the server and each agent service through grpc.health.v1", async () => {
@@ -346,6 +357,24 @@ describe("serve() over a real socket", () => {
       ]),
     );
     expect(answers[1].file_descriptor_response.file_descriptor_proto.length).toBeGreaterThan(0);
+  });
+
+  it("serves v1alpha reflection too, for older grpcurl", async () => {
+    const client = genericClient(
+      "grpc/reflection/v1alpha/reflection.proto",
+      reflectionProtos,
+      "grpc.reflection.v1alpha.ServerReflection",
+      running.address,
+    );
+    const call = client.ServerReflectionInfo();
+    const answers: any[] = [];
+    call.on("data", (m: unknown) => answers.push(m));
+    call.write({ list_services: "" });
+    call.end();
+    await once(call, "end");
+    client.close();
+    const names = answers[0].list_services_response.service.map((s: { name: string }) => s.name);
+    expect(names).toContain("flyteidl.service.AsyncAgentService");
   });
 
   it("exposes flytekit's series and the in-flight and runtime series on /metrics", async () => {
