@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^flyte-agent$/, replacement: src("index.ts") },
       { find: /^flyte-agent\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^flyte-agent\/deploy$/, replacement: src("deploy/index.ts") },
     ],
   },
   test: {

@@ -142,22 +142,5 @@ export {
   type ContractWarning,
   type PropellerAgentConfig,
 } from "./executor/index.js";
-export {
-  renderDockerfile,
-  createManifests,
-  validateManifests,
-  routeTaskTypes,
-  unrouteAgent,
-  checkAgentEndpoint,
-  planDeploy,
-  planCanary,
-  planPromote,
-  planRollback,
-  executePlan,
-  Kubectl,
-  DeployError,
-  type ManifestOptions,
-  type RoutingPatch,
-  type DeployPlan,
-  type EndpointCheckResult,
-} from "./deploy/index.js";
+// Deployment (manifests, propeller routing, canary) is in "flyte-agent/deploy": it pulls in the
+// Kubernetes schemas, which agent servers never need at start-up.
