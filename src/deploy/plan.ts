@@ -269,7 +269,7 @@ function unrouting(options: CanaryEndOptions, agentId: string, namespace: string
  */
 export function planPromote(options: CanaryEndOptions): DeployPlan {
   const n = endOptions(options);
-  const steps: PlanStep[] = [
+  return endCanary("promote", options, n, [
     {
       kind: "set-image",
       description: `set deployment/${n.stable} to ${options.image ?? `the image of deployment/${n.canary}`}`,
@@ -283,49 +283,33 @@ export function planPromote(options: CanaryEndOptions): DeployPlan {
       undo: `${kubectlNs(n.namespace)} rollout undo deployment/${n.stable}`,
       deployment: n.stable,
     },
-  ];
-  const u = unrouting(
-    options,
-    n.canaryId,
-    n.namespace,
-    "re-run `flyte-agent deploy --canary` with the same flags",
-  );
-  if (u.step) steps.push(u.step);
-  steps.push({
-    kind: "delete",
-    description: `delete the canary deployment/${n.canary}, service/${n.canary}`,
-    undo: "re-run `flyte-agent deploy --canary` with the same flags",
-    resources: [`deployment/${n.canary}`, `service/${n.canary}`],
-  });
-  return {
-    action: "promote",
-    namespace: n.namespace,
-    manifests: u.manifest ? [u.manifest] : [],
-    routing: u.routing,
-    steps,
-    notes: u.routing ? [...u.routing.notes] : ["no propeller config given: routing is not changed"],
-  };
+  ]);
 }
 
 /** Plans a rollback: remove the canary's routing first (traffic returns at once), then the canary. */
 export function planRollback(options: CanaryEndOptions): DeployPlan {
-  const n = endOptions(options);
-  const steps: PlanStep[] = [];
-  const u = unrouting(
-    options,
-    n.canaryId,
-    n.namespace,
-    "re-run `flyte-agent deploy --canary` with the same flags",
-  );
+  return endCanary("rollback", options, endOptions(options), []);
+}
+
+/** The common end of promote and rollback: `first` steps, then unroute the canary, then delete it. */
+function endCanary(
+  action: "promote" | "rollback",
+  options: CanaryEndOptions,
+  n: ReturnType<typeof endOptions>,
+  first: PlanStep[],
+): DeployPlan {
+  const redo = "re-run `flyte-agent deploy --canary` with the same flags";
+  const steps = [...first];
+  const u = unrouting(options, n.canaryId, n.namespace, redo);
   if (u.step) steps.push(u.step);
   steps.push({
     kind: "delete",
     description: `delete the canary deployment/${n.canary}, service/${n.canary}`,
-    undo: "re-run `flyte-agent deploy --canary` with the same flags",
+    undo: redo,
     resources: [`deployment/${n.canary}`, `service/${n.canary}`],
   });
   return {
-    action: "rollback",
+    action,
     namespace: n.namespace,
     manifests: u.manifest ? [u.manifest] : [],
     routing: u.routing,
