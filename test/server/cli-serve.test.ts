@@ -13,6 +13,8 @@ import { clients, failure, unary } from "./helpers.js";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = path.join(root, "bin/flyte-agent.js");
 const fixture = "test/server/fixtures/agents.ts";
+/** A server on a free loopback port serving the fixture agents, without metrics or discovery. */
+const local = ["--port", "0", "--host", "127.0.0.1", "--no-prometheus", "-m", fixture, "--no-discover"];
 
 /** Starts `flyte-agent serve ...` and resolves once it logs that it listens. */
 async function startCli(args: readonly string[]) {
@@ -104,21 +106,7 @@ describe("flyte-agent serve agent (the real binary)", () => {
   });
 
   it("serves only the --task-types allowlist under the connector alias and stops after --timeout", async () => {
-    const cli = await startCli([
-      "connector",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--no-prometheus",
-      "-m",
-      fixture,
-      "--no-discover",
-      "--task-types",
-      "echo",
-      "--timeout",
-      "2",
-    ]);
+    const cli = await startCli(["connector", ...local, "--task-types", "echo", "--timeout", "2"]);
     const c = clients(`127.0.0.1:${cli.port}`);
     try {
       const res: ListAgentsResponse = await unary(c.meta.listAgents.bind(c.meta), {});
@@ -141,30 +129,8 @@ describe("flyte-agent serve agent (the real binary)", () => {
   });
 
   it("serves built-in agents only when --builtin asks for them", async () => {
-    const plain = await startCli([
-      "agent",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--no-prometheus",
-      "-m",
-      fixture,
-      "--no-discover",
-    ]);
-    const withSensor = await startCli([
-      "agent",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--no-prometheus",
-      "-m",
-      fixture,
-      "--no-discover",
-      "--builtin",
-      "sensor",
-    ]);
+    const plain = await startCli(["agent", ...local]);
+    const withSensor = await startCli(["agent", ...local, "--builtin", "sensor"]);
     const a = clients(`127.0.0.1:${plain.port}`);
     const b = clients(`127.0.0.1:${withSensor.port}`);
     try {
