@@ -142,5 +142,14 @@ export {
   type ContractWarning,
   type PropellerAgentConfig,
 } from "./executor/index.js";
+export {
+  checkConformance,
+  ConformanceRule,
+  type ConformanceOptions,
+  type ConformanceReport,
+  type ConformanceCheck,
+  type CheckStatus,
+  type ConformanceRuleId,
+} from "./conformance/index.js";
 // Deployment (manifests, propeller routing, canary) is in "flyte-agent/deploy": it pulls in the
 // Kubernetes schemas, which agent servers never need at start-up.

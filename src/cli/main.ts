@@ -9,6 +9,7 @@ const commands: readonly (() => Promise<{ register(program: Command): void }>)[]
   () => import("./commands/serve.js"),
   () => import("./commands/run.js"),
   () => import("./commands/deploy.js"),
+  () => import("./commands/conformance.js"),
 ];
 
 /** Builds the commander program (without running it). */

@@ -1,14 +1,10 @@
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
+import { durationFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
 
 /** Flags of `flyte-agent run` (besides the task's own inputs). */
-interface RunFlags {
+interface RunFlags extends TlsFlags {
   endpoint?: string;
-  tls?: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  serverName?: string;
   config?: string;
   modules: string[];
   timeout?: string;
@@ -25,18 +21,6 @@ interface RunFlags {
 
 const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").filter(Boolean)];
 const collectOne = (value: string, previous: string[]) => [...previous, value];
-
-/** Reads `5s`, `250ms`, `1m30s`, or a bare number of seconds. */
-async function durationFlag(flag: string, text: string | undefined): Promise<number | undefined> {
-  if (text === undefined) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const { parseGoDuration } = await import("../../executor/propeller-config.js");
-  try {
-    return parseGoDuration(text);
-  } catch {
-    throw new UsageError(`${flag} must be a duration like 30s, 500ms or 2m, got "${text}"`);
-  }
-}
 
 /** Splits the tokens commander left alone into file, task name and `--input value` pairs. */
 function splitArgs(args: readonly string[]): { file?: string; task?: string; rest: string[] } {
@@ -152,13 +136,7 @@ async function runCommand(
     }
     config = parsePropellerConfig(text, flags.config);
   }
-  const tlsFiles = {
-    ...(flags.caFile ? { caFile: flags.caFile } : {}),
-    ...(flags.certFile ? { certFile: flags.certFile } : {}),
-    ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
-    ...(flags.serverName ? { serverName: flags.serverName } : {}),
-  };
-  const tls = Object.keys(tlsFiles).length > 0 ? tlsFiles : flags.tls === true;
+  const tls = tlsFromFlags(flags);
 
   const { executeTask } = await import("../../executor/execute-task.js");
   const { createRunRenderer } = await import("../render/run-renderer.js");

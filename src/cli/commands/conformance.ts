@@ -1,0 +1,118 @@
+import type { Command } from "commander";
+import { ExitCode, UsageError } from "../errors.js";
+import { durationFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+
+/** Flags of `flyte-agent conformance` (besides the task's own inputs). */
+interface ConformanceFlags extends TlsFlags {
+  endpoint: string[];
+  taskFile?: string;
+  task?: string;
+  modules: string[];
+  outputPrefix?: string;
+  pollInterval?: string;
+  taskTimeout?: string;
+  json?: boolean;
+  strict?: boolean;
+  help?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").filter(Boolean)];
+
+/** Registers `flyte-agent conformance`. */
+export function register(program: Command): void {
+  program
+    .command("conformance")
+    .summary("check any agent server against what FlytePropeller needs from it")
+    .description(
+      "Checks an agent server — ours, flytekit's, or one in any other language — against FlytePropeller's " +
+        "contract: health, ListAgents and GetAgent, NOT_FOUND for unknown task categories, and with " +
+        "--task-file the whole lifecycle of one task (create twice, get until terminal, get idempotent, " +
+        "delete idempotent, or one ExecuteTaskSync), outputs, response sizes and answer times against " +
+        "propeller's deadlines. Each check prints PASS, FAIL, WARN or SKIP with the rule and the evidence.\n\n" +
+        "Exit codes: 0 conforms (warnings allowed unless --strict), 1 a check failed, 2 usage.",
+    )
+    .usage("--endpoint <host:port> [--task-file <file> [--task <name>] [--<input> <value> ...]] [options]")
+    .helpOption(false)
+    .option("-h, --help", "show help (with --task-file: the task's inputs too)")
+    .option(
+      "--endpoint <host:port>",
+      "the agent server; repeat it for each replica of one deployment to check they read each other's resource_meta",
+      collect,
+      [],
+    )
+    .option("--tls", "use TLS (system roots unless --ca-file)")
+    .option("--ca-file <pem>", "CA certificate for TLS")
+    .option("--cert-file <pem>", "client certificate for TLS")
+    .option("--key-file <pem>", "client key for TLS")
+    .option("--server-name <name>", "host name to verify in the server certificate")
+    .option(
+      "--task-file <file>",
+      "a task file (TypeScript or JavaScript) whose task runs through the lifecycle checks",
+    )
+    .option("--task <name>", "which task of --task-file, when it defines several")
+    .option("--modules <paths>", "modules to import before the task file, comma-separated", collect, [])
+    .option(
+      "--output-prefix <prefix>",
+      "where inputs and outputs go; the server must reach it (default: a local temp dir)",
+    )
+    .option("--poll-interval <duration>", "wait between GetTask calls", "500ms")
+    .option("--task-timeout <duration>", "give up on a task that is not terminal after this long", "5m")
+    .option("--json", "print the report as one JSON document")
+    .option("--strict", "exit non-zero on warnings too")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (flags: ConformanceFlags, cmd: Command) => {
+      await conformanceCommand(flags, cmd);
+    });
+}
+
+async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promise<void> {
+  const extra = cmd.args;
+  let task;
+  let inputs: Record<string, unknown> = {};
+  if (flags.taskFile) {
+    const { loadTaskFile, pickTask } = await import("../../executor/load-task-file.js");
+    const { buildInputs, describeInputs } = await import("../render/task-inputs.js");
+    task = pickTask(await loadTaskFile(flags.taskFile, { modules: flags.modules }), flags.task);
+    if (flags.help) {
+      process.stdout.write(cmd.helpInformation());
+      process.stdout.write(`\n${describeInputs(task)}\n`);
+      return;
+    }
+    inputs = buildInputs(task, extra);
+  } else {
+    if (flags.help) {
+      process.stdout.write(cmd.helpInformation());
+      return;
+    }
+    if (flags.task) throw new UsageError("--task needs --task-file");
+    if (extra.length > 0)
+      throw new UsageError(`unexpected ${extra.join(" ")}: task inputs need --task-file (see --help)`);
+  }
+  if (flags.endpoint.length === 0)
+    throw new UsageError("name the agent server to check: flyte-agent conformance --endpoint host:port");
+  const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
+  const taskTimeoutMs = await durationFlag("--task-timeout", flags.taskTimeout);
+
+  const { checkConformance } = await import("../../conformance/index.js");
+  const { createConformanceRenderer } = await import("../render/conformance-renderer.js");
+  const renderer = createConformanceRenderer({ json: flags.json === true, out: process.stdout });
+  const [primary] = flags.endpoint;
+  renderer.start(
+    flags.endpoint.length > 1 ? `${primary} and ${flags.endpoint.length - 1} more replica(s)` : primary!,
+    task
+      ? `task ${task.name}, type ${task.taskType} v${task.taskTypeVersion}`
+      : "server checks only; add --task-file for the task lifecycle",
+  );
+  const report = await checkConformance({
+    endpoint: flags.endpoint,
+    tls: tlsFromFlags(flags),
+    ...(task ? { task, inputs } : {}),
+    ...(flags.outputPrefix ? { outputPrefix: flags.outputPrefix } : {}),
+    ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+    ...(taskTimeoutMs !== undefined ? { taskTimeoutMs } : {}),
+    onCheck: (check) => renderer.onCheck(check),
+  });
+  renderer.finish(report);
+  if (!report.ok || (flags.strict && report.counts.warn > 0)) process.exitCode = ExitCode.FAILURE;
+}

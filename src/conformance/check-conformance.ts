@@ -1,0 +1,964 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
+import { formatCategory, type TaskCategory } from "../core/task-category.js";
+import { phaseName } from "../core/phase.js";
+import { isLiteralMap } from "../core/resource.js";
+import type {
+  Agent,
+  CreateTaskRequest,
+  GetTaskResponse,
+  Resource as ProtoResource,
+  TaskExecutionMetadata,
+} from "../gen/flyteidl/admin/agent.js";
+import { stateToJSON } from "../gen/flyteidl/admin/agent.js";
+import { LiteralMap } from "../gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
+import { type ExecutorClock, realClock } from "../executor/clock.js";
+import { decodeErrorDocument } from "../executor/error-document.js";
+import { renderTemplate } from "../executor/render-template.js";
+import { type CallPath, mapResource, type PhaseOutcome } from "../executor/status-mapping.js";
+import { type ExecutorStorage, localStorage } from "../executor/storage.js";
+import type { TlsOptions } from "../executor/transport.js";
+import { isTaskDefinition, type TaskDefinition } from "../task/define-task.js";
+import { CallFailure, ProbeClient, type Timed } from "./probe-client.js";
+import { ConformanceRule, type ConformanceRuleId, PropellerDeadlines } from "./rules.js";
+
+/** What {@link checkConformance} takes. */
+export interface ConformanceOptions {
+  /**
+   * The agent server (`host:port`, `dns:///host:port`, `k8s://svc.ns:port`). Give several replicas of
+   * one deployment to also check that resource_meta from one is read alike by another.
+   */
+  readonly endpoint: string | readonly string[];
+  /** TLS towards the endpoint. @default plaintext */
+  readonly tls?: boolean | TlsOptions;
+  /** A task to run through the lifecycle checks. Without it only the server-wide checks run. */
+  readonly task?: TaskDefinition<any, any, any> | { readonly template: TaskTemplate };
+  /** Plain values (validated by the task's schemas) or a ready `LiteralMap`. @default {} */
+  readonly inputs?: Record<string, unknown> | LiteralMap;
+  /**
+   * Where the task's inputs and output prefix go. The server must be able to read and write it (a
+   * local directory for a server on this machine, `s3://...` for a remote one).
+   * @default a new temporary directory
+   */
+  readonly outputPrefix?: string;
+  /** Wait between GetTask calls. @default 500 */
+  readonly pollIntervalMs?: number;
+  /** Give up on a task that has not reached a terminal phase after this long. @default 300000 */
+  readonly taskTimeoutMs?: number;
+  /** Where inputs are written and outputs read. @default the local filesystem */
+  readonly storage?: ExecutorStorage;
+  /** @default the wall clock */
+  readonly clock?: ExecutorClock;
+  /** Called with each check as soon as it is decided (for streaming output). */
+  readonly onCheck?: (check: ConformanceCheck) => void;
+}
+
+/** How one rule fared. */
+export type CheckStatus = "pass" | "fail" | "warn" | "skip";
+
+/** One rule, its outcome and the evidence for it. */
+export interface ConformanceCheck {
+  readonly id: ConformanceRuleId;
+  readonly rule: string;
+  readonly status: CheckStatus;
+  readonly evidence: string;
+}
+
+/** The outcome of {@link checkConformance}. */
+export interface ConformanceReport {
+  readonly endpoint: string;
+  /** No check failed. */
+  readonly ok: boolean;
+  readonly counts: Readonly<Record<CheckStatus, number>>;
+  readonly checks: readonly ConformanceCheck[];
+  readonly durationMs: number;
+}
+
+/** A listed task category with its agent. */
+interface Served {
+  readonly category: string;
+  readonly agent: string;
+  readonly isSync: boolean;
+}
+
+interface Ctx {
+  readonly clients: readonly ProbeClient[];
+  readonly primary: ProbeClient;
+  readonly options: ConformanceOptions;
+  readonly clock: ExecutorClock;
+  readonly storage: ExecutorStorage;
+  readonly pollIntervalMs: number;
+  readonly taskTimeoutMs: number;
+  readonly responses: { what: string; bytes: number }[];
+  record(id: ConformanceRuleId, status: CheckStatus, evidence: string): void;
+}
+
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+const NEAR_LIMIT_BYTES = 3 * 1024 * 1024;
+const MAX_OUTPUT_FILE_BYTES = 2 * 1024 * 1024;
+/** Consecutive GetTask errors after which a task is given up (FlytePropeller stops after 6). */
+const GET_ERROR_BUDGET = 6;
+
+/** The deadline a probe call gets: long enough to see how late an answer over propeller's deadline is. */
+const probeDeadline = (deadlineMs: number) => deadlineMs * 2;
+
+function ms(value: number): string {
+  return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
+}
+
+function bytes(n: number): string {
+  if (n < 10_000) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/** "Well within" a deadline: at most half of it; over half warns; over it fails. */
+function timing(tookMs: number, deadlineMs: number): CheckStatus {
+  if (tookMs > deadlineMs) return "fail";
+  if (tookMs > deadlineMs / 2) return "warn";
+  return "pass";
+}
+
+function failureText(err: unknown): string {
+  if (err instanceof CallFailure)
+    return `${err.codeName}: ${err.details || "(no message)"} after ${ms(err.ms)}`;
+  return (err as Error).message;
+}
+
+function categoriesOf(agent: Agent): TaskCategory[] {
+  return agent.supportedTaskCategories.length > 0
+    ? agent.supportedTaskCategories
+    : agent.supportedTaskTypes.map((name) => ({ name, version: 0 }));
+}
+
+/**
+ * Checks an agent server, written in any language, against what FlytePropeller needs from it
+ * (PROTOCOL.md, "What a well-behaved agent server does"): health, ListAgents and GetAgent, NOT_FOUND
+ * for unknown categories, and — given a task — the whole lifecycle: CreateTask (twice), GetTask until
+ * a terminal phase, GetTask idempotence, DeleteTask on finished jobs, or one ExecuteTaskSync for sync
+ * agents, with outputs, response sizes and answer times judged against propeller's deadlines.
+ *
+ * Never throws for a misbehaving server: every finding is a check in the report.
+ */
+export async function checkConformance(options: ConformanceOptions): Promise<ConformanceReport> {
+  const endpoints = typeof options.endpoint === "string" ? [options.endpoint] : [...options.endpoint];
+  const [first] = endpoints;
+  if (first === undefined) throw new Error("checkConformance needs at least one endpoint");
+  const clock = options.clock ?? realClock;
+  const started = clock.now();
+  const checks: ConformanceCheck[] = [];
+  const clients = endpoints.map((e) => new ProbeClient(e, options.tls));
+  const ctx: Ctx = {
+    clients,
+    primary: clients[0]!,
+    options,
+    clock,
+    storage: options.storage ?? localStorage,
+    pollIntervalMs: options.pollIntervalMs ?? 500,
+    taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
+    responses: [],
+    record(id, status, evidence) {
+      const check: ConformanceCheck = { id, rule: ConformanceRule[id], status, evidence };
+      checks.push(check);
+      options.onCheck?.(check);
+    },
+  };
+  try {
+    await checkHealth(ctx);
+    const served = await checkListAgents(ctx);
+    if (served) {
+      await checkGetAgent(ctx, served.agents);
+      await checkUnknownCategory(ctx);
+      if (options.task) await checkTask(ctx, served.list);
+      checkResponseSizes(ctx);
+    }
+  } finally {
+    for (const c of clients) c.close();
+  }
+  const counts = { pass: 0, fail: 0, warn: 0, skip: 0 };
+  for (const c of checks) counts[c.status] += 1;
+  return { endpoint: first, ok: counts.fail === 0, counts, checks, durationMs: clock.now() - started };
+}
+
+async function checkHealth(ctx: Ctx): Promise<void> {
+  try {
+    const res = await ctx.primary.health(3_000);
+    ctx.record(
+      "health",
+      res.value.status === "SERVING" ? "pass" : "fail",
+      `reports ${res.value.status} (${ms(res.ms)})`,
+    );
+  } catch (err) {
+    const unimplemented = err instanceof CallFailure && err.codeName === "UNIMPLEMENTED";
+    ctx.record(
+      "health",
+      unimplemented ? "warn" : "fail",
+      unimplemented
+        ? "the server has no grpc.health.v1 service: FlytePropeller does not need it, but Kubernetes probes cannot tell whether it serves"
+        : failureText(err),
+    );
+  }
+}
+
+async function checkListAgents(
+  ctx: Ctx,
+): Promise<{ agents: readonly Agent[]; list: readonly Served[] } | undefined> {
+  let res: Timed<{ agents: Agent[] }>;
+  try {
+    res = await ctx.primary.listAgents(probeDeadline(PropellerDeadlines.ListAgents));
+  } catch (err) {
+    ctx.record(
+      "list-agents",
+      "fail",
+      `${failureText(err)}; FlytePropeller routes nothing to a server whose ListAgents fails`,
+    );
+    return undefined;
+  }
+  ctx.responses.push({ what: "ListAgents", bytes: res.bytes });
+  const list: Served[] = res.value.agents.flatMap((agent) =>
+    categoriesOf(agent).map((c) => ({
+      category: formatCategory(c),
+      agent: agent.name,
+      isSync: agent.isSync,
+    })),
+  );
+  const summary = res.value.agents
+    .map(
+      (a) =>
+        `${a.name || "(no name)"} (${a.isSync ? "sync" : "async"}: ${categoriesOf(a).map(formatCategory).join(", ") || "no categories"})`,
+    )
+    .join("; ");
+  const status = list.length === 0 ? "fail" : timing(res.ms, PropellerDeadlines.ListAgents);
+  ctx.record(
+    "list-agents",
+    status,
+    list.length === 0
+      ? `answered in ${ms(res.ms)} but lists no task category: FlytePropeller routes nothing here`
+      : `answered in ${ms(res.ms)}: ${summary}`,
+  );
+  const deprecated = res.value.agents.filter(
+    (a) => a.supportedTaskCategories.length === 0 && a.supportedTaskTypes.length > 0,
+  );
+  const names = list.map((s) => s.category);
+  const dupes = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+  ctx.record(
+    "list-agents.unique",
+    dupes.length > 0 ? "fail" : deprecated.length > 0 ? "warn" : "pass",
+    dupes.length > 0
+      ? `listed more than once: ${dupes
+          .map(
+            (d) =>
+              `${d} by ${list
+                .filter((s) => s.category === d)
+                .map((s) => s.agent)
+                .join(" and ")}`,
+          )
+          .join("; ")}`
+      : deprecated.length > 0
+        ? `${deprecated.map((a) => a.name).join(", ")} list only the deprecated supported_task_types, which FlytePropeller routes at version 0`
+        : `${names.length} categories, each listed once`,
+  );
+  return { agents: res.value.agents, list };
+}
+
+async function checkGetAgent(ctx: Ctx, agents: readonly Agent[]): Promise<void> {
+  const problems: string[] = [];
+  for (const listed of agents) {
+    try {
+      const res = await ctx.primary.getAgent(listed.name, probeDeadline(PropellerDeadlines.GetAgent));
+      ctx.responses.push({ what: "GetAgent", bytes: res.bytes });
+      const got = res.value.agent;
+      if (!got) {
+        problems.push(`GetAgent("${listed.name}") answered without an agent`);
+        continue;
+      }
+      const want = categoriesOf(listed).map(formatCategory).sort();
+      const have = categoriesOf(got).map(formatCategory).sort();
+      if (got.name !== listed.name) problems.push(`GetAgent("${listed.name}") named it "${got.name}"`);
+      if (got.isSync !== listed.isSync)
+        problems.push(
+          `GetAgent("${listed.name}") says is_sync=${got.isSync}, ListAgents says ${listed.isSync}`,
+        );
+      if (!isDeepStrictEqual(want, have))
+        problems.push(
+          `GetAgent("${listed.name}") lists ${have.join(", ") || "nothing"}, ListAgents ${want.join(", ")}`,
+        );
+    } catch (err) {
+      problems.push(`GetAgent("${listed.name}") failed: ${failureText(err)}`);
+    }
+  }
+  ctx.record(
+    "get-agent",
+    problems.length > 0 ? "fail" : "pass",
+    problems.length > 0 ? problems.join("; ") : `${agents.length} agent(s) match ListAgents`,
+  );
+
+  const unknown = `conformance-no-such-agent-${randomBytes(4).toString("hex")}`;
+  try {
+    await ctx.primary.getAgent(unknown, probeDeadline(PropellerDeadlines.GetAgent));
+    ctx.record("get-agent.unknown", "fail", `GetAgent("${unknown}") answered OK`);
+  } catch (err) {
+    const ok = err instanceof CallFailure && err.codeName === "NOT_FOUND";
+    ctx.record("get-agent.unknown", ok ? "pass" : "fail", `GetAgent("${unknown}"): ${failureText(err)}`);
+  }
+}
+
+async function checkUnknownCategory(ctx: Ctx): Promise<void> {
+  const category = { name: `conformance-unknown-${randomBytes(4).toString("hex")}`, version: 0 };
+  const base = ctx.options.task ? templateOf(ctx.options.task) : TaskTemplate.fromPartial({});
+  const template: TaskTemplate = { ...base, type: category.name, taskTypeVersion: 0 };
+  const meta = Buffer.from("{}");
+  const deadline = probeDeadline(PropellerDeadlines.CreateTask);
+  const calls: [string, () => Promise<unknown>][] = [
+    [
+      "CreateTask",
+      () =>
+        ctx.primary.createTask(
+          { inputs: { literals: {} }, template, outputPrefix: "", taskExecutionMetadata: undefined },
+          deadline,
+        ),
+    ],
+    [
+      "GetTask",
+      () =>
+        ctx.primary.getTask(
+          { taskType: category.name, taskCategory: category, resourceMeta: meta, outputPrefix: "" },
+          deadline,
+        ),
+    ],
+    [
+      "DeleteTask",
+      () =>
+        ctx.primary.deleteTask(
+          { taskType: category.name, taskCategory: category, resourceMeta: meta },
+          deadline,
+        ),
+    ],
+  ];
+  const seen: string[] = [];
+  let ok = true;
+  for (const [name, call] of calls) {
+    try {
+      await call();
+      ok = false;
+      seen.push(`${name} OK`);
+    } catch (err) {
+      const code = err instanceof CallFailure ? err.codeName : "error";
+      if (code !== "NOT_FOUND") ok = false;
+      seen.push(code === "NOT_FOUND" ? `${name} NOT_FOUND` : `${name} ${failureText(err)}`);
+    }
+  }
+  ctx.record("unknown-category", ok ? "pass" : "fail", `for ${formatCategory(category)}: ${seen.join(", ")}`);
+}
+
+function templateOf(task: NonNullable<ConformanceOptions["task"]>): TaskTemplate {
+  return isTaskDefinition(task) ? task.template() : (task as { readonly template: TaskTemplate }).template;
+}
+
+function inputsOf(options: ConformanceOptions): LiteralMap {
+  const { task, inputs } = options;
+  if (inputs !== undefined && isLiteralMap(inputs)) return inputs;
+  if (task && isTaskDefinition(task)) return task.encodeInputs(inputs ?? {});
+  return { literals: {} };
+}
+
+/** The request FlytePropeller would send for attempt 0 of the task, with inputs.pb written. */
+async function prepareRequest(ctx: Ctx, template: TaskTemplate): Promise<CreateTaskRequest> {
+  const { storage } = ctx;
+  const base = ctx.options.outputPrefix ?? (await mkdtemp(join(tmpdir(), "flyte-agent-conformance-")));
+  const name = `c${randomBytes(10).toString("hex").slice(0, 19)}`;
+  const run = storage.join(base, name);
+  const inputPrefix = storage.join(run, "inputs");
+  const outputPrefix = storage.join(run, "attempt-0");
+  const inputs = inputsOf(ctx.options);
+  await storage.write(storage.join(inputPrefix, "inputs.pb"), LiteralMap.encode(inputs).finish());
+  const templatePath = storage.join(run, "task.pb");
+  await storage.write(templatePath, TaskTemplate.encode(template).finish());
+  await storage.ensurePrefix(outputPrefix);
+  const id = template.id;
+  const namespace = `${id?.project || "flytesnacks"}-${id?.domain || "development"}`;
+  const rendered = renderTemplate(template, {
+    inputPrefix,
+    inputPath: storage.join(inputPrefix, "inputs.pb"),
+    outputPrefix,
+    rawOutputDataPrefix: storage.join(outputPrefix, "raw"),
+    perRetryUniqueKey: `${name}-n0-0`,
+    taskTemplatePath: templatePath,
+    checkpointOutputPrefix: storage.join(outputPrefix, "checkpoint"),
+    prevCheckpointPrefix: "",
+    namespace,
+    inputs,
+  });
+  const metadata: TaskExecutionMetadata = {
+    taskExecutionId: {
+      taskId: id,
+      nodeExecutionId: {
+        nodeId: "n0",
+        executionId: { project: id?.project ?? "", domain: id?.domain ?? "", name, org: id?.org ?? "" },
+      },
+      retryAttempt: 0,
+    },
+    namespace,
+    labels: { "execution-id": name, "task-name": id?.name ?? "" },
+    annotations: {},
+    k8sServiceAccount: "default",
+    environmentVariables: {},
+    maxAttempts: 1,
+    interruptible: false,
+    interruptibleFailureThreshold: 0,
+    overrides: undefined,
+    identity: undefined,
+  };
+  return { inputs, template: rendered, outputPrefix, taskExecutionMetadata: metadata };
+}
+
+async function checkTask(ctx: Ctx, served: readonly Served[]): Promise<void> {
+  const template = templateOf(ctx.options.task!);
+  const category = { name: template.type, version: template.taskTypeVersion };
+  const listed = served.find((s) => s.category === formatCategory(category));
+  ctx.record(
+    "task.listed",
+    listed ? "pass" : "fail",
+    listed
+      ? `${formatCategory(category)} is served by ${listed.agent} (${listed.isSync ? "sync" : "async"})`
+      : `${formatCategory(category)} is not listed (listed: ${served.map((s) => s.category).join(", ") || "nothing"}); FlytePropeller would send it to its default agent as an async task`,
+  );
+  const request = await prepareRequest(ctx, template);
+  if (listed?.isSync) await checkSyncTask(ctx, request);
+  else await checkAsyncTask(ctx, request, category, listed !== undefined);
+}
+
+const wrongPathCodes = new Set(["UNIMPLEMENTED", "FAILED_PRECONDITION"]);
+
+async function checkSyncTask(ctx: Ctx, request: CreateTaskRequest): Promise<void> {
+  const deadline = PropellerDeadlines.ExecuteTaskSync;
+  let res: Timed<
+    { header?: { resource: ProtoResource | undefined } | undefined; outputs?: LiteralMap | undefined }[]
+  >;
+  try {
+    res = await ctx.primary.executeTaskSync(
+      [
+        {
+          header: {
+            template: request.template,
+            outputPrefix: request.outputPrefix,
+            taskExecutionMetadata: request.taskExecutionMetadata,
+            maxDatasetSizeBytes: 0n,
+          },
+        },
+        { inputs: request.inputs },
+      ],
+      probeDeadline(deadline),
+    );
+  } catch (err) {
+    const code = err instanceof CallFailure ? err.codeName : "";
+    ctx.record(
+      "is-sync",
+      wrongPathCodes.has(code) ? "fail" : "skip",
+      wrongPathCodes.has(code)
+        ? `ListAgents says sync, but ExecuteTaskSync answered ${failureText(err)}`
+        : "ExecuteTaskSync failed, so the path could not be confirmed",
+    );
+    ctx.record(
+      "sync.header",
+      "fail",
+      `ExecuteTaskSync failed: ${failureText(err)} (FlytePropeller: a retryable failure)`,
+    );
+    return;
+  }
+  ctx.record("is-sync", "pass", `listed as sync and answered ExecuteTaskSync`);
+  ctx.responses.push({ what: "ExecuteTaskSync", bytes: res.bytes });
+  ctx.record(
+    "sync.deadline",
+    timing(res.ms, deadline),
+    `answered in ${ms(res.ms)} (deadline ${deadline / 1000} s)`,
+  );
+  const [first] = res.value;
+  const resource = first?.header?.resource;
+  ctx.record(
+    "sync.header",
+    resource ? "pass" : "fail",
+    resource
+      ? `the first message carries header.resource`
+      : first
+        ? `the first message carries no header (FlytePropeller: "expected header in the response, but got none")`
+        : "the server ended the stream without a message",
+  );
+  ctx.record(
+    "sync.single",
+    res.value.length === 1 ? "pass" : res.value.length === 0 ? "fail" : "warn",
+    `${res.value.length} message(s)`,
+  );
+  if (!resource) return;
+  checkPhases(ctx, [{ what: "the ExecuteTaskSync header", resource }]);
+  const outcome = mapResource(resource, "sync");
+  const terminal =
+    outcome.kind === "succeeded" || outcome.kind === "failed" || outcome.kind === "system-error";
+  ctx.record(
+    "sync.terminal",
+    terminal ? "pass" : "fail",
+    terminal
+      ? `phase ${phaseName(resource.phase)}`
+      : `phase ${phaseName(resource.phase)}: FlytePropeller leaves a sync task with a non-terminal answer queued`,
+  );
+  await checkResult(ctx, request, resource, "sync");
+}
+
+interface Polled {
+  readonly answers: Timed<GetTaskResponse>[];
+  readonly final: ProtoResource | undefined;
+  readonly error: string | undefined;
+  readonly elapsedMs: number;
+}
+
+/** GetTask until a terminal phase, the error budget or the timeout. */
+async function pollUntilTerminal(
+  ctx: Ctx,
+  request: CreateTaskRequest,
+  category: TaskCategory,
+  resourceMeta: Buffer,
+): Promise<Polled> {
+  const answers: Timed<GetTaskResponse>[] = [];
+  const started = ctx.clock.now();
+  const never = new AbortController().signal;
+  let errors = 0;
+  let lastError: string | undefined;
+  for (;;) {
+    try {
+      const res = await ctx.primary.getTask(
+        { taskType: category.name, taskCategory: category, resourceMeta, outputPrefix: request.outputPrefix },
+        probeDeadline(PropellerDeadlines.GetTask),
+      );
+      answers.push(res);
+      ctx.responses.push({ what: "GetTask", bytes: res.bytes });
+      errors = 0;
+      const resource = res.value.resource;
+      const kind = resource ? mapResource(resource, "async").kind : "failed";
+      if (kind === "succeeded" || kind === "failed" || kind === "system-error")
+        return { answers, final: resource, error: undefined, elapsedMs: ctx.clock.now() - started };
+    } catch (err) {
+      errors += 1;
+      lastError = failureText(err);
+      if (errors >= GET_ERROR_BUDGET)
+        return {
+          answers,
+          final: undefined,
+          error: `GetTask failed ${errors} times in a row (last: ${lastError})`,
+          elapsedMs: ctx.clock.now() - started,
+        };
+    }
+    const elapsed = ctx.clock.now() - started;
+    if (elapsed >= ctx.taskTimeoutMs) {
+      const last = answers.at(-1)?.value.resource;
+      return {
+        answers,
+        final: undefined,
+        error: `still ${last ? phaseName(last.phase) : "without an answer"} after ${ms(elapsed)}${lastError ? ` (last error: ${lastError})` : ""}`,
+        elapsedMs: elapsed,
+      };
+    }
+    await ctx.clock.sleep(ctx.pollIntervalMs, never);
+  }
+}
+
+async function checkAsyncTask(
+  ctx: Ctx,
+  request: CreateTaskRequest,
+  category: TaskCategory,
+  listed: boolean,
+): Promise<void> {
+  const createDeadline = PropellerDeadlines.CreateTask;
+  let created: Timed<{ resourceMeta: Buffer }>;
+  try {
+    created = await ctx.primary.createTask(request, probeDeadline(createDeadline));
+  } catch (err) {
+    const code = err instanceof CallFailure ? err.codeName : "";
+    if (listed && wrongPathCodes.has(code))
+      ctx.record("is-sync", "fail", `ListAgents says async, but CreateTask answered ${failureText(err)}`);
+    ctx.record(
+      "create",
+      "fail",
+      `${failureText(err)} (FlytePropeller: a retryable failure that costs a retry)`,
+    );
+    return;
+  }
+  if (listed) ctx.record("is-sync", "pass", "listed as async and answered CreateTask");
+  ctx.responses.push({ what: "CreateTask", bytes: created.bytes });
+  const meta = created.value.resourceMeta;
+  const createStatus = timing(created.ms, createDeadline);
+  ctx.record(
+    "create",
+    meta.length === 0 && createStatus === "pass" ? "warn" : createStatus,
+    `answered in ${ms(created.ms)} (deadline ${createDeadline / 1000} s) with ${meta.length === 0 ? "an empty resource_meta: GetTask will get nothing to find the job by" : `resource_meta of ${bytes(meta.length)}`}`,
+  );
+
+  let repeated: Timed<{ resourceMeta: Buffer }> | undefined;
+  let repeatError: string | undefined;
+  try {
+    repeated = await ctx.primary.createTask(request, probeDeadline(createDeadline));
+    ctx.responses.push({ what: "CreateTask", bytes: repeated.bytes });
+  } catch (err) {
+    repeatError = failureText(err);
+  }
+
+  const [first, second] = await Promise.all([
+    pollUntilTerminal(ctx, request, category, meta),
+    repeated ? pollUntilTerminal(ctx, request, category, repeated.value.resourceMeta) : undefined,
+  ]);
+
+  checkPhases(ctx, [
+    ...[first, second].flatMap((p, job) =>
+      (p?.answers ?? []).map((a, i) => ({
+        what: `GetTask #${i + 1}${job ? " of the repeated job" : ""}`,
+        resource: a.value.resource,
+      })),
+    ),
+  ]);
+  const gets = [...first.answers, ...(second?.answers ?? [])];
+  const slowest = Math.max(0, ...gets.map((a) => a.ms));
+  ctx.record(
+    "get.deadline",
+    gets.length === 0 ? "fail" : timing(slowest, PropellerDeadlines.GetTask),
+    gets.length === 0
+      ? "no GetTask answered"
+      : `${gets.length} calls, slowest ${ms(slowest)} (deadline ${PropellerDeadlines.GetTask / 1000} s)`,
+  );
+  ctx.record(
+    "get.terminal",
+    first.final ? "pass" : "fail",
+    first.final
+      ? `${phaseName(first.final.phase)} after ${first.answers.length} GetTask call(s) in ${ms(first.elapsedMs)}`
+      : first.error!,
+  );
+  if (repeatError) ctx.record("create.repeat", "fail", `the same CreateTask again answered ${repeatError}`);
+  else if (first.final && second) {
+    const same = second.final?.phase === first.final.phase;
+    ctx.record(
+      "create.repeat",
+      same ? "pass" : "fail",
+      same
+        ? `answered OK again; both jobs ended ${phaseName(first.final.phase)}`
+        : `the first job ended ${phaseName(first.final.phase)}, the repeated one ${second.final ? phaseName(second.final.phase) : second.error}`,
+    );
+  } else ctx.record("create.repeat", "skip", "the first job did not reach a terminal phase");
+
+  if (!first.final) {
+    ctx.record("get.idempotent", "skip", "the job did not reach a terminal phase");
+  } else {
+    await checkIdempotentGet(ctx, request, category, meta, first.answers.at(-1)!.value);
+    await checkResult(ctx, request, first.final, "async");
+  }
+  await checkDelete(
+    ctx,
+    category,
+    [meta, ...(repeated ? [repeated.value.resourceMeta] : [])],
+    first.final !== undefined,
+  );
+  await checkCrossReplica(
+    ctx,
+    request,
+    category,
+    meta,
+    first.final ? first.answers.at(-1)!.value : undefined,
+  );
+}
+
+function describeOutcome(outcome: PhaseOutcome): string {
+  if (outcome.kind === "failed") return outcome.retryable ? "a retryable failure" : "a permanent failure";
+  return outcome.kind === "system-error" ? "a system error" : `${outcome.kind} (${phaseName(outcome.phase)})`;
+}
+
+function checkPhases(
+  ctx: Ctx,
+  resources: readonly { what: string; resource: ProtoResource | undefined }[],
+): void {
+  const unset = resources.filter((r) => !r.resource || (r.resource.phase as number) === 0);
+  const bad = unset[0];
+  if (!bad) {
+    ctx.record("phase", "pass", `${resources.length} Resource(s), each with a phase`);
+    return;
+  }
+  const resource = bad.resource ?? emptyResource();
+  ctx.record(
+    "phase",
+    "fail",
+    `${bad.what} ${bad.resource ? `has no phase (deprecated state ${stateToJSON(resource.state)})` : "has no Resource"}: FlytePropeller reads it as ${describeOutcome(mapResource(resource, "async"))}; ${unset.length} of ${resources.length} answers lack a phase`,
+  );
+}
+
+function emptyResource(): ProtoResource {
+  return {
+    state: 0,
+    outputs: undefined,
+    message: "",
+    logLinks: [],
+    phase: 0,
+    customInfo: undefined,
+    agentError: undefined,
+  };
+}
+
+/** Names, sizes and modification times under a local prefix; undefined for other stores. */
+async function snapshot(prefix: string): Promise<string | undefined> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(prefix) && !prefix.startsWith("file://")) return undefined;
+  const root = prefix.startsWith("file://") ? fileURLToPath(prefix) : prefix;
+  const entries: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      const path = join(dir, name);
+      const s = await stat(path);
+      if (s.isDirectory()) await walk(path);
+      else entries.push(`${path.slice(root.length)} ${s.size} ${s.mtimeMs}`);
+    }
+  };
+  await walk(root);
+  return entries.join("\n");
+}
+
+function differingFields(a: GetTaskResponse, b: GetTaskResponse): string[] {
+  const ra = (a.resource ?? {}) as unknown as Record<string, unknown>;
+  const rb = (b.resource ?? {}) as unknown as Record<string, unknown>;
+  const fields = [...new Set([...Object.keys(ra), ...Object.keys(rb)])]
+    .filter((k) => !isDeepStrictEqual(ra[k], rb[k]))
+    .map((k) => `resource.${k}`);
+  return fields;
+}
+
+async function checkIdempotentGet(
+  ctx: Ctx,
+  request: CreateTaskRequest,
+  category: TaskCategory,
+  resourceMeta: Buffer,
+  terminal: GetTaskResponse,
+): Promise<void> {
+  const before = await snapshot(request.outputPrefix);
+  const req = {
+    taskType: category.name,
+    taskCategory: category,
+    resourceMeta,
+    outputPrefix: request.outputPrefix,
+  };
+  try {
+    const a = await ctx.primary.getTask(req, probeDeadline(PropellerDeadlines.GetTask));
+    const b = await ctx.primary.getTask(req, probeDeadline(PropellerDeadlines.GetTask));
+    const after = await snapshot(request.outputPrefix);
+    const problems: string[] = [];
+    const ab = differingFields(a.value, b.value);
+    if (ab.length > 0) problems.push(`two GetTask calls in a row differ in ${ab.join(", ")}`);
+    const ta = differingFields(terminal, a.value);
+    if (ab.length === 0 && ta.length > 0)
+      problems.push(`GetTask after the terminal answer differs from it in ${ta.join(", ")}`);
+    if (before !== after) problems.push(`files under the output prefix changed while GetTask was called`);
+    ctx.record(
+      "get.idempotent",
+      problems.length > 0 ? "fail" : "pass",
+      problems.length > 0
+        ? problems.join("; ")
+        : `3 answers for the finished job are equal${before === undefined ? " (output prefix not readable here; files not compared)" : "; the output prefix is unchanged"}`,
+    );
+  } catch (err) {
+    ctx.record("get.idempotent", "fail", `GetTask on the finished job failed: ${failureText(err)}`);
+  }
+}
+
+async function checkResult(
+  ctx: Ctx,
+  request: CreateTaskRequest,
+  resource: ProtoResource,
+  path: CallPath,
+): Promise<void> {
+  const outcome = mapResource(resource, path);
+  if (outcome.kind !== "succeeded") {
+    ctx.record(
+      "task.result",
+      "warn",
+      `${phaseName(outcome.phase)}: ${outcome.kind === "failed" || outcome.kind === "system-error" ? outcome.message : resource.message}`,
+    );
+    ctx.record("outputs", "skip", "the task did not succeed");
+    return;
+  }
+  ctx.record("task.result", "pass", "SUCCEEDED");
+  const declared = Object.keys(request.template?.interface?.outputs?.variables ?? {});
+  if (declared.length === 0) {
+    ctx.record("outputs", "pass", "the task declares no outputs");
+    return;
+  }
+  const decode = (literals: LiteralMap): string | undefined => {
+    const missing = declared.filter((n) => !(n in literals.literals));
+    if (missing.length > 0) return `missing ${missing.join(", ")}`;
+    const task = ctx.options.task;
+    if (task && isTaskDefinition(task)) {
+      try {
+        task.decodeOutputs(literals);
+      } catch (err) {
+        return `not of the declared types: ${(err as Error).message}`;
+      }
+    }
+    return undefined;
+  };
+  if (resource.outputs) {
+    const problem = decode(resource.outputs);
+    ctx.record(
+      "outputs",
+      problem ? "fail" : "pass",
+      problem ? `inline outputs ${problem}` : `inline: ${declared.join(", ")}`,
+    );
+    return;
+  }
+  const prefix = request.outputPrefix;
+  if (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(prefix) &&
+    !prefix.startsWith("file://") &&
+    ctx.options.storage === undefined
+  ) {
+    ctx.record(
+      "outputs",
+      "warn",
+      `no inline outputs, and ${prefix} cannot be read from here to look for outputs.pb`,
+    );
+    return;
+  }
+  const { storage } = ctx;
+  const errorDoc = await storage.read(storage.join(prefix, "error.pb"));
+  if (errorDoc) {
+    let message = "";
+    try {
+      const e = decodeErrorDocument(errorDoc);
+      message = `: ${e.code} ${e.message}`;
+    } catch {
+      message = " (unreadable)";
+    }
+    ctx.record(
+      "outputs",
+      "fail",
+      `SUCCEEDED, but ${prefix}/error.pb exists${message}; FlytePropeller fails the task`,
+    );
+    return;
+  }
+  const file = await storage.read(storage.join(prefix, "outputs.pb"));
+  if (!file) {
+    ctx.record(
+      "outputs",
+      "fail",
+      `SUCCEEDED without inline outputs and without ${storage.join(prefix, "outputs.pb")}; FlytePropeller fails it with OutputsNotFound (declared: ${declared.join(", ")})`,
+    );
+    return;
+  }
+  if (file.length > MAX_OUTPUT_FILE_BYTES) {
+    ctx.record(
+      "outputs",
+      "fail",
+      `outputs.pb is ${bytes(file.length)}; FlytePropeller refuses more than 2 MB (OutputSizeExceeded)`,
+    );
+    return;
+  }
+  let literals: LiteralMap;
+  try {
+    literals = LiteralMap.decode(file);
+  } catch (err) {
+    ctx.record("outputs", "fail", `outputs.pb is not a LiteralMap: ${(err as Error).message}`);
+    return;
+  }
+  const problem = decode(literals);
+  ctx.record(
+    "outputs",
+    problem ? "fail" : "pass",
+    problem ? `outputs.pb ${problem}` : `outputs.pb (${bytes(file.length)}): ${declared.join(", ")}`,
+  );
+}
+
+async function checkDelete(
+  ctx: Ctx,
+  category: TaskCategory,
+  metas: readonly Buffer[],
+  finished: boolean,
+): Promise<void> {
+  const deadline = PropellerDeadlines.DeleteTask;
+  const problems: string[] = [];
+  let slowest = 0;
+  let calls = 0;
+  for (const [job, resourceMeta] of metas.entries()) {
+    for (const round of [1, 2]) {
+      try {
+        const res = await ctx.primary.deleteTask(
+          { taskType: category.name, taskCategory: category, resourceMeta },
+          probeDeadline(deadline),
+        );
+        calls += 1;
+        slowest = Math.max(slowest, res.ms);
+        ctx.responses.push({ what: "DeleteTask", bytes: res.bytes });
+      } catch (err) {
+        problems.push(`DeleteTask #${round} of the ${job ? "repeated" : "first"} job: ${failureText(err)}`);
+      }
+    }
+  }
+  const status = problems.length > 0 ? "fail" : timing(slowest, deadline);
+  ctx.record(
+    "delete",
+    status,
+    problems.length > 0
+      ? problems.join("; ")
+      : `${calls} calls on ${finished ? "finished" : "unfinished"} jobs answered OK, slowest ${ms(slowest)} (deadline ${deadline / 1000} s)`,
+  );
+}
+
+async function checkCrossReplica(
+  ctx: Ctx,
+  request: CreateTaskRequest,
+  category: TaskCategory,
+  resourceMeta: Buffer,
+  terminal: GetTaskResponse | undefined,
+): Promise<void> {
+  const others = ctx.clients.slice(1);
+  if (others.length === 0) {
+    ctx.record("cross-replica", "skip", "one endpoint given; name each replica with --endpoint to check");
+    return;
+  }
+  if (!terminal) {
+    ctx.record("cross-replica", "skip", "the job did not reach a terminal phase");
+    return;
+  }
+  const problems: string[] = [];
+  for (const other of others) {
+    try {
+      const res = await other.getTask(
+        { taskType: category.name, taskCategory: category, resourceMeta, outputPrefix: request.outputPrefix },
+        probeDeadline(PropellerDeadlines.GetTask),
+      );
+      const diff = differingFields(terminal, res.value);
+      if (diff.length > 0) problems.push(`${other.endpoint} answers differently in ${diff.join(", ")}`);
+    } catch (err) {
+      problems.push(`${other.endpoint}: ${failureText(err)}`);
+    }
+  }
+  ctx.record(
+    "cross-replica",
+    problems.length > 0 ? "fail" : "pass",
+    problems.length > 0
+      ? problems.join("; ")
+      : `${others.map((o) => o.endpoint).join(", ")} read the job created on ${ctx.primary.endpoint} alike`,
+  );
+}
+
+function checkResponseSizes(ctx: Ctx): void {
+  if (ctx.responses.length === 0) return;
+  const largest = ctx.responses.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const status =
+    largest.bytes >= MAX_MESSAGE_BYTES ? "fail" : largest.bytes >= NEAR_LIMIT_BYTES ? "warn" : "pass";
+  ctx.record(
+    "response-size",
+    status,
+    `largest of ${ctx.responses.length} responses: ${largest.what}, ${bytes(largest.bytes)}${status === "pass" ? "" : "; write big results to storage ({output_prefix}/outputs.pb) instead"}`,
+  );
+}

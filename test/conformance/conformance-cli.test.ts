@@ -1,0 +1,218 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { type ResultPromise, execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConformanceReport } from "../../src/conformance/index.js";
+import { type FakeChatServer, startFakeChatServer } from "../../examples/chat/src/fake-chat-server.js";
+
+// These tests run the built CLI (`npm run build` first; `npm test` does it).
+const root = new URL("../../", import.meta.url).pathname;
+const bin = join(root, "bin/flyte-agent.js");
+const brokenScript = join(root, "test/conformance/fixtures/broken-server.ts");
+const fast = ["--poll-interval", "20ms"];
+
+function conformance(args: readonly string[]) {
+  return execa("node", [bin, "conformance", ...args], { cwd: root, reject: false, env: { NO_COLOR: "1" } });
+}
+
+/** Resolves with the first stdout line of `child` that `match` accepts. */
+function firstLine(child: ResultPromise, match: (line: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (match(line)) resolve(line);
+    });
+    child.once("exit", () => reject(new Error("the server exited before it listened")));
+  });
+}
+
+describe("flyte-agent conformance against the examples served by `serve agent`", () => {
+  let chatApi: FakeChatServer;
+  let server: ResultPromise;
+  let endpoint: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "conformance-cli-"));
+    chatApi = await startFakeChatServer();
+    server = execa(
+      "node",
+      [
+        bin,
+        "serve",
+        "agent",
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--no-prometheus",
+        "--no-discover",
+        "--modules",
+        "examples/warehouse/src/agent.ts",
+        "--modules",
+        "examples/chat/src/agent.ts",
+        "--modules",
+        "examples/file-sensor/src/agent.ts",
+      ],
+      {
+        cwd: root,
+        reject: false,
+        env: {
+          OPENAI_BASE_URL: chatApi.baseUrl,
+          _FSEC_OPENAI_API_KEY: "sk-local",
+          FLYTE_WAREHOUSE_JOBS_DIR: join(dir, "jobs"),
+        },
+      },
+    );
+    const listening = await firstLine(server, (l) => l.includes('"agent server listening"'));
+    endpoint = `127.0.0.1:${String((JSON.parse(listening) as { port: number }).port)}`;
+  });
+  afterAll(async () => {
+    server.kill("SIGKILL");
+    await chatApi.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("passes for the async, sync and sensor examples", async () => {
+    const flag = join(dir, "ready.flag");
+    await writeFile(flag, "");
+    const [warehouse, chat, sensor] = await Promise.all([
+      conformance([
+        "--endpoint",
+        endpoint,
+        "--task-file",
+        "examples/warehouse/task.ts",
+        "--version",
+        "10",
+        ...fast,
+      ]),
+      conformance([
+        "--endpoint",
+        endpoint,
+        "--task-file",
+        "examples/chat/task.ts",
+        "--message",
+        "hello there",
+      ]),
+      conformance([
+        "--endpoint",
+        endpoint,
+        "--task-file",
+        "examples/file-sensor/task.ts",
+        "--path",
+        flag,
+        "--json",
+        ...fast,
+      ]),
+    ]);
+    expect(warehouse.stdout).toMatch(/^PASS {2}get\.idempotent: /m);
+    expect(warehouse.stdout).toMatch(new RegExp(`${endpoint} conforms: \\d+ passed, 0 failed`));
+    expect(warehouse.exitCode).toBe(0);
+    expect(chat.stdout).toMatch(/^PASS {2}sync\.terminal: /m);
+    expect(chat.stdout).toMatch(/^PASS {2}outputs: .*\n {6}inline: answer$/m);
+    expect(chat.exitCode).toBe(0);
+    const report = JSON.parse(sensor.stdout) as ConformanceReport;
+    expect(report.ok).toBe(true);
+    expect(report.counts.fail).toBe(0);
+    expect(report.checks.find((c) => c.id === "get.terminal")?.evidence).toMatch(/^SUCCEEDED after/);
+    expect(sensor.exitCode).toBe(0);
+  });
+});
+
+describe("flyte-agent conformance against a deliberately broken server", () => {
+  let broken: ResultPromise;
+  let endpoint: string;
+  beforeAll(async () => {
+    broken = execa("node", ["--import", "tsx", brokenScript, "all"], { cwd: root, reject: false });
+    endpoint = `127.0.0.1:${(await firstLine(broken, (l) => l.startsWith("listening "))).split(" ")[1]}`;
+  });
+  afterAll(() => {
+    broken.kill("SIGKILL");
+  });
+
+  it("prints each failed rule with its evidence and exits 1", async () => {
+    const r = await conformance([
+      "--endpoint",
+      endpoint,
+      "--task-file",
+      "test/conformance/fixtures/tasks.ts",
+      "--task",
+      "broken_task",
+      "--n",
+      "3",
+      ...fast,
+    ]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain(
+      "FAIL  create.repeat: CreateTask is safe to repeat: the same request again answers OK and the job ends alike\n" +
+        "      the same CreateTask again answered ALREADY_EXISTS: a job already exists for ",
+    );
+    expect(r.stdout).toMatch(
+      /^FAIL {2}delete: .*\n {6}DeleteTask #1 of the first job: NOT_FOUND: job 1 already finished/m,
+    );
+    expect(r.stdout).toMatch(/^WARN {2}health: /m);
+    expect(r.stdout).toMatch(new RegExp(`${endpoint} does not conform: \\d+ passed, 10 failed, 1 warned`));
+    expect(r.stderr).toBe("");
+  });
+
+  it("checks the server alone without a task", async () => {
+    const plain = await conformance(["--endpoint", endpoint, "--json"]);
+    const report = JSON.parse(plain.stdout) as ConformanceReport;
+    expect(report.checks.map((c) => c.id)).toEqual([
+      "health",
+      "list-agents",
+      "list-agents.unique",
+      "get-agent",
+      "get-agent.unknown",
+      "unknown-category",
+      "response-size",
+    ]);
+    expect(plain.exitCode).toBe(1);
+  });
+});
+
+describe("flyte-agent conformance --strict", () => {
+  it("exits 0 on warnings alone, and 1 with --strict", async () => {
+    const noHealth = execa("node", ["--import", "tsx", brokenScript, "no-health"], {
+      cwd: root,
+      reject: false,
+    });
+    try {
+      const port = (await firstLine(noHealth, (l) => l.startsWith("listening "))).split(" ")[1]!;
+      const lenient = await conformance(["--endpoint", `127.0.0.1:${port}`]);
+      expect(lenient.stdout).toMatch(/conforms: 6 passed, 0 failed, 1 warned/);
+      expect(lenient.exitCode).toBe(0);
+      const strict = await conformance(["--endpoint", `127.0.0.1:${port}`, "--strict"]);
+      expect(strict.exitCode).toBe(1);
+    } finally {
+      noHealth.kill("SIGKILL");
+    }
+  });
+});
+
+describe("flyte-agent conformance usage", () => {
+  it("asks for an endpoint, refuses inputs without a task file, and exits 2", async () => {
+    const none = await conformance([]);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toBe(
+      "error: name the agent server to check: flyte-agent conformance --endpoint host:port",
+    );
+    const stray = await conformance(["--endpoint", "127.0.0.1:1", "--n", "1"]);
+    expect(stray.exitCode).toBe(2);
+    expect(stray.stderr).toContain("task inputs need --task-file");
+  });
+
+  it("lists the task's inputs with --help after --task-file", async () => {
+    const r = await conformance([
+      "--task-file",
+      "test/conformance/fixtures/tasks.ts",
+      "--task",
+      "inline_task",
+      "--help",
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("--endpoint <host:port>");
+    expect(r.stdout).toContain("--n <int>  required");
+  });
+});
