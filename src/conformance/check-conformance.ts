@@ -138,7 +138,7 @@ function categoriesOf(agent: Agent): TaskCategory[] {
 
 /**
  * Checks an agent server, written in any language, against what FlytePropeller needs from it
- * (PROTOCOL.md, "What a well-behaved agent server does"): health, ListAgents and GetAgent, NOT_FOUND
+ * (from what FlytePropeller 1.16's agent plugin does with each answer): health, ListAgents and GetAgent, NOT_FOUND
  * for unknown categories, and — given a task — the whole lifecycle: CreateTask (twice), GetTask until
  * a terminal phase, GetTask idempotence, DeleteTask on finished jobs, or one ExecuteTaskSync for sync
  * agents, with outputs, response sizes and answer times judged against propeller's deadlines.

@@ -1,5 +1,5 @@
 /**
- * The rules `flyte-agent conformance` checks: PROTOCOL.md, "What a well-behaved agent server does",
+ * The rules `flyte-agent conformance` checks: what FlytePropeller 1.16's agent plugin needs from a server,
  * one line each. The id is stable (for `--json` consumers); the text is what a check prints.
  */
 export const ConformanceRule = {

@@ -442,13 +442,37 @@ async function runCheck(
   step: Extract<PlanStep, { kind: "check" }>,
   options: ExecuteOptions,
 ): Promise<EndpointCheckResult> {
-  if (options.checkEndpoint) return checkAgentEndpoint(options.checkEndpoint, { expected: step.expected });
+  if (options.checkEndpoint) return checkCanary(options.checkEndpoint, step);
   const forward = await options.kubectl.portForward(step.service, step.port);
   try {
-    return await checkAgentEndpoint(forward.address, { expected: step.expected });
+    return await checkCanary(forward.address, step);
   } finally {
     await forward.close();
   }
+}
+
+/**
+ * The canary's own checks (it serves exactly the allowlisted types) followed by the server-wide
+ * conformance checks (GetAgent agrees with ListAgents, NOT_FOUND for unknown categories...). Health
+ * and ListAgents are checked once, by the first.
+ */
+async function checkCanary(
+  address: string,
+  step: Extract<PlanStep, { kind: "check" }>,
+): Promise<EndpointCheckResult> {
+  const own = await checkAgentEndpoint(address, { expected: step.expected });
+  if (!own.checks.some((c) => c.name === "list-agents" && c.ok)) return own;
+  const { checkConformance } = await import("../conformance/check-conformance.js");
+  const report = await checkConformance({ endpoint: address });
+  const more = report.checks
+    .filter((c) => c.id !== "health" && c.id !== "list-agents")
+    .map((c) => ({
+      name: `conformance ${c.id}`,
+      ok: c.status !== "fail",
+      detail: c.status === "warn" ? `warning: ${c.evidence}` : c.evidence,
+    }));
+  const checks = [...own.checks, ...more];
+  return { ...own, ok: checks.every((c) => c.ok), checks };
 }
 
 function indent(text: string): string {

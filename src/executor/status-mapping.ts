@@ -1,7 +1,7 @@
 import { State, type Resource as ProtoResource } from "../gen/flyteidl/admin/agent.js";
 import { TaskExecutionPhase, phaseName } from "../core/phase.js";
 
-/** What FlytePropeller makes of one `Resource` (PROTOCOL.md, "Status mapping"). */
+/** What FlytePropeller makes of one `Resource` (its agent plugin's status mapping). */
 export type PhaseOutcome =
   | {
       readonly kind: "pending";

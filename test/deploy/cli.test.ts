@@ -110,6 +110,10 @@ describe("flyte-agent deploy (binary)", () => {
       /- custom_task: bq-canary # canary of custom_agent; previously custom_agent/,
     );
     expect(r.stderr).toMatch(/ok {3}task-types: serves exactly custom_task_v0/);
+    expect(r.stderr).toMatch(
+      /ok {3}conformance unknown-category: for conformance-unknown-\w+_v0: CreateTask NOT_FOUND, GetTask NOT_FOUND, DeleteTask NOT_FOUND/,
+    );
+    expect(r.stderr).toMatch(/ok {3}conformance get-agent: 1 agent\(s\) match ListAgents/);
     expect(r.stderr).toMatch(/undo: flyte-agent deploy rollback --name bq --namespace flyte/);
     expect(r.stderr).toMatch(/saved the original ConfigMap to .*propeller-configmap.before-canary.yaml/);
   });
