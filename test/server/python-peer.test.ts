@@ -1,70 +1,23 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentRegistry, TaskExecutionPhase } from "../../src/index.js";
 import { serve, type RunningAgentServer } from "../../src/server/index.js";
+import { compilePythonProtos, python, pythonSkipReason } from "../python/python-protos.js";
 import { EchoAgent, JobAgent } from "./fixtures/agents.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** A Python that has grpcio and protobuf (Debian's python3-grpcio installs them for /usr/bin/python3). */
-function findPython(): string | undefined {
-  for (const python of ["/usr/bin/python3", "python3"]) {
-    try {
-      execFileSync(python, ["-c", "import grpc, google.protobuf"], { stdio: "ignore" });
-      return python;
-    } catch {
-      // try the next one
-    }
-  }
-  return undefined;
-}
-
-function has(command: string): boolean {
-  try {
-    execFileSync(command, ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const python = findPython();
-const skipReason = !python
-  ? "python3-grpcio and python3-protobuf are not installed (apt-get install python3-grpcio python3-protobuf)"
-  : !has("protoc")
-    ? "protoc is not installed (apt-get install protobuf-compiler)"
-    : undefined;
-
-describe.skipIf(skipReason !== undefined)(
-  `a Python grpcio peer${skipReason ? ` (skipped: ${skipReason})` : ""}`,
+describe.skipIf(pythonSkipReason !== undefined)(
+  `a Python grpcio peer${pythonSkipReason ? ` (skipped: ${pythonSkipReason})` : ""}`,
   () => {
     let running: RunningAgentServer;
     let generated: string;
 
     beforeAll(async () => {
-      generated = mkdtempSync(path.join(tmpdir(), "flyte-agent-pyproto-"));
-      const flyteidl = path.join(root, "node_modules/@flyteorg/flyteidl/protos");
-      const googleApis = path.join(root, "node_modules/google-proto-files");
-      const protos = [
-        "flyteidl/admin/agent.proto",
-        "flyteidl/core/literals.proto",
-        "flyteidl/core/tasks.proto",
-        "flyteidl/core/types.proto",
-        "flyteidl/core/interface.proto",
-        "flyteidl/core/identifier.proto",
-        "flyteidl/core/execution.proto",
-        "flyteidl/core/workflow.proto",
-        "flyteidl/core/condition.proto",
-        "flyteidl/core/metrics.proto",
-        "flyteidl/core/security.proto",
-        "flyteidl/core/artifact_id.proto",
-      ];
-      execFileSync("protoc", [`-I${flyteidl}`, `-I${googleApis}`, `--python_out=${generated}`, ...protos]);
+      generated = compilePythonProtos();
       const registry = new AgentRegistry();
       registry.register(new JobAgent());
       registry.register(new EchoAgent());

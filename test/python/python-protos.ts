@@ -1,0 +1,64 @@
+// The Python side of the wire-compatibility tests: a Python with grpcio and protobuf, and flyteidl's
+// protos compiled for it by protoc (the independent implementation we check our bytes against).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** A Python that has grpcio and protobuf (Debian's python3-grpcio installs them for /usr/bin/python3). */
+function findPython(): string | undefined {
+  for (const python of ["/usr/bin/python3", "python3"]) {
+    try {
+      execFileSync(python, ["-c", "import grpc, google.protobuf"], { stdio: "ignore" });
+      return python;
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
+}
+
+function has(command: string): boolean {
+  try {
+    execFileSync(command, ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The Python to run, when it and protoc are there. */
+export const python = findPython();
+
+/** Why the Python tests cannot run here, or undefined when they can. */
+export const pythonSkipReason = !python
+  ? "python3-grpcio and python3-protobuf are not installed (apt-get install python3-grpcio python3-protobuf)"
+  : !has("protoc")
+    ? "protoc is not installed (apt-get install protobuf-compiler)"
+    : undefined;
+
+/** Compiles the flyteidl protos the Python scripts import into a new temp directory. */
+export function compilePythonProtos(): string {
+  const generated = mkdtempSync(path.join(tmpdir(), "flyte-agent-pyproto-"));
+  const flyteidl = path.join(root, "node_modules/@flyteorg/flyteidl/protos");
+  const googleApis = path.join(root, "node_modules/google-proto-files");
+  const protos = [
+    "flyteidl/admin/agent.proto",
+    "flyteidl/core/literals.proto",
+    "flyteidl/core/tasks.proto",
+    "flyteidl/core/types.proto",
+    "flyteidl/core/interface.proto",
+    "flyteidl/core/identifier.proto",
+    "flyteidl/core/execution.proto",
+    "flyteidl/core/workflow.proto",
+    "flyteidl/core/condition.proto",
+    "flyteidl/core/metrics.proto",
+    "flyteidl/core/security.proto",
+    "flyteidl/core/artifact_id.proto",
+  ];
+  execFileSync("protoc", [`-I${flyteidl}`, `-I${googleApis}`, `--python_out=${generated}`, ...protos]);
+  return generated;
+}
