@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -95,6 +95,8 @@ interface Ctx {
   readonly pollIntervalMs: number;
   readonly taskTimeoutMs: number;
   readonly responses: { what: string; bytes: number }[];
+  /** Temporary directories made for the run, removed at its end. */
+  readonly cleanup: string[];
   record(id: ConformanceRuleId, status: CheckStatus, evidence: string): void;
 }
 
@@ -162,6 +164,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Con
     pollIntervalMs: options.pollIntervalMs ?? 500,
     taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
     responses: [],
+    cleanup: [],
     record(id, status, evidence) {
       const check: ConformanceCheck = { id, rule: ConformanceRule[id], status, evidence };
       checks.push(check);
@@ -179,6 +182,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Con
     }
   } finally {
     for (const c of clients) c.close();
+    await Promise.all(ctx.cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
   }
   const counts = { pass: 0, fail: 0, warn: 0, skip: 0 };
   for (const c of checks) counts[c.status] += 1;
@@ -370,7 +374,11 @@ function inputsOf(options: ConformanceOptions): LiteralMap {
 /** The request FlytePropeller would send for attempt 0 of the task, with inputs.pb written. */
 async function prepareRequest(ctx: Ctx, template: TaskTemplate): Promise<CreateTaskRequest> {
   const { storage } = ctx;
-  const base = ctx.options.outputPrefix ?? (await mkdtemp(join(tmpdir(), "flyte-agent-conformance-")));
+  let base = ctx.options.outputPrefix;
+  if (base === undefined) {
+    base = await mkdtemp(join(tmpdir(), "flyte-agent-conformance-"));
+    ctx.cleanup.push(base);
+  }
   const name = `c${randomBytes(10).toString("hex").slice(0, 19)}`;
   const run = storage.join(base, name);
   const inputPrefix = storage.join(run, "inputs");
@@ -537,8 +545,9 @@ async function pollUntilTerminal(
       answers.push(res);
       ctx.responses.push({ what: "GetTask", bytes: res.bytes });
       errors = 0;
-      const resource = res.value.resource;
-      const kind = resource ? mapResource(resource, "async").kind : "failed";
+      // A response without a Resource reads as an empty one: a retryable failure.
+      const resource = res.value.resource ?? emptyResource();
+      const kind = mapResource(resource, "async").kind;
       if (kind === "succeeded" || kind === "failed" || kind === "system-error")
         return { answers, final: resource, error: undefined, elapsedMs: ctx.clock.now() - started };
     } catch (err) {

@@ -206,6 +206,24 @@ describe("checkConformance against a deliberately broken server", () => {
     }
   });
 
+  it("reads a GetTask answer without a Resource as FlytePropeller does: a retryable failure", async () => {
+    const empty = await startBrokenServer(["get-no-resource"]);
+    try {
+      const report = await checkConformance({
+        endpoint: empty.address,
+        task: brokenTask,
+        inputs: { n: 1 },
+        ...fast,
+      });
+      expect(evidence(report, "phase")).toBe(
+        "GetTask #1 has no Resource: FlytePropeller reads it as a retryable failure; 2 of 2 answers lack a phase",
+      );
+      expect(evidence(report, "task.result")).toBe("RETRYABLE_FAILED: failed to run the job: ");
+    } finally {
+      empty.close();
+    }
+  });
+
   it("reports an unreachable server in two checks instead of throwing", async () => {
     const port = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, "127.0.0.1", () => {

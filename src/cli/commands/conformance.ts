@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
 import { durationFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
@@ -108,7 +109,14 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
     endpoint: flags.endpoint,
     tls: tlsFromFlags(flags),
     ...(task ? { task, inputs } : {}),
-    ...(flags.outputPrefix ? { outputPrefix: flags.outputPrefix } : {}),
+    // A plain path is sent absolute: the server does not share our working directory.
+    ...(flags.outputPrefix
+      ? {
+          outputPrefix: /^[a-z][a-z0-9+.-]*:\/\//i.test(flags.outputPrefix)
+            ? flags.outputPrefix
+            : resolvePath(flags.outputPrefix),
+        }
+      : {}),
     ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
     ...(taskTimeoutMs !== undefined ? { taskTimeoutMs } : {}),
     onCheck: (check) => renderer.onCheck(check),
