@@ -5,10 +5,10 @@ import { durationFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
 
 /** Flags of `flyte-agent conformance` (besides the task's own inputs). */
 interface ConformanceFlags extends TlsFlags {
-  endpoint: string[];
+  endpoint?: string[];
   taskFile?: string;
   task?: string;
-  modules: string[];
+  modules?: string[];
   outputPrefix?: string;
   pollInterval?: string;
   taskTimeout?: string;
@@ -17,7 +17,10 @@ interface ConformanceFlags extends TlsFlags {
   help?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").filter(Boolean)];
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value.split(",").filter(Boolean),
+];
 
 /** Registers `flyte-agent conformance`. */
 export function register(program: Command): void {
@@ -39,7 +42,6 @@ export function register(program: Command): void {
       "--endpoint <host:port>",
       "the agent server; repeat it for each replica of one deployment to check they read each other's resource_meta",
       collect,
-      [],
     )
     .option("--tls", "use TLS (system roots unless --ca-file)")
     .option("--ca-file <pem>", "CA certificate for TLS")
@@ -51,7 +53,7 @@ export function register(program: Command): void {
       "a task file (TypeScript or JavaScript) whose task runs through the lifecycle checks",
     )
     .option("--task <name>", "which task of --task-file, when it defines several")
-    .option("--modules <paths>", "modules to import before the task file, comma-separated", collect, [])
+    .option("--modules <paths>", "modules to import before the task file, comma-separated", collect)
     .option(
       "--output-prefix <prefix>",
       "where inputs and outputs go; the server must reach it (default: a local temp dir)",
@@ -74,7 +76,7 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
   if (flags.taskFile) {
     const { loadTaskFile, pickTask } = await import("../../executor/load-task-file.js");
     const { buildInputs, describeInputs } = await import("../render/task-inputs.js");
-    task = pickTask(await loadTaskFile(flags.taskFile, { modules: flags.modules }), flags.task);
+    task = pickTask(await loadTaskFile(flags.taskFile, { modules: flags.modules ?? [] }), flags.task);
     if (flags.help) {
       process.stdout.write(cmd.helpInformation());
       process.stdout.write(`\n${describeInputs(task)}\n`);
@@ -90,7 +92,8 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
     if (extra.length > 0)
       throw new UsageError(`unexpected ${extra.join(" ")}: task inputs need --task-file (see --help)`);
   }
-  if (flags.endpoint.length === 0)
+  const endpoints = flags.endpoint ?? [];
+  if (endpoints.length === 0)
     throw new UsageError("name the agent server to check: flyte-agent conformance --endpoint host:port");
   const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
   const taskTimeoutMs = await durationFlag("--task-timeout", flags.taskTimeout);
@@ -98,15 +101,15 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
   const { checkConformance } = await import("../../conformance/index.js");
   const { createConformanceRenderer } = await import("../render/conformance-renderer.js");
   const renderer = createConformanceRenderer({ json: flags.json === true, out: process.stdout });
-  const [primary] = flags.endpoint;
+  const [primary] = endpoints;
   renderer.start(
-    flags.endpoint.length > 1 ? `${primary} and ${flags.endpoint.length - 1} more replica(s)` : primary!,
+    endpoints.length > 1 ? `${primary} and ${endpoints.length - 1} more replica(s)` : primary!,
     task
       ? `task ${task.name}, type ${task.taskType} v${task.taskTypeVersion}`
       : "server checks only; add --task-file for the task lifecycle",
   );
   const report = await checkConformance({
-    endpoint: flags.endpoint,
+    endpoint: endpoints,
     tls: tlsFromFlags(flags),
     ...(task ? { task, inputs } : {}),
     // A plain path is sent absolute: the server does not share our working directory.
