@@ -8,6 +8,7 @@ import type { ListAgentsResponse } from "../../src/gen/flyteidl/admin/agent.js";
 import { AgentRegistry } from "../../src/index.js";
 import { loadAgentModules, serve } from "../../src/server/index.js";
 import { EchoAgent } from "./fixtures/agents.js";
+import { checkConformance } from "../../src/conformance/index.js";
 import { clients, failure, unary } from "./helpers.js";
 
 const hasOpenssl = (() => {
@@ -106,6 +107,28 @@ describe.skipIf(!hasOpenssl)("serve() with TLS (needs openssl to make test certi
     } finally {
       tls.close();
       plain.close();
+      await running.stop();
+    }
+  });
+
+  it("is checked by conformance over mutual TLS with the CA and client certificate files", async () => {
+    const running = await serve({
+      ...base,
+      registry: echoRegistry(),
+      tls: { cert: file("server.pem"), key: file("server.key"), clientCa: file("ca.pem") },
+    });
+    try {
+      const report = await checkConformance({
+        endpoint: running.address,
+        tls: { caFile: file("ca.pem"), certFile: file("client.pem"), keyFile: file("client.key") },
+      });
+      expect(report.checks.filter((c) => c.status !== "pass")).toEqual([]);
+      const noCert = await checkConformance({ endpoint: running.address, tls: { caFile: file("ca.pem") } });
+      expect(noCert.checks.map((c) => [c.id, c.status])).toEqual([
+        ["health", "fail"],
+        ["list-agents", "fail"],
+      ]);
+    } finally {
       await running.stop();
     }
   });
