@@ -40,7 +40,6 @@ export class ServerMetrics {
   readonly #latency: Histogram;
   readonly #inputBytes: Histogram;
   readonly #rejected: Counter;
-  readonly #unhandled: Counter;
   // Label lookups hash their arguments on every call; children are cached per (operation, task type).
   readonly #series = new Map<string, LabelledSeries>();
   #inFlight = 0;
@@ -84,12 +83,6 @@ export class ServerMetrics {
       labelNames: ["operation"],
       registers,
     });
-    this.#unhandled = new prom.Counter({
-      name: `${prefix}unhandled_errors_total`,
-      help: "Errors no agent code caught (a leaked rejected promise, a throw in a callback); the server kept serving",
-      labelNames: ["kind"],
-      registers,
-    });
     const inFlight = (): number => this.#inFlight;
     new prom.Gauge({
       name: `${prefix}requests_in_flight`,
@@ -104,11 +97,6 @@ export class ServerMetrics {
   /** Agent calls being answered now. */
   get inFlight(): number {
     return this.#inFlight;
-  }
-
-  /** Counts an error that escaped every handler: `kind` is `rejection` or `exception`. */
-  unhandled(kind: "rejection" | "exception"): void {
-    this.#unhandled.labels(kind).inc();
   }
 
   /** @internal */

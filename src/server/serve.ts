@@ -73,12 +73,6 @@ export interface ServeOptions {
   readonly reflection?: boolean;
   /** Drain and stop on SIGTERM and SIGINT. @default true */
   readonly handleSignals?: boolean;
-  /**
-   * Keep serving when agent code leaks a rejected promise or throws in a callback: log the error,
-   * count it in `flyte_agent_unhandled_errors_total`, and go on (Node.js would exit). Set it when
-   * the process is the server's own, as `flyte-agent serve agent` does. @default `handleSignals`
-   */
-  readonly handleProcessErrors?: boolean;
   /** Where the start-up banner goes; `false` for none. @default process.stderr */
   readonly banner?: NodeJS.WritableStream | false;
   /** The structured logger. @default pino JSON lines on standard output at `logLevel` */
@@ -106,14 +100,8 @@ export interface ResolvedServeOptions {
   readonly gracePeriodSeconds: number;
   readonly reflection: boolean;
   readonly handleSignals: boolean;
-  readonly handleProcessErrors: boolean;
   readonly banner: NodeJS.WritableStream | false;
   readonly logLevel: string;
-}
-
-function describeError(err: unknown): { message: string; stack?: string } {
-  if (err instanceof Error) return { message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
-  return { message: String(err) };
 }
 
 function check(ok: boolean, message: string): void {
@@ -182,7 +170,6 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     gracePeriodSeconds: options.gracePeriodSeconds ?? 20,
     reflection: options.reflection ?? true,
     handleSignals: options.handleSignals ?? true,
-    handleProcessErrors: options.handleProcessErrors ?? options.handleSignals ?? true,
     banner: options.banner ?? process.stderr,
     logLevel: options.logLevel ?? process.env.LOG_LEVEL ?? "info",
   };
@@ -349,38 +336,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
         process.off("SIGTERM", onSignal);
         process.off("SIGINT", onSignal);
       }
-      if (o.handleProcessErrors) {
-        process.off("unhandledRejection", onRejection);
-        process.off("uncaughtException", onException);
-      }
       logger.info("agent server stopped");
       resolveClosed();
     })();
     return stopping;
   };
-  // An agent's stray promise or callback must not take every other call down with it: the job state
-  // lives in resource_meta, so serving on is safer for users than a restart that fails calls in flight.
-  const onRejection = (reason: unknown): void => {
-    metrics?.unhandled("rejection");
-    logger.error(
-      { err: describeError(reason), kind: "unhandledRejection" },
-      "an agent left a promise rejection unhandled; serving on",
-    );
-  };
-  const onException = (err: Error): void => {
-    metrics?.unhandled("exception");
-    logger.error(
-      { err: describeError(err), kind: "uncaughtException" },
-      "an agent threw outside any call; serving on",
-    );
-  };
   if (o.handleSignals) {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
-  }
-  if (o.handleProcessErrors) {
-    process.on("unhandledRejection", onRejection);
-    process.on("uncaughtException", onException);
   }
   if (o.timeoutSeconds !== undefined) {
     timeout = setTimeout(() => {
