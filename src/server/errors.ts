@@ -10,10 +10,19 @@ export interface WireError {
 /** The operation names used in messages, logs and metrics labels. */
 export type Operation = "create" | "get" | "delete" | "do" | "metrics" | "logs" | "list" | "describe";
 
-/** Raised inside the server when a call's deadline passes or the client cancels. */
+const abortMessages = {
+  deadline: "deadline exceeded",
+  cancelled: "call cancelled by the client",
+  shutdown: "the server is shutting down and the call outlasted its grace period",
+} as const;
+
+/**
+ * Raised inside the server when a call's deadline passes, the client cancels, or a drain's grace
+ * period ends with the call still running.
+ */
 export class CallAbortedError extends Error {
-  constructor(readonly reason: "deadline" | "cancelled") {
-    super(reason === "deadline" ? "deadline exceeded" : "call cancelled by the client");
+  constructor(readonly reason: keyof typeof abortMessages) {
+    super(abortMessages[reason]);
     this.name = "CallAbortedError";
   }
 }
@@ -35,7 +44,12 @@ const byCode: Partial<Record<string, status>> = {
 export function toWireError(err: unknown, op: Operation, taskType: string): WireError {
   if (err instanceof CallAbortedError) {
     return {
-      code: err.reason === "deadline" ? status.DEADLINE_EXCEEDED : status.CANCELLED,
+      code:
+        err.reason === "deadline"
+          ? status.DEADLINE_EXCEEDED
+          : err.reason === "shutdown"
+            ? status.UNAVAILABLE
+            : status.CANCELLED,
       details: `${op} ${taskType}: ${err.message}`,
     };
   }

@@ -6,10 +6,12 @@ import { AgentRegistry, type AgentInfo, parseCategory } from "../core/registry.j
 import { type BuiltinAgentName, registerBuiltinAgents } from "../builtin/index.js";
 import { formatBanner } from "./banner.js";
 import { createServerLogger } from "./logger.js";
+import type { Counter } from "prom-client";
 import {
   createCallHooks,
   createServerMetrics,
   type MetricsEndpoint,
+  type ServerMetrics,
   startMetricsEndpoint,
 } from "./metrics.js";
 import { type LoadedModule, loadAgentModules } from "./module-loader.js";
@@ -73,6 +75,16 @@ export interface ServeOptions {
   readonly reflection?: boolean;
   /** Drain and stop on SIGTERM and SIGINT. @default true */
   readonly handleSignals?: boolean;
+  /**
+   * Own the process's last-resort error events, as a server process should: an `unhandledRejection`
+   * (a promise an agent dropped) is logged at error level, counted in
+   * `flyte_agent_unhandled_errors_total{kind}`, and serving goes on; an `uncaughtException` is logged
+   * and counted too, then the server drains (as on SIGTERM) and {@link RunningAgentServer.closed}
+   * rejects, because the process may be in a state nobody planned for. After a stop caused by a
+   * signal or an uncaught exception, a process still alive a second later (an agent left timers or
+   * sockets open) exits. @default the value of `handleSignals`
+   */
+  readonly handleProcessErrors?: boolean;
   /** Where the start-up banner goes; `false` for none. @default process.stderr */
   readonly banner?: NodeJS.WritableStream | false;
   /** The structured logger. @default pino JSON lines on standard output at `logLevel` */
@@ -100,6 +112,7 @@ export interface ResolvedServeOptions {
   readonly gracePeriodSeconds: number;
   readonly reflection: boolean;
   readonly handleSignals: boolean;
+  readonly handleProcessErrors: boolean;
   readonly banner: NodeJS.WritableStream | false;
   readonly logLevel: string;
 }
@@ -170,6 +183,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     gracePeriodSeconds: options.gracePeriodSeconds ?? 20,
     reflection: options.reflection ?? true,
     handleSignals: options.handleSignals ?? true,
+    handleProcessErrors: options.handleProcessErrors ?? options.handleSignals ?? true,
     banner: options.banner ?? process.stderr,
     logLevel: options.logLevel ?? process.env.LOG_LEVEL ?? "info",
   };
@@ -187,10 +201,29 @@ export interface RunningAgentServer {
   /** What ListAgents advertises. */
   readonly agents: readonly AgentInfo[];
   readonly modules: readonly LoadedModule[];
-  /** Resolves once the server has stopped (signal, timeout or {@link RunningAgentServer.stop}). */
+  /**
+   * Resolves once the server has stopped (signal, timeout or {@link RunningAgentServer.stop}); rejects
+   * with a FlyteAgentError (AGENT_FAILURE) when it stopped because of an uncaught exception.
+   */
   readonly closed: Promise<void>;
   /** Drains (health NOT_SERVING, in-flight calls finish within the grace period) and stops. */
   stop(): Promise<void>;
+}
+
+function messageOf(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n", 1)[0] ?? "";
+}
+
+/** `flyte_agent_unhandled_errors_total{kind}` in the server's metrics registry. */
+async function unhandledErrorsCounter(metrics: ServerMetrics): Promise<Counter<"kind">> {
+  const prom = await import("prom-client");
+  return new prom.Counter({
+    name: "flyte_agent_unhandled_errors_total",
+    help: "Errors no agent code caught: unhandledRejection (serving goes on) and uncaughtException (the server drains and exits)",
+    labelNames: ["kind"],
+    registers: [metrics.registry],
+  });
 }
 
 function allowOnly(registry: AgentRegistry, taskTypes: readonly string[]): AgentRegistry {
@@ -314,10 +347,29 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     "agent server listening",
   );
 
+  const unhandled = metrics ? await unhandledErrorsCounter(metrics) : undefined;
   let resolveClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let rejectClosed!: (err: Error) => void;
+  const closed = new Promise<void>((resolve, reject) => {
+    resolveClosed = resolve;
+    rejectClosed = reject;
+  });
+  // Callers may never await `closed`; its rejection must not become an unhandled rejection itself.
+  closed.catch(() => {});
   let stopping: Promise<void> | undefined;
   let timeout: NodeJS.Timeout | undefined;
+  let fatal: unknown;
+  /** The process is going down (signal or uncaught exception): make sure it does. */
+  const exitWhenStopped = (): void => {
+    void stopping?.then(() => {
+      // Normally the event loop is empty by now; an agent's leftover timer or socket would keep a
+      // drained, health-NOT_SERVING process alive until Kubernetes kills it.
+      setTimeout(() => {
+        logger.warn("still running a second after stopping (agent timers or sockets are open): exiting");
+        process.exit(fatal === undefined ? 0 : 1);
+      }, 1000).unref();
+    });
+  };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, "second signal: closing every connection now");
@@ -326,6 +378,32 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     }
     logger.info({ signal, grace_period_s: o.gracePeriodSeconds, in_flight: server.inFlight }, "draining");
     void stop();
+    exitWhenStopped();
+  };
+  const onUnhandledRejection = (reason: unknown): void => {
+    unhandled?.labels("unhandledRejection").inc();
+    logger.error(
+      { err: reason, kind: "unhandledRejection" },
+      `unhandled promise rejection (an agent dropped a promise; still serving): ${messageOf(reason)}`,
+    );
+  };
+  const onUncaughtException = (err: Error): void => {
+    unhandled?.labels("uncaughtException").inc();
+    if (stopping) {
+      logger.error(
+        { err, kind: "uncaughtException" },
+        `uncaught exception while stopping: ${messageOf(err)}`,
+      );
+      fatal ??= err;
+      return;
+    }
+    fatal = err;
+    logger.error(
+      { err, kind: "uncaughtException", grace_period_s: o.gracePeriodSeconds, in_flight: server.inFlight },
+      `uncaught exception: draining and exiting: ${messageOf(err)}`,
+    );
+    void stop();
+    exitWhenStopped();
   };
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -336,14 +414,33 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
         process.off("SIGTERM", onSignal);
         process.off("SIGINT", onSignal);
       }
-      logger.info("agent server stopped");
-      resolveClosed();
+      if (o.handleProcessErrors) {
+        process.off("unhandledRejection", onUnhandledRejection);
+        process.off("uncaughtException", onUncaughtException);
+      }
+      if (fatal === undefined) {
+        logger.info("agent server stopped");
+        resolveClosed();
+      } else {
+        logger.error("agent server stopped after an uncaught exception");
+        rejectClosed(
+          new FlyteAgentError(
+            ErrorCode.AGENT_FAILURE,
+            `the agent server stopped after an uncaught exception: ${messageOf(fatal)}`,
+            { cause: fatal },
+          ),
+        );
+      }
     })();
     return stopping;
   };
   if (o.handleSignals) {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+  }
+  if (o.handleProcessErrors) {
+    process.on("unhandledRejection", onUnhandledRejection);
+    process.on("uncaughtException", onUncaughtException);
   }
   if (o.timeoutSeconds !== undefined) {
     timeout = setTimeout(() => {

@@ -10,6 +10,9 @@ import { HealthService, HealthStatus, ServingStatus } from "./health.js";
 import { addLazyReflection } from "./reflection.js";
 import { type CallHooks, createServiceHandlers } from "./services.js";
 
+/** Time answered-by-shutdown calls get to reach their clients before connections are destroyed. */
+const statusFlushMs = 200;
+
 /** Options of {@link AgentServer.start}. */
 export interface AgentServerOptions {
   /** Agents to serve. @default the process-wide `AgentRegistry.default` */
@@ -49,7 +52,7 @@ export class AgentServer {
     readonly health: HealthStatus | undefined,
     /** Resolves once reflection is served: at once, since it is registered before the server binds. */
     readonly reflectionReady: Promise<void>,
-    private readonly calls: { inFlight(): number; idle(): Promise<void> },
+    private readonly calls: { inFlight(): number; idle(): Promise<void>; abortAll(): void },
   ) {}
 
   /** `host:port` to dial, with a wildcard host replaced by loopback. */
@@ -99,8 +102,8 @@ export class AgentServer {
 
   /**
    * Drains: health turns NOT_SERVING, the listener closes, calls in flight run to completion, then
-   * connections close. Calls still running after `graceMs` are cut off. Calling it again returns the
-   * same promise.
+   * connections close. Calls still running after `graceMs` are answered UNAVAILABLE (their agents'
+   * signals fire) and the connections are closed. Calling it again returns the same promise.
    */
   shutdown(graceMs = 10_000): Promise<void> {
     this.#shutdown ??= this.#drain(graceMs);
@@ -113,13 +116,21 @@ export class AgentServer {
     // NOT_SERVING, which is all a watcher needs.
     this.health?.endWatches();
     await new Promise<void>((resolve) => {
+      let flush: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
+        this.calls.abortAll();
+        // The statuses just written need a moment to leave before the connections are destroyed;
+        // tryShutdown usually finishes first, once those streams end.
+        flush = setTimeout(() => {
+          this.server.forceShutdown();
+          resolve();
+        }, statusFlushMs);
+        flush.unref();
       }, graceMs);
       timer.unref();
       this.server.tryShutdown(() => {
         clearTimeout(timer);
+        clearTimeout(flush);
         resolve();
       });
     });

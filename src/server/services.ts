@@ -101,7 +101,7 @@ function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Log
   };
 }
 
-type AbortReason = "deadline" | "cancelled";
+type AbortReason = CallAbortedError["reason"];
 
 /**
  * One call's deadline, cancellation, logger and agent context. Everything a call may not need is
@@ -127,7 +127,9 @@ class CallScope {
     private readonly taskType: string,
     outputPrefix: string,
     private readonly executionId: string | undefined,
+    private readonly live: Set<CallScope>,
   ) {
+    live.add(this);
     const raw = call.getDeadline();
     const deadlineMs = raw instanceof Date ? raw.getTime() : raw;
     const hasDeadline = Number.isFinite(deadlineMs);
@@ -206,6 +208,7 @@ class CallScope {
 
   /** The call has been answered. */
   dispose(): void {
+    this.live.delete(this);
     this.#done = true;
     this.onAbort = undefined;
     if (this.#timer) clearTimeout(this.#timer);
@@ -239,6 +242,8 @@ export function createServiceHandlers(options: ServiceOptions) {
   };
   const idle = (): Promise<void> =>
     inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+  // Calls not yet answered, so a drain whose grace period ends can answer them instead of dropping them.
+  const live = new Set<CallScope>();
 
   const scope = (
     call: { getDeadline(): Date | number; on(event: "cancelled", fn: () => void): unknown },
@@ -246,7 +251,7 @@ export function createServiceHandlers(options: ServiceOptions) {
     taskType: string,
     outputPrefix: string,
     executionId: string | undefined,
-  ): CallScope => new CallScope(call, options.logger, op, taskType, outputPrefix, executionId);
+  ): CallScope => new CallScope(call, options.logger, op, taskType, outputPrefix, executionId, live);
 
   /**
    * Runs one unary operation with deadline, error mapping, logging and hooks. The call is answered
@@ -604,6 +609,13 @@ export function createServiceHandlers(options: ServiceOptions) {
     inFlight: (): number => inFlight,
     /** Resolves when no agent call is running. */
     idle,
+    /**
+     * Answers every call still running with UNAVAILABLE (and fires its agent's signal): for the end
+     * of a drain's grace period, so clients get a status rather than a dropped connection.
+     */
+    abortAll: (): void => {
+      for (const s of [...live]) s.abort("shutdown");
+    },
   };
 }
 
