@@ -52,7 +52,7 @@ const listening = new Promise((resolve) => {
       return;
     }
     if (line.msg === "agent server listening") resolve(line);
-    if (line.msg === "hanging get started") {
+    if (line.msg === "hang started") {
       hangingStarted += 1;
       onHanging();
     }
@@ -67,7 +67,7 @@ const get = (mode, deadlineMs) =>
       {
         taskType: "fault",
         taskCategory: { name: "fault", version: 0 },
-        resourceMeta: meta({ mode }),
+        resourceMeta: meta({ mode, id: mode }),
         outputPrefix: "",
       },
       new Metadata(),
