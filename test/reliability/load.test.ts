@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LoadReport, type LoadServer, runLoad, startLoadServer } from "../../bench/load-driver.mjs";
+import { type LoadReport, type LoadServer, runLoad, startLoadServer } from "../../bench/load.mjs";
 
 // The load benchmark at a size CI can afford: the same driver as `npm run bench`, the real server
 // binary in its own process, 500 async tasks and 100 sync calls at once. No timing is asserted here;

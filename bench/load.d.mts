@@ -1,4 +1,4 @@
-// Types of bench/load-driver.mjs, for test/reliability/load.test.ts.
+// Types of bench/load.mjs, for test/reliability/load.test.ts.
 import type { ChildProcess } from "node:child_process";
 
 /** The fixture module the load server serves (relative to the repository root). */
@@ -100,3 +100,9 @@ export declare function runLoad(options: LoadOptions): Promise<LoadReport>;
 
 /** The report as markdown tables. */
 export declare function formatLoadReport(report: LoadReport): string;
+
+/**
+ * The benchmark as `npm run bench` runs it: parses `argv` (--quick, --async=N, ...), starts the
+ * server, prints the figures, and rejects when any task or call failed.
+ */
+export declare function runLoadBench(argv?: readonly string[]): Promise<LoadReport>;
