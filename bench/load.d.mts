@@ -36,8 +36,10 @@ export interface LoadOptions {
   /** The shared GetTask rate limiter (10 qps / burst 100 on a cluster). @default 100000 / 10000 */
   readonly qps?: number;
   readonly burst?: number;
-  /** Calls in flight over the async session (FlytePropeller's worker pools). @default 100 */
+  /** CreateTask calls in flight over the async session (FlytePropeller's workers). @default 50 */
   readonly maxConcurrentCalls?: number;
+  /** GetTask calls in flight, a pool of its own (FlytePropeller's cache workers). @default 100 */
+  readonly maxConcurrentGets?: number;
   /** How long the sync agent takes to answer. @default 5 */
   readonly syncDelayMs?: number;
   /** Deadline of every RPC. @default 30000 */
@@ -93,6 +95,11 @@ export interface LoadReport {
     readonly afterSync: number;
   };
   readonly executorRssMb: { readonly idle: number; readonly peak: number };
+  /** CPU seconds each process used during the async run and the sync run (with the settling). */
+  readonly cpuSeconds: {
+    readonly async: { readonly server: number; readonly executor: number };
+    readonly sync: { readonly server: number; readonly executor: number };
+  };
 }
 
 /** Runs the async tasks at once, then the sync calls at once, and measures them. */

@@ -3,7 +3,8 @@
 // ExecutorSession, polling as FlytePropeller does, then 1,000 concurrent sync calls.
 // test/reliability/load.test.ts runs the same driver at a reduced size in CI.
 // Flags: --quick (2,000 async + 200 sync), --async=N, --sync=N, --duration-ms=N, --resync-ms=N,
-// --max-calls=N, --server-flags="...". Needs `npm run build` (it uses dist/ and bin/).
+// --max-calls=N (CreateTask in flight), --max-gets=N (GetTask in flight), --server-flags="...".
+// Needs `npm run build` (it uses dist/ and bin/).
 // See bench/README.md, "### Load".
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -123,6 +124,16 @@ const percentile = (sorted, p) =>
 
 const countBy = (map, key) => map.set(key, (map.get(key) ?? 0) + 1);
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux; 100 clock ticks a second). */
+const cpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const ownCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 /** Samples a process's RSS every `everyMs` until stopped; keeps the peak and the last value. */
 function rssSampler(pid, everyMs) {
   let peak = rssMb(pid);
@@ -152,7 +163,8 @@ export async function runLoad(options) {
     resyncIntervalMs: 1_000,
     qps: 100_000,
     burst: 10_000,
-    maxConcurrentCalls: 100,
+    maxConcurrentCalls: 50,
+    maxConcurrentGets: 100,
     syncDelayMs: 5,
     rpcTimeoutMs: 30_000,
     settleMs: 5_000,
@@ -163,6 +175,7 @@ export async function runLoad(options) {
   const { address, serverPid } = o;
   await sleep(o.idleMs);
   const serverIdle = rssMb(serverPid);
+  const cpu0 = { server: cpuSeconds(serverPid), executor: ownCpuSeconds() };
   const executorIdle = process.memoryUsage.rss() / 2 ** 20;
 
   // --- async: propeller-like polling through one session --------------------------------------
@@ -179,7 +192,12 @@ export async function runLoad(options) {
     resyncIntervalMs: o.resyncIntervalMs,
     readRateLimiter: { qps: o.qps, burst: o.burst },
   };
-  const session = await ExecutorSession.create({ config, onRpc, maxConcurrentCalls: o.maxConcurrentCalls });
+  const session = await ExecutorSession.create({
+    config,
+    onRpc,
+    maxConcurrentCalls: o.maxConcurrentCalls,
+    maxConcurrentGets: o.maxConcurrentGets,
+  });
   const base = path.join(tmpdir(), "flyte-agent-load");
   const serverRss = rssSampler(serverPid, o.sampleEveryMs);
   let executorPeak = executorIdle;
@@ -223,6 +241,7 @@ export async function runLoad(options) {
     clearInterval(executorTimer);
   }
   const during = serverRss.stop();
+  const cpu1 = { server: cpuSeconds(serverPid), executor: ownCpuSeconds() };
   // The server cannot be made to collect garbage from outside: sample for a while and keep the last.
   const settle = rssSampler(serverPid, o.sampleEveryMs);
   await sleep(o.settleMs);
@@ -296,6 +315,7 @@ export async function runLoad(options) {
   } finally {
     syncSession.close();
   }
+  const cpu2 = { server: cpuSeconds(serverPid), executor: ownCpuSeconds() };
   const syncSorted = syncDurations.sort((a, b) => a - b);
   const syncReport = {
     calls: o.syncCalls,
@@ -322,6 +342,11 @@ export async function runLoad(options) {
       afterSync: rssMb(serverPid),
     },
     executorRssMb: { idle: executorIdle, peak: executorPeak },
+    cpuSeconds: {
+      async: { server: cpu1.server - cpu0.server, executor: cpu1.executor - cpu0.executor },
+      // The sync figures include the 5 s of settling after the async run, when both sides are idle.
+      sync: { server: cpu2.server - cpu1.server, executor: cpu2.executor - cpu1.executor },
+    },
   };
 }
 
@@ -335,9 +360,9 @@ const codes = (m) =>
 
 /** The report as the markdown bench/README.md records. */
 export function formatLoadReport(r) {
-  const { options: o, async: a, sync: s, serverRssMb: m, executorRssMb: x } = r;
+  const { options: o, async: a, sync: s, serverRssMb: m, executorRssMb: x, cpuSeconds: c } = r;
   return [
-    `async: ${a.tasks} tasks of ${o.taskDurationMs} ms each, started at once; resync ${o.resyncIntervalMs} ms, read rate limit ${o.qps} qps / burst ${o.burst}, at most ${o.maxConcurrentCalls} calls in flight`,
+    `async: ${a.tasks} tasks of ${o.taskDurationMs} ms each, started at once; resync ${o.resyncIntervalMs} ms, read rate limit ${o.qps} qps / burst ${o.burst}, at most ${o.maxConcurrentCalls} CreateTask and ${o.maxConcurrentGets} GetTask in flight`,
     "",
     "| tasks | succeeded | wall s | tasks/s | GetTask calls | GetTask/s | GetTask p50 ms | GetTask p99 ms | GetTask max ms | CreateTask p50 ms | CreateTask p99 ms | RPC errors |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -350,6 +375,8 @@ export function formatLoadReport(r) {
     `| ${s.calls} | ${s.succeeded} | ${f(s.wallSeconds, 2)} | ${f(s.callsPerSecond)} | ${f(s.p50Ms, 2)} | ${f(s.p99Ms, 2)} | ${f(s.maxMs, 1)} | ${codes(s.rpcErrors)} |`,
     "",
     `server RSS (MB): idle ${f(m.idle, 1)}, peak ${f(m.peak, 1)}, at the end of the async run ${f(m.afterAsync, 1)}, ${f(o.settleMs / 1000)} s later ${f(m.settled, 1)}, after the sync run ${f(m.afterSync, 1)}; executor RSS (MB): idle ${f(x.idle, 1)}, peak ${f(x.peak, 1)}`,
+    "",
+    `CPU seconds used: async run: server ${f(c.async.server, 1)}, executor ${f(c.async.executor, 1)} (of ${f(a.wallSeconds * 2, 1)} on 2 cores); sync run (with the settling before it): server ${f(c.sync.server, 1)}, executor ${f(c.sync.executor, 1)}`,
     ...(Object.keys(a.failedTasks).length || Object.keys(s.failedCalls).length
       ? [
           "",
@@ -378,7 +405,8 @@ export async function runLoadBench(argv = process.argv.slice(2)) {
     syncCalls: int(argv, "sync", quick ? 200 : 1_000),
     taskDurationMs: int(argv, "duration-ms", 3_000),
     resyncIntervalMs: int(argv, "resync-ms", 1_000),
-    maxConcurrentCalls: int(argv, "max-calls", 100),
+    maxConcurrentCalls: int(argv, "max-calls", 50),
+    maxConcurrentGets: int(argv, "max-gets", 100),
   };
   const serverFlags = (flag(argv, "server-flags") ?? "").split(" ").filter(Boolean);
   const server = await startLoadServer({ serverFlags });

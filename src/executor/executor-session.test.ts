@@ -16,6 +16,8 @@ class GateAgent extends AsyncAgentBase {
   inFlight = 0;
   maxInFlight = 0;
   creates = 0;
+  getsInFlight = 0;
+  maxGetsInFlight = 0;
   constructor() {
     super({ taskTypeName: "session_gate" });
   }
@@ -30,6 +32,11 @@ class GateAgent extends AsyncAgentBase {
     return { n: Number(inputs.n) };
   }
   async get(meta: Record<string, unknown>): Promise<Resource> {
+    this.getsInFlight += 1;
+    this.maxGetsInFlight = Math.max(this.maxGetsInFlight, this.getsInFlight);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    this.getsInFlight -= 1;
     return { phase: TaskExecutionPhase.SUCCEEDED, outputs: { n: Number(meta.n) * 10 } };
   }
   async delete() {}
@@ -135,6 +142,27 @@ describe("ExecutorSession", () => {
       free.close();
     }
     expect(agent.maxInFlight).toBeGreaterThan(2);
+  });
+
+  it("bounds GetTask in a pool of its own, so polls do not queue behind creates", async () => {
+    agent.maxInFlight = 0;
+    agent.maxGetsInFlight = 0;
+    const session = await ExecutorSession.create({
+      endpoint: server.address,
+      maxConcurrentCalls: 3,
+      maxConcurrentGets: 1,
+    });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, n) => executeTask({ task, inputs: { n }, session })),
+      );
+      expect(results.map((r) => r.outputs)).toEqual(Array.from({ length: 12 }, (_, n) => ({ n: n * 10 })));
+    } finally {
+      session.close();
+    }
+    expect(agent.maxGetsInFlight).toBe(1);
+    expect(agent.maxInFlight).toBeGreaterThan(1);
+    expect(agent.maxInFlight).toBeLessThanOrEqual(3);
   });
 
   it("refuses options that belong to the session, a closed session and a bad call limit", async () => {

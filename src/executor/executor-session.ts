@@ -19,12 +19,18 @@ export interface ExecutorSessionOptions {
   /** The clock of the shared read rate limiter. @default the wall clock */
   readonly clock?: ExecutorClock;
   /**
-   * At most this many calls in flight over the session; the others wait for a slot before their
-   * deadline starts. FlytePropeller's calls are bounded by its worker pools (propeller workers for
-   * CreateTask, `webApi.caching.workers` for GetTask), not by the number of tasks.
-   * @default no limit
+   * At most this many CreateTask, DeleteTask, ExecuteTaskSync and ListAgents calls in flight over the
+   * session; the others wait for a slot before their deadline starts. FlytePropeller makes these
+   * calls from its workers (`propeller.workers`), so their number, not the number of tasks, bounds
+   * them. @default no limit
    */
   readonly maxConcurrentCalls?: number;
+  /**
+   * At most this many GetTask calls in flight, a pool of its own: FlytePropeller polls from its
+   * cache's workers (`webApi.caching.workers`, 10 by default), so polls never queue behind creates.
+   * @default no limit
+   */
+  readonly maxConcurrentGets?: number;
   /** Sees every finished RPC (operation, duration, status), e.g. to measure GetTask latency. */
   readonly onRpc?: RpcObserver;
 }
@@ -92,16 +98,23 @@ export class ExecutorSession {
     }
     const config = options.config ?? endpointConfig(options.endpoint!, options);
     const tls = typeof options.tls === "object" ? options.tls : undefined;
-    const max = options.maxConcurrentCalls;
-    if (max !== undefined && !(Number.isInteger(max) && max >= 1)) {
-      throw new FlyteAgentError(
-        ErrorCode.INVALID_CONFIG,
-        `maxConcurrentCalls must be a positive integer, got ${max}`,
-      );
-    }
-    const slots = max === undefined ? undefined : new CallSlots(max);
+    const pool = (name: "maxConcurrentCalls" | "maxConcurrentGets") => {
+      const max = options[name];
+      if (max === undefined) return undefined;
+      if (!(Number.isInteger(max) && max >= 1)) {
+        throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, `${name} must be a positive integer, got ${max}`);
+      }
+      return new CallSlots(max);
+    };
+    const calls = pool("maxConcurrentCalls");
+    const gets = pool("maxConcurrentGets");
+    const slots: Partial<Record<RpcOperation, CallSlots>> = {};
+    if (calls)
+      for (const op of ["CreateTask", "DeleteTask", "ExecuteTaskSync", "ListAgents"] as const)
+        slots[op] = calls;
+    if (gets) slots.GetTask = gets;
     const router = await AgentRouter.create(config, tls, {
-      ...(slots ? { slots } : {}),
+      slots,
       ...(options.onRpc ? { onRpc: options.onRpc } : {}),
     });
     const { qps, burst } = config.readRateLimiter;

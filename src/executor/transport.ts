@@ -140,8 +140,11 @@ export class CallSlots {
 export interface AgentConnectionOptions {
   /** Sees every finished call. */
   readonly onRpc?: RpcObserver;
-  /** Calls wait for a slot here first; several connections may share one. @default no limit */
-  readonly slots?: CallSlots;
+  /**
+   * Calls of an operation wait for a slot of its pool first; several operations and connections may
+   * share one pool. @default no limit
+   */
+  readonly slots?: Partial<Record<RpcOperation, CallSlots>>;
 }
 
 /** The three agent services of one deployment, with FlytePropeller's deadlines on every call. */
@@ -150,7 +153,7 @@ export class AgentConnection {
   private readonly syncClient: SyncAgentServiceClient;
   private readonly metadataClient: AgentMetadataServiceClient;
   private readonly onRpc: RpcObserver | undefined;
-  private readonly slots: CallSlots | undefined;
+  private readonly slots: Partial<Record<RpcOperation, CallSlots>>;
 
   constructor(
     readonly deployment: AgentDeployment,
@@ -158,7 +161,7 @@ export class AgentConnection {
     connectionOptions: AgentConnectionOptions = {},
   ) {
     this.onRpc = connectionOptions.onRpc;
-    this.slots = connectionOptions.slots;
+    this.slots = connectionOptions.slots ?? {};
     const target = grpcTarget(deployment.endpoint);
     const creds = channelCredentials(deployment, tls);
     const options: ChannelOptions = {};
@@ -186,7 +189,7 @@ export class AgentConnection {
     ) => unknown,
     req: Req,
   ): Promise<Res> {
-    if (!this.slots && !this.onRpc) {
+    if (!this.slots[op] && !this.onRpc) {
       return new Promise((resolve, reject) => {
         fn(req, new Metadata(), this.callOptions(op), (err, res) =>
           err ? reject(toRpcError(op, err)) : resolve(res),
@@ -201,7 +204,7 @@ export class AgentConnection {
     op: RpcOperation,
     start: (done: (err: ServiceError | null, res: Res) => void) => void,
   ): Promise<Res> {
-    const release = this.slots ? await this.slots.acquire() : undefined;
+    const release = await this.slots[op]?.acquire();
     const t0 = performance.now();
     try {
       const res = await new Promise<Res>((resolve, reject) =>
@@ -252,7 +255,7 @@ export class AgentConnection {
       stream.write(inputs);
       stream.end();
     };
-    if (this.slots || this.onRpc) return this.observed("ExecuteTaskSync", call);
+    if (this.slots.ExecuteTaskSync || this.onRpc) return this.observed("ExecuteTaskSync", call);
     return new Promise((resolve, reject) =>
       call((err, res) => (err ? reject(toRpcError("ExecuteTaskSync", err)) : resolve(res))),
     );
