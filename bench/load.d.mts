@@ -27,6 +27,8 @@ export interface LoadOptions {
   readonly serverPid: number;
   /** @default 10000 */
   readonly asyncTasks?: number;
+  /** Rounds of `asyncTasks`, one after the other, to tell a leak from a high-water mark. @default 1 */
+  readonly asyncRounds?: number;
   /** @default 1000 */
   readonly syncCalls?: number;
   /** How long each async task stays RUNNING after its create. @default 3000 */
@@ -52,29 +54,38 @@ export interface LoadOptions {
   readonly sampleEveryMs?: number;
 }
 
+/** One round of async tasks started at once. */
+export interface AsyncRoundReport {
+  readonly round: number;
+  readonly tasks: number;
+  readonly succeeded: number;
+  readonly wallSeconds: number;
+  readonly tasksPerSecond: number;
+  readonly getTaskCalls: number;
+  readonly getTasksPerSecond: number;
+  readonly getTaskP50Ms: number;
+  readonly getTaskP99Ms: number;
+  readonly getTaskMaxMs: number;
+  readonly createTaskCalls: number;
+  readonly createTaskP50Ms: number;
+  readonly createTaskP99Ms: number;
+  /** Calls other than GetTask/CreateTask, by operation (ListAgents, DeleteTask). */
+  readonly otherCalls: Record<string, number>;
+  /** Failed RPCs by "operation CODE". */
+  readonly rpcErrors: Record<string, number>;
+  /** Tasks that did not succeed with the expected outputs, by failure code. */
+  readonly failedTasks: Record<string, number>;
+  readonly failureSamples: readonly string[];
+  /** The server's RSS during the round, at its end, and after `settleMs` idle. */
+  readonly serverRssMb: { readonly peak: number; readonly atEnd: number; readonly settled: number };
+  readonly executorRssPeakMb: number;
+  /** CPU seconds each process used during the round. */
+  readonly cpuSeconds: { readonly server: number; readonly executor: number };
+}
+
 export interface LoadReport {
   readonly options: Required<LoadOptions>;
-  readonly async: {
-    readonly tasks: number;
-    readonly succeeded: number;
-    readonly wallSeconds: number;
-    readonly tasksPerSecond: number;
-    readonly getTaskCalls: number;
-    readonly getTasksPerSecond: number;
-    readonly getTaskP50Ms: number;
-    readonly getTaskP99Ms: number;
-    readonly getTaskMaxMs: number;
-    readonly createTaskCalls: number;
-    readonly createTaskP50Ms: number;
-    readonly createTaskP99Ms: number;
-    /** Calls other than GetTask/CreateTask, by operation (ListAgents, DeleteTask). */
-    readonly otherCalls: Record<string, number>;
-    /** Failed RPCs by "operation CODE". */
-    readonly rpcErrors: Record<string, number>;
-    /** Tasks that did not succeed with the expected outputs, by failure code. */
-    readonly failedTasks: Record<string, number>;
-    readonly failureSamples: readonly string[];
-  };
+  readonly rounds: readonly AsyncRoundReport[];
   readonly sync: {
     readonly calls: number;
     readonly succeeded: number;
@@ -87,19 +98,10 @@ export interface LoadReport {
     readonly failedCalls: Record<string, number>;
     readonly failureSamples: readonly string[];
   };
-  readonly serverRssMb: {
-    readonly idle: number;
-    readonly peak: number;
-    readonly afterAsync: number;
-    readonly settled: number;
-    readonly afterSync: number;
-  };
+  readonly serverRssMb: { readonly idle: number; readonly afterSync: number };
   readonly executorRssMb: { readonly idle: number; readonly peak: number };
-  /** CPU seconds each process used during the async run and the sync run (with the settling). */
-  readonly cpuSeconds: {
-    readonly async: { readonly server: number; readonly executor: number };
-    readonly sync: { readonly server: number; readonly executor: number };
-  };
+  /** CPU seconds of the sync calls (with the settling after the last round). */
+  readonly syncCpuSeconds: { readonly server: number; readonly executor: number };
 }
 
 /** Runs the async tasks at once, then the sync calls at once, and measures them. */

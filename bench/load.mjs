@@ -2,7 +2,7 @@
 // server in its own process, and this process running 10,000 executeTask() calls at once over one
 // ExecutorSession, polling as FlytePropeller does, then 1,000 concurrent sync calls.
 // test/reliability/load.test.ts runs the same driver at a reduced size in CI.
-// Flags: --quick (2,000 async + 200 sync), --async=N, --sync=N, --duration-ms=N, --resync-ms=N,
+// Flags: --quick (2,000 async + 200 sync), --async=N, --rounds=N (async rounds, default 2), --sync=N, --duration-ms=N, --resync-ms=N,
 // --max-calls=N (CreateTask in flight), --max-gets=N (GetTask in flight), --server-flags="...".
 // Needs `npm run build` (it uses dist/ and bin/).
 // See bench/README.md, "### Load".
@@ -152,33 +152,10 @@ function rssSampler(pid, everyMs) {
 }
 
 /**
- * Runs `asyncTasks` async tasks at once, then `syncCalls` sync calls at once, against `address`, and
- * measures them. Each task is checked: it must SUCCEED with the outputs its inputs imply.
+ * One round of async tasks started at once over one session, polled as FlytePropeller does; then
+ * the server's RSS is sampled for `settleMs` while it is idle.
  */
-export async function runLoad(options) {
-  const o = {
-    asyncTasks: 10_000,
-    syncCalls: 1_000,
-    taskDurationMs: 3_000,
-    resyncIntervalMs: 1_000,
-    qps: 100_000,
-    burst: 10_000,
-    maxConcurrentCalls: 50,
-    maxConcurrentGets: 100,
-    syncDelayMs: 5,
-    rpcTimeoutMs: 30_000,
-    settleMs: 5_000,
-    idleMs: 2_000,
-    sampleEveryMs: 100,
-    ...options,
-  };
-  const { address, serverPid } = o;
-  await sleep(o.idleMs);
-  const serverIdle = rssMb(serverPid);
-  const cpu0 = { server: cpuSeconds(serverPid), executor: ownCpuSeconds() };
-  const executorIdle = process.memoryUsage.rss() / 2 ** 20;
-
-  // --- async: propeller-like polling through one session --------------------------------------
+async function asyncRound(o, round) {
   const rpc = { GetTask: [], CreateTask: [], other: new Map() };
   const errors = new Map();
   const onRpc = (r) => {
@@ -187,6 +164,7 @@ export async function runLoad(options) {
     else if (r.op === "CreateTask") rpc.CreateTask.push(r.durationMs);
     else countBy(rpc.other, r.op);
   };
+  const { address, serverPid } = o;
   const config = {
     ...endpointConfig(address, { defaultRpcTimeoutMs: o.rpcTimeoutMs }),
     resyncIntervalMs: o.resyncIntervalMs,
@@ -200,7 +178,8 @@ export async function runLoad(options) {
   });
   const base = path.join(tmpdir(), "flyte-agent-load");
   const serverRss = rssSampler(serverPid, o.sampleEveryMs);
-  let executorPeak = executorIdle;
+  const cpu0 = { server: cpuSeconds(serverPid), executor: ownCpuSeconds() };
+  let executorPeak = process.memoryUsage.rss() / 2 ** 20;
   const executorTimer = setInterval(() => {
     executorPeak = Math.max(executorPeak, process.memoryUsage.rss() / 2 ** 20);
   }, o.sampleEveryMs);
@@ -221,8 +200,8 @@ export async function runLoad(options) {
           session,
           propellerTiming: true,
           storage: discardStorage,
-          outputDir: path.join(base, `a${n}`),
-          executionName: `load-a${n}`,
+          outputDir: path.join(base, `r${round}-a${n}`),
+          executionName: `load-r${round}-a${n}`,
         }).then(
           (r) => {
             if (!r.succeeded) note(r.code ?? r.phase, `task ${n}: ${r.phase} ${r.code}: ${r.message}`);
@@ -248,7 +227,8 @@ export async function runLoad(options) {
   const settled = settle.stop();
   const gets = [...rpc.GetTask].sort((a, b) => a - b);
   const creates = [...rpc.CreateTask].sort((a, b) => a - b);
-  const asyncReport = {
+  return {
+    round,
     tasks: o.asyncTasks,
     succeeded: o.asyncTasks - [...failed.values()].reduce((a, b) => a + b, 0),
     wallSeconds: asyncWall,
@@ -265,7 +245,42 @@ export async function runLoad(options) {
     rpcErrors: Object.fromEntries(errors),
     failedTasks: Object.fromEntries(failed),
     failureSamples: failures,
+    serverRssMb: { peak: during.peak, atEnd: during.last, settled: settled.last },
+    executorRssPeakMb: executorPeak,
+    cpuSeconds: { server: cpu1.server - cpu0.server, executor: cpu1.executor - cpu0.executor },
   };
+}
+
+/**
+ * Runs `asyncTasks` async tasks at once (`asyncRounds` times, one round after the other), then `syncCalls` sync calls at once, against `address`, and
+ * measures them. Each task is checked: it must SUCCEED with the outputs its inputs imply.
+ */
+export async function runLoad(options) {
+  const o = {
+    asyncTasks: 10_000,
+    asyncRounds: 1,
+    syncCalls: 1_000,
+    taskDurationMs: 3_000,
+    resyncIntervalMs: 1_000,
+    qps: 100_000,
+    burst: 10_000,
+    maxConcurrentCalls: 50,
+    maxConcurrentGets: 100,
+    syncDelayMs: 5,
+    rpcTimeoutMs: 30_000,
+    settleMs: 5_000,
+    idleMs: 2_000,
+    sampleEveryMs: 100,
+    ...options,
+  };
+  const { address, serverPid } = o;
+  await sleep(o.idleMs);
+  const serverIdle = rssMb(serverPid);
+  const executorIdle = process.memoryUsage.rss() / 2 ** 20;
+
+  const rounds = [];
+  for (let round = 1; round <= o.asyncRounds; round++) rounds.push(await asyncRound(o, round));
+  const cpu1 = { server: cpuSeconds(serverPid), executor: ownCpuSeconds() };
 
   // --- sync: all calls at once ---------------------------------------------------------------
   const syncDurations = [];
@@ -290,7 +305,7 @@ export async function runLoad(options) {
           inputs: { n, delay_ms: o.syncDelayMs },
           session: syncSession,
           storage: discardStorage,
-          outputDir: path.join(base, `s${n}`),
+          outputDir: path.join(tmpdir(), "flyte-agent-load", `s${n}`),
           executionName: `load-s${n}`,
         }).then(
           (r) => {
@@ -332,21 +347,12 @@ export async function runLoad(options) {
 
   return {
     options: o,
-    async: asyncReport,
+    rounds,
     sync: syncReport,
-    serverRssMb: {
-      idle: serverIdle,
-      peak: during.peak,
-      afterAsync: during.last,
-      settled: settled.last,
-      afterSync: rssMb(serverPid),
-    },
-    executorRssMb: { idle: executorIdle, peak: executorPeak },
-    cpuSeconds: {
-      async: { server: cpu1.server - cpu0.server, executor: cpu1.executor - cpu0.executor },
-      // The sync figures include the 5 s of settling after the async run, when both sides are idle.
-      sync: { server: cpu2.server - cpu1.server, executor: cpu2.executor - cpu1.executor },
-    },
+    serverRssMb: { idle: serverIdle, afterSync: rssMb(serverPid) },
+    executorRssMb: { idle: executorIdle, peak: Math.max(...rounds.map((r) => r.executorRssPeakMb)) },
+    // The sync figures include the settling after the last round, when both sides are idle.
+    syncCpuSeconds: { server: cpu2.server - cpu1.server, executor: cpu2.executor - cpu1.executor },
   };
 }
 
@@ -360,13 +366,26 @@ const codes = (m) =>
 
 /** The report as the markdown bench/README.md records. */
 export function formatLoadReport(r) {
-  const { options: o, async: a, sync: s, serverRssMb: m, executorRssMb: x, cpuSeconds: c } = r;
+  const { options: o, rounds, sync: s, serverRssMb: m, executorRssMb: x, syncCpuSeconds: sc } = r;
+  const failed = rounds.filter((a) => Object.keys(a.failedTasks).length > 0);
   return [
-    `async: ${a.tasks} tasks of ${o.taskDurationMs} ms each, started at once; resync ${o.resyncIntervalMs} ms, read rate limit ${o.qps} qps / burst ${o.burst}, at most ${o.maxConcurrentCalls} CreateTask and ${o.maxConcurrentGets} GetTask in flight`,
+    `async: ${o.asyncTasks} tasks of ${o.taskDurationMs} ms each, started at once, ${rounds.length} round(s) one after the other on the same server; resync ${o.resyncIntervalMs} ms, read rate limit ${o.qps} qps / burst ${o.burst}, at most ${o.maxConcurrentCalls} CreateTask and ${o.maxConcurrentGets} GetTask in flight`,
     "",
-    "| tasks | succeeded | wall s | tasks/s | GetTask calls | GetTask/s | GetTask p50 ms | GetTask p99 ms | GetTask max ms | CreateTask p50 ms | CreateTask p99 ms | RPC errors |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    `| ${a.tasks} | ${a.succeeded} | ${f(a.wallSeconds, 2)} | ${f(a.tasksPerSecond)} | ${a.getTaskCalls} | ${f(a.getTasksPerSecond)} | ${f(a.getTaskP50Ms, 2)} | ${f(a.getTaskP99Ms, 2)} | ${f(a.getTaskMaxMs, 1)} | ${f(a.createTaskP50Ms, 2)} | ${f(a.createTaskP99Ms, 2)} | ${codes(a.rpcErrors)} |`,
+    "| round | tasks | succeeded | wall s | tasks/s | GetTask calls | GetTask/s | GetTask p50 ms | GetTask p99 ms | GetTask max ms | CreateTask p50 ms | CreateTask p99 ms | RPC errors | CPU s server / executor |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rounds.map(
+      (a) =>
+        `| ${a.round} | ${a.tasks} | ${a.succeeded} | ${f(a.wallSeconds, 2)} | ${f(a.tasksPerSecond)} | ${a.getTaskCalls} | ${f(a.getTasksPerSecond)} | ${f(a.getTaskP50Ms, 2)} | ${f(a.getTaskP99Ms, 2)} | ${f(a.getTaskMaxMs, 1)} | ${f(a.createTaskP50Ms, 2)} | ${f(a.createTaskP99Ms, 2)} | ${codes(a.rpcErrors)} | ${f(a.cpuSeconds.server, 1)} / ${f(a.cpuSeconds.executor, 1)} |`,
+    ),
+    "",
+    `server RSS (MB): idle ${f(m.idle, 1)} before the first round`,
+    "",
+    "| round | peak | at the end | settled (" + f(o.settleMs / 1000) + " s later) |",
+    "|---|---|---|---|",
+    ...rounds.map(
+      (a) =>
+        `| ${a.round} | ${f(a.serverRssMb.peak, 1)} | ${f(a.serverRssMb.atEnd, 1)} | ${f(a.serverRssMb.settled, 1)} |`,
+    ),
     "",
     `sync: ${s.calls} ExecuteTaskSync calls at once, the agent answering after ${o.syncDelayMs} ms`,
     "",
@@ -374,14 +393,12 @@ export function formatLoadReport(r) {
     "|---|---|---|---|---|---|---|---|",
     `| ${s.calls} | ${s.succeeded} | ${f(s.wallSeconds, 2)} | ${f(s.callsPerSecond)} | ${f(s.p50Ms, 2)} | ${f(s.p99Ms, 2)} | ${f(s.maxMs, 1)} | ${codes(s.rpcErrors)} |`,
     "",
-    `server RSS (MB): idle ${f(m.idle, 1)}, peak ${f(m.peak, 1)}, at the end of the async run ${f(m.afterAsync, 1)}, ${f(o.settleMs / 1000)} s later ${f(m.settled, 1)}, after the sync run ${f(m.afterSync, 1)}; executor RSS (MB): idle ${f(x.idle, 1)}, peak ${f(x.peak, 1)}`,
-    "",
-    `CPU seconds used: async run: server ${f(c.async.server, 1)}, executor ${f(c.async.executor, 1)} (of ${f(a.wallSeconds * 2, 1)} on 2 cores); sync run (with the settling before it): server ${f(c.sync.server, 1)}, executor ${f(c.sync.executor, 1)}`,
-    ...(Object.keys(a.failedTasks).length || Object.keys(s.failedCalls).length
+    `server RSS after the sync calls: ${f(m.afterSync, 1)} MB; CPU s for the sync calls (and the settling before them): server ${f(sc.server, 1)}, executor ${f(sc.executor, 1)}; executor RSS (MB): idle ${f(x.idle, 1)}, peak ${f(x.peak, 1)}`,
+    ...(failed.length || Object.keys(s.failedCalls).length
       ? [
           "",
-          `FAILED: async ${codes(a.failedTasks)}; sync ${codes(s.failedCalls)}`,
-          ...a.failureSamples,
+          `FAILED: async ${failed.map((a) => `round ${a.round}: ${codes(a.failedTasks)}`).join("; ") || "0"}; sync ${codes(s.failedCalls)}`,
+          ...failed.flatMap((a) => a.failureSamples),
           ...s.failureSamples,
         ]
       : []),
@@ -402,6 +419,7 @@ export async function runLoadBench(argv = process.argv.slice(2)) {
   const quick = argv.includes("--quick");
   const options = {
     asyncTasks: int(argv, "async", quick ? 2_000 : 10_000),
+    asyncRounds: int(argv, "rounds", 2),
     syncCalls: int(argv, "sync", quick ? 200 : 1_000),
     taskDurationMs: int(argv, "duration-ms", 3_000),
     resyncIntervalMs: int(argv, "resync-ms", 1_000),
@@ -419,19 +437,19 @@ export async function runLoadBench(argv = process.argv.slice(2)) {
   } finally {
     await server.stop();
   }
-  const tasks = report.async.tasks;
+  const tasks = options.asyncTasks;
   console.log(
     `\n### Load\n\nnode ${process.version}, ${os.cpus().length} cores, server flags: ${serverFlags.join(" ") || "(defaults)"}\n`,
   );
   console.log(formatLoadReport(report));
   // What the same number of tasks means under FlytePropeller's defaults (resync 30 s, 10 qps).
+  const every = Math.max(30, tasks / 10);
   console.log(
-    `\nwith propeller's defaults (resyncInterval 30 s, readRateLimiter 10 qps / burst 100), ${tasks} running tasks ask for ${(tasks / 30).toFixed(0)} GetTask/s; the limiter allows 10, so each task is polled about every ${(tasks / 10).toFixed(0)} s instead of 30 s`,
+    `\nwith propeller's defaults (resyncInterval 30 s, readRateLimiter 10 qps / burst 100), ${tasks} running tasks ask for ${(tasks / 30).toFixed(0)} GetTask/s; the limiter allows 10, so each task is polled about every ${every.toFixed(0)} s${every > 30 ? " instead of 30 s" : ""}`,
   );
   const failed =
-    report.async.succeeded !== tasks ||
+    report.rounds.some((a) => a.succeeded !== tasks || Object.keys(a.rpcErrors).length > 0) ||
     report.sync.succeeded !== report.sync.calls ||
-    Object.keys(report.async.rpcErrors).length > 0 ||
     Object.keys(report.sync.rpcErrors).length > 0;
   if (failed) throw new Error("the load benchmark saw errors (see FAILED above): the target is zero");
   return report;
