@@ -133,10 +133,13 @@ export {
 } from "./builtin/index.js";
 export {
   executeTask,
+  ExecutorSession,
   parsePropellerConfig,
   writeOutputsFile,
   writeErrorFile,
   type ExecuteTaskOptions,
+  type ExecutorSessionOptions,
+  type RpcRecord,
   type ExecutionResult,
   type ExecutionEvent,
   type ContractWarning,

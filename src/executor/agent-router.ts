@@ -1,7 +1,7 @@
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import type { TaskCategory } from "../core/task-category.js";
 import type { AgentDeployment, PropellerAgentConfig } from "./propeller-config.js";
-import { AgentConnection, type TlsOptions } from "./transport.js";
+import { AgentConnection, type AgentConnectionOptions, type TlsOptions } from "./transport.js";
 
 /** Where one task category goes. */
 export interface AgentRoute {
@@ -35,11 +35,18 @@ export class AgentRouter {
     private readonly connections: ReadonlyMap<string, AgentConnection>,
   ) {}
 
-  /** Opens a connection per deployment and runs a first discovery round. */
-  static async create(config: PropellerAgentConfig, tls?: TlsOptions): Promise<AgentRouter> {
+  /**
+   * Opens a connection per deployment and runs a first discovery round. `connectionOptions` (an RPC
+   * observer, shared call slots) apply to every connection.
+   */
+  static async create(
+    config: PropellerAgentConfig,
+    tls?: TlsOptions,
+    connectionOptions?: AgentConnectionOptions,
+  ): Promise<AgentRouter> {
     const connections = new Map<string, AgentConnection>();
     const all = [...Object.values(config.agents), ...(config.defaultAgent ? [config.defaultAgent] : [])];
-    for (const d of all) connections.set(d.id, new AgentConnection(d, tls));
+    for (const d of all) connections.set(d.id, new AgentConnection(d, tls, connectionOptions));
     const router = new AgentRouter(config, connections);
     await router.discover();
     return router;

@@ -28,7 +28,8 @@ import { renderTemplate } from "./render-template.js";
 import { mapResource, type PhaseOutcome } from "./status-mapping.js";
 import { type ExecutorStorage, localStorage } from "./storage.js";
 import type { RpcError } from "./transport.js";
-import { type TlsOptions } from "./transport.js";
+import type { RpcObserver, TlsOptions } from "./transport.js";
+import { type ExecutorSession, endpointConfig } from "./executor-session.js";
 
 /** gRPC's default receive limit, which FlytePropeller keeps. */
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -91,6 +92,16 @@ export interface ExecuteTaskOptions {
   readonly storage?: ExecutorStorage;
   /** Turn contract warnings into a failed result. @default false */
   readonly strict?: boolean;
+  /**
+   * Run over a session shared with other runs (one connection per deployment, one discovery loop,
+   * one GetTask rate limiter, as in one FlytePropeller process). The session's endpoint or config,
+   * TLS, deadlines and RPC observer then apply: passing `endpoint`, `config`, `registry`, `tls`,
+   * `rpcTimeouts`, `defaultRpcTimeoutMs` or `onRpc` as well is an error. The run does not close it.
+   * @default none: the run opens its own connections and closes them at the end
+   */
+  readonly session?: ExecutorSession;
+  /** Sees every finished RPC of the run (operation, duration, status). */
+  readonly onRpc?: RpcObserver;
   /** Task execution metadata sent with CreateTask / ExecuteTaskSync. */
   readonly namespace?: string;
   readonly labels?: Record<string, string>;
@@ -173,6 +184,19 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
     return v;
   };
   const pollIntervalMs = positive("pollIntervalMs", options.pollIntervalMs, 200);
+  if (options.session) {
+    const clash = (
+      ["endpoint", "config", "registry", "tls", "rpcTimeouts", "defaultRpcTimeoutMs", "onRpc"] as const
+    ).filter((k) => options[k] !== undefined);
+    if (clash.length > 0) {
+      throw new FlyteAgentError(
+        ErrorCode.INVALID_CONFIG,
+        `${clash.join(", ")} cannot be combined with session: give them to ExecutorSession.create`,
+      );
+    }
+    if (options.session.isClosed)
+      throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, "the executor session is closed");
+  }
   return {
     task: options.task,
     clock: options.clock ?? realClock,
@@ -193,29 +217,6 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
 function executionName(): string {
   // FlyteAdmin names executions with a letter and 19 more lowercase characters.
   return `a${randomBytes(10).toString("hex").slice(0, 19)}`;
-}
-
-function endpointConfig(options: ExecuteTaskOptions, endpoint: string): PropellerAgentConfig {
-  const timeouts: Record<string, number> = {};
-  for (const [op, ms] of Object.entries(options.rpcTimeouts ?? {})) if (ms !== undefined) timeouts[op] = ms;
-  return {
-    flavor: "agent-service",
-    defaultAgent: {
-      id: "endpoint",
-      endpoint,
-      insecure: !options.tls,
-      defaultServiceConfig: undefined,
-      timeouts,
-      defaultTimeoutMs: options.defaultRpcTimeoutMs ?? 3_000,
-    },
-    agents: {},
-    agentForTaskTypes: {},
-    supportedTaskTypes: [],
-    pollIntervalMs: 10_000,
-    resyncIntervalMs: 30_000,
-    maxSystemFailures: 5,
-    readRateLimiter: { qps: 10, burst: 100 },
-  };
 }
 
 function encodeInputs(task: ExecuteTaskOptions["task"], inputs: ExecuteTaskOptions["inputs"]): LiteralMap {
@@ -282,8 +283,9 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
 
   let server: AgentServer | undefined;
   let router: AgentRouter | undefined;
+  let ownRouter: AgentRouter | undefined;
   try {
-    let config = options.config;
+    let config = options.session?.router.config ?? options.config;
     if (!config) {
       let endpoint = options.endpoint;
       if (!endpoint) {
@@ -295,10 +297,18 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
         });
         endpoint = server.address;
       }
-      config = endpointConfig(options, endpoint);
+      config = endpointConfig(endpoint, options);
     }
-    const tls = typeof options.tls === "object" ? options.tls : undefined;
-    router = await AgentRouter.create(config, tls);
+    if (options.session) {
+      router = options.session.router;
+    } else {
+      const tls = typeof options.tls === "object" ? options.tls : undefined;
+      router = ownRouter = await AgentRouter.create(
+        config,
+        tls,
+        options.onRpc ? { onRpc: options.onRpc } : undefined,
+      );
+    }
     const category = { name: baseTemplate.type, version: baseTemplate.taskTypeVersion };
     const firstRoute = router.route(category);
 
@@ -324,7 +334,9 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
       abortReason: () => reason,
       started,
       warnings: [],
-      limiter: new RateLimiter(config.readRateLimiter.qps, config.readRateLimiter.burst, o.clock),
+      limiter:
+        options.session?.limiter ??
+        new RateLimiter(config.readRateLimiter.qps, config.readRateLimiter.burst, o.clock),
       executionId,
       getFailures: 0,
       emit: (event) => o.onEvent({ ...event, elapsedMs: o.clock.now() - started }),
@@ -481,7 +493,7 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
-    router?.close();
+    ownRouter?.close();
     await server?.shutdown(1_000);
   }
 }

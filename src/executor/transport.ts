@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import {
   type ChannelCredentials,
   type ChannelOptions,
@@ -87,16 +88,80 @@ function channelCredentials(deployment: AgentDeployment, tls: TlsOptions | undef
   return credentials.createSsl(read(tls?.caFile), read(tls?.keyFile), read(tls?.certFile));
 }
 
+/** One finished RPC, as an {@link RpcObserver} sees it. */
+export interface RpcRecord {
+  readonly op: RpcOperation;
+  /** From sending the request to the answer (or the error), not counting a wait for a call slot. */
+  readonly durationMs: number;
+  /** The gRPC status name: `OK`, `UNAVAILABLE`, `DEADLINE_EXCEEDED`, ... */
+  readonly code: string;
+}
+
+/** Called once per finished RPC; for latency figures and error counts (it must not throw). */
+export type RpcObserver = (record: RpcRecord) => void;
+
+/**
+ * At most `max` calls in flight; the others wait in order. FlytePropeller's calls to an agent are
+ * bounded the same way, by its worker pools.
+ */
+export class CallSlots {
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+  private head = 0;
+
+  constructor(readonly max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`max must be a positive integer, got ${max}`);
+  }
+
+  /** Resolves when a slot is free; call the returned function to give it back. */
+  async acquire(): Promise<() => void> {
+    if (this.inFlight < this.max) this.inFlight += 1;
+    // The releaser hands its slot straight to the next waiter, so inFlight stays counted.
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting[this.head];
+      if (next) {
+        this.waiting[this.head] = undefined as never;
+        this.head += 1;
+        if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+          this.waiting.splice(0, this.head);
+          this.head = 0;
+        }
+        next();
+      } else this.inFlight -= 1;
+    };
+  }
+}
+
+/** What an {@link AgentConnection} does besides calling. */
+export interface AgentConnectionOptions {
+  /** Sees every finished call. */
+  readonly onRpc?: RpcObserver;
+  /**
+   * Calls of an operation wait for a slot of its pool first; several operations and connections may
+   * share one pool. @default no limit
+   */
+  readonly slots?: Partial<Record<RpcOperation, CallSlots>>;
+}
+
 /** The three agent services of one deployment, with FlytePropeller's deadlines on every call. */
 export class AgentConnection {
   private readonly asyncClient: AsyncAgentServiceClient;
   private readonly syncClient: SyncAgentServiceClient;
   private readonly metadataClient: AgentMetadataServiceClient;
+  private readonly onRpc: RpcObserver | undefined;
+  private readonly slots: Partial<Record<RpcOperation, CallSlots>>;
 
   constructor(
     readonly deployment: AgentDeployment,
     tls?: TlsOptions,
+    connectionOptions: AgentConnectionOptions = {},
   ) {
+    this.onRpc = connectionOptions.onRpc;
+    this.slots = connectionOptions.slots ?? {};
     const target = grpcTarget(deployment.endpoint);
     const creds = channelCredentials(deployment, tls);
     const options: ChannelOptions = {};
@@ -124,11 +189,35 @@ export class AgentConnection {
     ) => unknown,
     req: Req,
   ): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      fn(req, new Metadata(), this.callOptions(op), (err, res) =>
-        err ? reject(toRpcError(op, err)) : resolve(res),
+    if (!this.slots[op] && !this.onRpc) {
+      return new Promise((resolve, reject) => {
+        fn(req, new Metadata(), this.callOptions(op), (err, res) =>
+          err ? reject(toRpcError(op, err)) : resolve(res),
+        );
+      });
+    }
+    return this.observed(op, (done) => fn(req, new Metadata(), this.callOptions(op), done));
+  }
+
+  /** Runs one call inside a slot and reports it; the deadline starts once the slot is taken. */
+  private async observed<Res>(
+    op: RpcOperation,
+    start: (done: (err: ServiceError | null, res: Res) => void) => void,
+  ): Promise<Res> {
+    const release = await this.slots[op]?.acquire();
+    const t0 = performance.now();
+    try {
+      const res = await new Promise<Res>((resolve, reject) =>
+        start((err, r) => (err ? reject(toRpcError(op, err)) : resolve(r))),
       );
-    });
+      this.onRpc?.({ op, durationMs: performance.now() - t0, code: "OK" });
+      return res;
+    } catch (err) {
+      this.onRpc?.({ op, durationMs: performance.now() - t0, code: (err as RpcError).codeName });
+      throw err;
+    } finally {
+      release?.();
+    }
   }
 
   createTask(req: CreateTaskRequest): Promise<CreateTaskResponse> {
@@ -155,17 +244,21 @@ export class AgentConnection {
     inputs: ExecuteTaskSyncRequest,
     signal?: AbortSignal,
   ): Promise<ExecuteTaskSyncResponse[]> {
-    return new Promise((resolve, reject) => {
+    const call = (done: (err: ServiceError | null, res: ExecuteTaskSyncResponse[]) => void) => {
       const stream = this.syncClient.executeTaskSync(new Metadata(), this.callOptions("ExecuteTaskSync"));
       signal?.addEventListener("abort", () => stream.cancel(), { once: true });
       const received: ExecuteTaskSyncResponse[] = [];
       stream.on("data", (m: ExecuteTaskSyncResponse) => received.push(m));
-      stream.on("error", (err) => reject(toRpcError("ExecuteTaskSync", err)));
-      stream.on("end", () => resolve(received));
+      stream.on("error", (err: ServiceError) => done(err, []));
+      stream.on("end", () => done(null, received));
       stream.write(header);
       stream.write(inputs);
       stream.end();
-    });
+    };
+    if (this.slots.ExecuteTaskSync || this.onRpc) return this.observed("ExecuteTaskSync", call);
+    return new Promise((resolve, reject) =>
+      call((err, res) => (err ? reject(toRpcError("ExecuteTaskSync", err)) : resolve(res))),
+    );
   }
 
   close(): void {

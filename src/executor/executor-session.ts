@@ -1,0 +1,135 @@
+import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { AgentRouter } from "./agent-router.js";
+import { type ExecutorClock, RateLimiter, realClock } from "./clock.js";
+import type { PropellerAgentConfig, RpcOperation } from "./propeller-config.js";
+import { CallSlots, type RpcObserver, type TlsOptions } from "./transport.js";
+
+/** What {@link ExecutorSession.create} takes. */
+export interface ExecutorSessionOptions {
+  /** An agent server already running (`host:port`, `dns:///host:port`); or give `config`. */
+  readonly endpoint?: string;
+  /** Route as FlytePropeller would from its `agent-service` / `connector-service` config. */
+  readonly config?: PropellerAgentConfig;
+  /** Use TLS towards `endpoint`. @default false (plaintext, as FlytePropeller's default agent) */
+  readonly tls?: boolean | TlsOptions;
+  /** Per-RPC deadlines in ms for `endpoint` (with `config`, its timeouts apply). */
+  readonly rpcTimeouts?: Partial<Record<RpcOperation, number>>;
+  /** Deadline for operations without one in `rpcTimeouts`; 0 = none. @default 3000 (propeller's) */
+  readonly defaultRpcTimeoutMs?: number;
+  /** The clock of the shared read rate limiter. @default the wall clock */
+  readonly clock?: ExecutorClock;
+  /**
+   * At most this many CreateTask, DeleteTask, ExecuteTaskSync and ListAgents calls in flight over the
+   * session; the others wait for a slot before their deadline starts. FlytePropeller makes these
+   * calls from its workers (`propeller.workers`), so their number, not the number of tasks, bounds
+   * them. @default no limit
+   */
+  readonly maxConcurrentCalls?: number;
+  /**
+   * At most this many GetTask calls in flight, a pool of its own: FlytePropeller polls from its
+   * cache's workers (`webApi.caching.workers`, 10 by default), so polls never queue behind creates.
+   * @default no limit
+   */
+  readonly maxConcurrentGets?: number;
+  /** Sees every finished RPC (operation, duration, status), e.g. to measure GetTask latency. */
+  readonly onRpc?: RpcObserver;
+}
+
+/** A config that sends everything to one endpoint, with FlytePropeller's defaults otherwise. */
+export function endpointConfig(
+  endpoint: string,
+  options: Pick<ExecutorSessionOptions, "tls" | "rpcTimeouts" | "defaultRpcTimeoutMs"> = {},
+): PropellerAgentConfig {
+  const timeouts: Record<string, number> = {};
+  for (const [op, ms] of Object.entries(options.rpcTimeouts ?? {})) if (ms !== undefined) timeouts[op] = ms;
+  return {
+    flavor: "agent-service",
+    defaultAgent: {
+      id: "endpoint",
+      endpoint,
+      insecure: !options.tls,
+      defaultServiceConfig: undefined,
+      timeouts,
+      defaultTimeoutMs: options.defaultRpcTimeoutMs ?? 3_000,
+    },
+    agents: {},
+    agentForTaskTypes: {},
+    supportedTaskTypes: [],
+    pollIntervalMs: 10_000,
+    resyncIntervalMs: 30_000,
+    maxSystemFailures: 5,
+    readRateLimiter: { qps: 10, burst: 100 },
+  };
+}
+
+/**
+ * What one FlytePropeller process shares between all the tasks it runs: one connection per agent
+ * deployment (with one discovery loop), and one GetTask rate limiter. Pass it to many concurrent
+ * `executeTask({ session })` calls; without a session every run opens its own connections, runs its
+ * own discovery and has a rate limiter of its own.
+ *
+ * @example
+ * ```ts
+ * const session = await ExecutorSession.create({ endpoint: "127.0.0.1:8000" });
+ * try {
+ *   const results = await Promise.all(jobs.map((inputs) => executeTask({ task, inputs, session })));
+ * } finally {
+ *   session.close();
+ * }
+ * ```
+ */
+export class ExecutorSession {
+  private closed = false;
+
+  private constructor(
+    /** Routes task categories to connections, refreshed by ListAgents every `pollInterval`. */
+    readonly router: AgentRouter,
+    /** The read rate limiter (`readRateLimiter` of the config) every GetTask of the session waits on. */
+    readonly limiter: RateLimiter,
+  ) {}
+
+  /** Opens the connections and runs a first ListAgents discovery round. */
+  static async create(options: ExecutorSessionOptions): Promise<ExecutorSession> {
+    if (!options.config && !options.endpoint) {
+      throw new FlyteAgentError(
+        ErrorCode.INVALID_CONFIG,
+        "an executor session needs an endpoint or a config",
+      );
+    }
+    const config = options.config ?? endpointConfig(options.endpoint!, options);
+    const tls = typeof options.tls === "object" ? options.tls : undefined;
+    const pool = (name: "maxConcurrentCalls" | "maxConcurrentGets") => {
+      const max = options[name];
+      if (max === undefined) return undefined;
+      if (!(Number.isInteger(max) && max >= 1)) {
+        throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, `${name} must be a positive integer, got ${max}`);
+      }
+      return new CallSlots(max);
+    };
+    const calls = pool("maxConcurrentCalls");
+    const gets = pool("maxConcurrentGets");
+    const slots: Partial<Record<RpcOperation, CallSlots>> = {};
+    if (calls)
+      for (const op of ["CreateTask", "DeleteTask", "ExecuteTaskSync", "ListAgents"] as const)
+        slots[op] = calls;
+    if (gets) slots.GetTask = gets;
+    const router = await AgentRouter.create(config, tls, {
+      slots,
+      ...(options.onRpc ? { onRpc: options.onRpc } : {}),
+    });
+    const { qps, burst } = config.readRateLimiter;
+    return new ExecutorSession(router, new RateLimiter(qps, burst, options.clock ?? realClock));
+  }
+
+  /** True once {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Closes the connections; runs still using the session fail their next call. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.router.close();
+  }
+}
