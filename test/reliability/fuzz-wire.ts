@@ -15,6 +15,12 @@ export interface WireResult {
   readonly responseBytes: number;
   /** Set when no status arrived: the stream failed, was reset, or the deadline passed. */
   readonly failure: string | undefined;
+  /**
+   * The status came while the request was still being sent, and the client reset the stream, as
+   * gRPC clients do: the server stops reading a call it has answered (an oversized message), so the
+   * rest of the body would wait on flow control forever.
+   */
+  readonly answeredEarly: boolean;
   /** The session went away under this request (GOAWAY or a closed socket). */
   readonly sessionLost: boolean;
   readonly ms: number;
@@ -102,6 +108,7 @@ export class RawGrpcClient {
       let grpcStatus: number | undefined;
       let grpcMessage = "";
       let trailersOnly = false;
+      let answeredEarly = false;
       let failure: string | undefined;
       const chunks: Buffer[] = [];
       const take = (h: http2.IncomingHttpHeaders): void => {
@@ -110,6 +117,10 @@ export class RawGrpcClient {
           grpcStatus = Number(s);
           const m = h["grpc-message"];
           grpcMessage = decodeGrpcMessage(typeof m === "string" ? m : "");
+          if (!stream.writableFinished) {
+            answeredEarly = true;
+            stream.close(http2.constants.NGHTTP2_CANCEL);
+          }
         }
       };
       let stream: http2.ClientHttp2Stream;
@@ -160,6 +171,7 @@ export class RawGrpcClient {
           messages: countMessages(response),
           responseBytes: response.length,
           failure: f,
+          answeredEarly,
           sessionLost: slot.dead,
           ms: performance.now() - started,
         };

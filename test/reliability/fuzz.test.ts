@@ -196,15 +196,17 @@ interface Tally {
   goodCalls: number;
   goodFailures: string[];
   slowestMs: number;
+  slowest: string;
   sessionLost: number;
+  answeredEarly: number;
 }
 
 function formatTally(t: Tally, ms: number, server: Server, client: RawGrpcClient): string {
   const lines = [
     `fuzz: seed ${seed}, ${only === undefined ? caseCount : 1} cases, concurrency ${concurrency}, ${(ms / 1000).toFixed(1)} s`,
     `  good calls served meanwhile: ${t.goodCalls}, failed: ${t.goodFailures.length}`,
-    `  server alive: ${server.alive()}, failing cases: ${t.failureCount}, slowest case: ${t.slowestMs.toFixed(0)} ms`,
-    `  sessions reopened: ${client.reconnects}, GOAWAYs: ${JSON.stringify(Object.fromEntries(client.goaways))}, answers on a lost session: ${t.sessionLost}`,
+    `  server alive: ${server.alive()}, failing cases: ${t.failureCount}, slowest case: ${t.slowestMs.toFixed(0)} ms (${t.slowest})`,
+    `  sessions reopened: ${client.reconnects}, GOAWAYs: ${JSON.stringify(Object.fromEntries(client.goaways))}, answers on a lost session: ${t.sessionLost}, answered before the request was sent in full: ${t.answeredEarly}`,
     "  status codes per kind:",
   ];
   for (const k of kinds) {
@@ -243,7 +245,9 @@ describe("the agent server under fuzzed and malformed requests", () => {
         goodCalls: 0,
         goodFailures: [],
         slowestMs: 0,
+        slowest: "",
         sessionLost: 0,
+        answeredEarly: 0,
       };
       const goodRounds: Promise<void>[] = [];
       const indices = only === undefined ? [...Array(caseCount).keys()] : [only];
@@ -267,7 +271,11 @@ describe("the agent server under fuzzed and malformed requests", () => {
           tally.sessionLost++;
           r = await raw.send(c.path, c.body, c.headers, caseTimeoutMs);
         }
-        tally.slowestMs = Math.max(tally.slowestMs, r.ms);
+        if (r.answeredEarly) tally.answeredEarly++;
+        if (r.ms > tally.slowestMs) {
+          tally.slowestMs = r.ms;
+          tally.slowest = `#${c.index} ${c.kind}: ${c.note.slice(0, 60)}`;
+        }
         const label =
           r.grpcStatus === undefined ? "NO_STATUS" : (status[r.grpcStatus] ?? String(r.grpcStatus));
         const dist = tally.byKind.get(c.kind) ?? new Map<string, number>();
