@@ -1,7 +1,8 @@
 import type { z } from "zod";
-import type { LiteralMap, Literal } from "../gen/flyteidl/core/literals.js";
+import { isFlyteAgentError } from "../core/errors.js";
+import { type LiteralMap, Literal } from "../gen/flyteidl/core/literals.js";
 import type { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { jsToLiteral, literalToJs, toLiteralMap } from "../types/index.js";
+import { TypeTransformError, jsToLiteral, literalToJs, toLiteralMap } from "../types/index.js";
 
 /** Inputs as plain values, typed by the template's interface where it declares them. */
 export function decodeInputs(
@@ -20,17 +21,56 @@ export function decodeInputs(
 /**
  * Output values to literals: with the agent's declared output schemas when it has them, else with the
  * template's output types (CreateTask/ExecuteTaskSync carry the template), else inferred from values.
+ * @throws TypeTransformError naming the output when a value cannot become a literal that encodes
+ * (a duration past int64 seconds, NaN where a duration is declared, a bigint inside a struct), so
+ * the call fails with a clear status instead of grpc-js's bare "Error serializing response".
  */
 export function encodeOutputs(
   values: Record<string, unknown>,
   outputTypes: Readonly<Record<string, z.ZodType>> | undefined,
   template: TaskTemplate | undefined,
 ): LiteralMap {
-  if (outputTypes) return toLiteralMap(outputTypes, values as never, { label: "output" });
+  if (outputTypes) {
+    const map = convert("outputs", () => toLiteralMap(outputTypes, values as never, { label: "output" }));
+    for (const [name, lit] of Object.entries(map.literals)) checkEncodes(name, lit);
+    return map;
+  }
   const variables = template?.interface?.outputs?.variables ?? {};
   const literals: Record<string, Literal> = {};
   for (const [name, value] of Object.entries(values)) {
-    literals[name] = jsToLiteral(value, variables[name]?.type, name, "output");
+    literals[name] = checkEncodes(
+      name,
+      convert(name, () => jsToLiteral(value, variables[name]?.type, name, "output")),
+    );
   }
   return { literals };
+}
+
+/** Runs a conversion, turning the type engine's unexpected throws into a typed error naming `path`. */
+function convert<T>(path: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (isFlyteAgentError(err)) throw err;
+    throw new TypeTransformError(path, `cannot be converted to a literal: ${messageOf(err)}`, {
+      label: "output",
+      cause: err,
+    });
+  }
+}
+
+function checkEncodes(name: string, lit: Literal): Literal {
+  try {
+    Literal.encode(lit);
+  } catch (err) {
+    throw new TypeTransformError(name, `does not fit its protobuf type: ${messageOf(err)}`, {
+      label: "output",
+      cause: err,
+    });
+  }
+  return lit;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
