@@ -1,4 +1,4 @@
-// `npm run bench`: the throughput part (below) and the load part (bench/load.mjs). Throughput: the agent server against a bare @grpc/grpc-js server answering the same bytes,
+// `npm run bench`: the throughput part (below), the load part (bench/load.mjs) and the faults part (bench/faults.mjs). Throughput: the agent server against a bare @grpc/grpc-js server answering the same bytes,
 // driven by h2load (nghttp2-client) over loopback; plus time to SERVING and idle RSS.
 // Needs `npm run build` first. See bench/README.md for the figures and how to read them.
 import { Buffer } from "node:buffer";
@@ -19,11 +19,16 @@ const { z } = await import("zod");
 const agentPb = await dist("gen/flyteidl/admin/agent.js");
 
 const quick = process.argv.includes("--quick");
-// `--only=throughput` or `--only=load` runs one part; both run by default (load last).
+// `--only=throughput`, `--only=load` or `--only=faults` runs one part; all run by default.
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const { runLoadBench } = await import("./load.mjs");
+const { runFaultsBench } = await import("./faults.mjs");
 if (only === "load") {
   await runLoadBench();
+  process.exit(0);
+}
+if (only === "faults") {
+  await runFaultsBench();
   process.exit(0);
 }
 // Extra flags for the agent server, e.g. `npm run bench -- --server-flags="--no-reflection"`.
@@ -343,4 +348,7 @@ console.log(
 console.log(
   `idle RSS: ${f(idleRss, 1)} MB; RSS after the load and 10,000 more CreateTask: ${f(afterRss, 1)} MB`,
 );
-if (only !== "throughput") await runLoadBench();
+if (only !== "throughput") {
+  await runLoadBench();
+  await runFaultsBench();
+}
