@@ -7,7 +7,12 @@ export {
   type ServeTlsOptions,
   type RunningAgentServer,
 } from "./serve.js";
-export { createServiceHandlers, type CallHooks, type ServiceOptions } from "./services.js";
+export {
+  createServiceHandlers,
+  UNSERVED_TASK_TYPE,
+  type CallHooks,
+  type ServiceOptions,
+} from "./services.js";
 export { toWireError, CallAbortedError, type Operation, type WireError } from "./errors.js";
 export { HealthService, HealthStatus, ServingStatus, agentServiceNames } from "./health.js";
 export { addLazyReflection, addReflection } from "./reflection.js";

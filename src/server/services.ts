@@ -43,7 +43,9 @@ import { decodeInputs, encodeOutputs } from "./literals.js";
 
 /**
  * Observes every call; the server's metrics and limits hook in here. Hooks run on the hot path: keep
- * them cheap and synchronous.
+ * them cheap and synchronous. `taskType` is the caller's task type when an agent serves it (`""` for
+ * ListAgents/GetAgent), and {@link UNSERVED_TASK_TYPE} for every other one: the caller picks the
+ * name, so passing it through would let any client grow a metric label without bound.
  */
 export interface CallHooks {
   /** Called when a call starts; return false to refuse it (RESOURCE_EXHAUSTED). */
@@ -53,6 +55,25 @@ export interface CallHooks {
   /** Called instead of `onEnd` for a call `onStart` refused. */
   onRejected?(op: Operation, taskType: string): void;
   onInputs?(taskType: string, bytes: number): void;
+}
+
+/** The task type hooks see for a call whose task type no agent serves. */
+export const UNSERVED_TASK_TYPE = "unknown";
+
+/** `hooks` with every task type no agent in `registry` serves (at any version) reported as one. */
+function boundedHooks(hooks: CallHooks, registry: AgentRegistry): CallHooks {
+  const label = (taskType: string): string =>
+    taskType === "" ||
+    registry.has(taskType, 0) ||
+    registry.agents().some((a) => a.taskCategory.name === taskType)
+      ? taskType
+      : UNSERVED_TASK_TYPE;
+  return {
+    ...(hooks.onStart ? { onStart: (op, t) => hooks.onStart!(op, label(t)) } : {}),
+    ...(hooks.onEnd ? { onEnd: (op, t, sec, code) => hooks.onEnd!(op, label(t), sec, code) } : {}),
+    ...(hooks.onRejected ? { onRejected: (op, t) => hooks.onRejected!(op, label(t)) } : {}),
+    ...(hooks.onInputs ? { onInputs: (t, bytes) => hooks.onInputs!(label(t), bytes) } : {}),
+  };
 }
 
 /** What the service handlers need from the server. */
@@ -226,7 +247,8 @@ function refusedError(): Error & { code: status; details: string } {
 
 /** Builds the handlers of the three agent services over a registry. */
 export function createServiceHandlers(options: ServiceOptions) {
-  const { registry, hooks } = options;
+  const { registry } = options;
+  const hooks = options.hooks && boundedHooks(options.hooks, registry);
   // Agent calls in flight, so a drain can tell when only long-lived streams (health watches) remain.
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
