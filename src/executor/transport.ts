@@ -246,11 +246,17 @@ export class AgentConnection {
   ): Promise<ExecuteTaskSyncResponse[]> {
     const call = (done: (err: ServiceError | null, res: ExecuteTaskSyncResponse[]) => void) => {
       const stream = this.syncClient.executeTaskSync(new Metadata(), this.callOptions("ExecuteTaskSync"));
-      signal?.addEventListener("abort", () => stream.cancel(), { once: true });
+      const cancel = () => stream.cancel();
+      signal?.addEventListener("abort", cancel, { once: true });
+      // A signal may outlive many calls (one per session or process): leave nothing on it.
+      const settle = (err: ServiceError | null, res: ExecuteTaskSyncResponse[]) => {
+        signal?.removeEventListener("abort", cancel);
+        done(err, res);
+      };
       const received: ExecuteTaskSyncResponse[] = [];
       stream.on("data", (m: ExecuteTaskSyncResponse) => received.push(m));
-      stream.on("error", (err: ServiceError) => done(err, []));
-      stream.on("end", () => done(null, received));
+      stream.on("error", (err: ServiceError) => settle(err, []));
+      stream.on("end", () => settle(null, received));
       stream.write(header);
       stream.write(inputs);
       stream.end();
