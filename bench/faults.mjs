@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { setTimeout } from "node:timers";
 import { credentials, Metadata } from "@grpc/grpc-js";
+import { serveAgentArgs } from "./serve-command.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -24,22 +25,11 @@ export async function runFaultsBench(argv = process.argv.slice(2)) {
 
   const child = spawn(
     process.execPath,
-    [
-      path.join(root, "bin/flyte-agent.js"),
-      "serve",
-      "agent",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--prometheus-port",
-      "0",
-      "--no-discover",
-      "--log-level",
-      "info",
-      "-m",
-      "test/reliability/fixtures/fault-agents.ts",
-    ],
+    serveAgentArgs({
+      port: 0,
+      module: "test/reliability/fixtures/fault-agents.ts",
+      extra: ["--log-level", "info"],
+    }),
     { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
   );
   let hangingStarted = 0;

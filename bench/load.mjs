@@ -16,6 +16,7 @@ import { clearInterval, setInterval } from "node:timers";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { serveAgentArgs } from "./serve-command.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { executeTask, ExecutorSession, endpointConfig } = await import(
@@ -79,24 +80,11 @@ export async function startLoadServer({ serverFlags = [], timeoutMs = 20_000 } =
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [
-      path.join(root, "bin/flyte-agent.js"),
-      "serve",
-      "agent",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "-m",
-      loadFixture,
-      "--no-discover",
-      "--prometheus-port",
-      "0",
-      "--no-banner",
-      "--log-level",
-      "warn",
-      ...serverFlags,
-    ],
+    serveAgentArgs({
+      port,
+      module: loadFixture,
+      extra: ["--no-banner", "--log-level", "warn", ...serverFlags],
+    }),
     { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
   );
   let exited = false;

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { setTimeout } from "node:timers";
 import { credentials, makeGenericClientConstructor, Metadata } from "@grpc/grpc-js";
+import { serveAgentArgs } from "./serve-command.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = (p) => import(path.join(root, "dist", p));
@@ -199,24 +200,11 @@ async function startAgentServer() {
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [
-      path.join(root, "bin/flyte-agent.js"),
-      "serve",
-      "agent",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "-m",
-      "bench/agents.mjs",
-      "--no-discover",
-      "--prometheus-port",
-      "0",
-      "--no-banner",
-      "--log-level",
-      "warn",
-      ...serverFlags,
-    ],
+    serveAgentArgs({
+      port,
+      module: "bench/agents.mjs",
+      extra: ["--no-banner", "--log-level", "warn", ...serverFlags],
+    }),
     { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
   );
   const servingMs = await waitServing(`127.0.0.1:${port}`, started, child);

@@ -20,7 +20,7 @@ import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
 import { type ExecutorClock, realClock } from "../executor/clock.js";
 import { decodeErrorDocument } from "../executor/error-document.js";
 import { renderTemplate } from "../executor/render-template.js";
-import { type CallPath, mapResource, type PhaseOutcome } from "../executor/status-mapping.js";
+import { type CallPath, emptyResource, mapResource, type PhaseOutcome } from "../executor/status-mapping.js";
 import { type ExecutorStorage, localStorage } from "../executor/storage.js";
 import type { TlsOptions } from "../executor/transport.js";
 import { isTaskDefinition, type TaskDefinition } from "../task/define-task.js";
@@ -698,18 +698,6 @@ function checkPhases(
     "fail",
     `${bad.what} ${bad.resource ? `has no phase (deprecated state ${stateToJSON(resource.state)})` : "has no Resource"}: FlytePropeller reads it as ${describeOutcome(mapResource(resource, "async"))}; ${unset.length} of ${resources.length} answers lack a phase`,
   );
-}
-
-function emptyResource(): ProtoResource {
-  return {
-    state: 0,
-    outputs: undefined,
-    message: "",
-    logLinks: [],
-    phase: 0,
-    customInfo: undefined,
-    agentError: undefined,
-  };
 }
 
 /** Names, sizes and modification times under a local prefix; undefined for other stores. */

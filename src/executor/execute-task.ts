@@ -25,7 +25,7 @@ import { decodeErrorDocument } from "./error-document.js";
 import type { ContractWarning, ExecutionEvent, ExecutionLogLink } from "./events.js";
 import type { PropellerAgentConfig, RpcOperation } from "./propeller-config.js";
 import { renderTemplate } from "./render-template.js";
-import { mapResource, type PhaseOutcome } from "./status-mapping.js";
+import { emptyResource, mapResource, type PhaseOutcome } from "./status-mapping.js";
 import { type ExecutorStorage, localStorage } from "./storage.js";
 import type { RpcError } from "./transport.js";
 import type { RpcObserver, TlsOptions } from "./transport.js";
@@ -686,18 +686,6 @@ async function runAsync(
     wait = delay;
     if (!o.propellerTiming) delay = Math.min(o.maxPollIntervalMs, Math.round(delay * 1.5));
   }
-}
-
-function emptyResource(): ProtoResource {
-  return {
-    state: 0,
-    outputs: undefined,
-    message: "",
-    logLinks: [],
-    phase: 0,
-    customInfo: undefined,
-    agentError: undefined,
-  };
 }
 
 /** The attempt's end for a terminal outcome, or undefined to keep polling. */

@@ -97,3 +97,16 @@ function fromState(resource: ProtoResource, path: CallPath): PhaseOutcome {
       };
   }
 }
+
+/** The Resource FlytePropeller reads when an answer carries none: every field at its default. */
+export function emptyResource(): ProtoResource {
+  return {
+    state: 0,
+    outputs: undefined,
+    message: "",
+    logLinks: [],
+    phase: 0,
+    customInfo: undefined,
+    agentError: undefined,
+  };
+}
