@@ -6,10 +6,9 @@ import { type ResultPromise, execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConformanceReport } from "../../src/conformance/index.js";
 import { type FakeChatServer, startFakeChatServer } from "../../examples/chat/src/fake-chat-server.js";
+import { bin, root, type ServeProcess, startServeProcess } from "../support/serve-process.js";
 
 // These tests run the built CLI (`npm run build` first; `npm test` does it).
-const root = new URL("../../", import.meta.url).pathname;
-const bin = join(root, "bin/flyte-agent.js");
 const brokenScript = join(root, "test/conformance/fixtures/broken-server.ts");
 const fast = ["--poll-interval", "20ms"];
 
@@ -29,18 +28,15 @@ function firstLine(child: ResultPromise, match: (line: string) => boolean): Prom
 
 describe("flyte-agent conformance against the examples served by `serve agent`", () => {
   let chatApi: FakeChatServer;
-  let server: ResultPromise;
+  let server: ServeProcess;
   let endpoint: string;
   let dir: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "conformance-cli-"));
     chatApi = await startFakeChatServer();
-    server = execa(
-      "node",
+    server = await startServeProcess(
       [
-        bin,
-        "serve",
         "agent",
         "--port",
         "0",
@@ -56,8 +52,6 @@ describe("flyte-agent conformance against the examples served by `serve agent`",
         "examples/file-sensor/src/agent.ts",
       ],
       {
-        cwd: root,
-        reject: false,
         env: {
           OPENAI_BASE_URL: chatApi.baseUrl,
           _FSEC_OPENAI_API_KEY: "sk-local",
@@ -65,11 +59,10 @@ describe("flyte-agent conformance against the examples served by `serve agent`",
         },
       },
     );
-    const listening = await firstLine(server, (l) => l.includes('"agent server listening"'));
-    endpoint = `127.0.0.1:${String((JSON.parse(listening) as { port: number }).port)}`;
+    endpoint = server.address;
   });
   afterAll(async () => {
-    server.kill("SIGKILL");
+    server.child.kill("SIGKILL");
     await chatApi.close();
     await rm(dir, { recursive: true, force: true });
   });

@@ -1,43 +1,21 @@
-// Shared parts of the fault suite: the real `flyte-agent serve agent` as a child process whose JSON
-// log lines can be awaited, a gate server that agents wait on, and a health client.
+// Shared parts of the fault suite: the real `flyte-agent serve agent` serving the fault agents, a gate
+// server that agents wait on, and a health client.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
-import { type ResultPromise, execa } from "execa";
 import { HealthService } from "../../src/server/health.js";
 
-export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const bin = path.join(root, "bin/flyte-agent.js");
+import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
+
+export { bin, root, type LogLine, type ServeProcess } from "../support/serve-process.js";
 export const faultAgents = "test/reliability/fixtures/fault-agents.ts";
-
-export type LogLine = Record<string, unknown> & { msg?: string };
-
-/** A running `flyte-agent serve agent` process and its log. */
-export interface ServeProcess {
-  readonly child: ResultPromise<{ cwd: string; reject: false }>;
-  readonly port: number;
-  readonly metricsPort: number | undefined;
-  readonly address: string;
-  readonly lines: LogLine[];
-  /** Resolves with the `n`-th line (counting from the start) that matches. */
-  logged(match: string | ((l: LogLine) => boolean), n?: number): Promise<LogLine>;
-  count(match: string | ((l: LogLine) => boolean)): number;
-}
-
-const matcher = (m: string | ((l: LogLine) => boolean)) =>
-  typeof m === "string" ? (l: LogLine) => l.msg === m : m;
 
 /**
  * Starts the built binary serving the fault agents on a free loopback port (or `port`) and resolves
  * once it logs that it listens. Metrics are on (on a free port) unless `--no-prometheus` is passed.
  */
-export async function startServe(extra: readonly string[] = [], port = 0): Promise<ServeProcess> {
-  const args = [
-    bin,
-    "serve",
+export function startServe(extra: readonly string[] = [], port = 0): Promise<ServeProcess> {
+  return startServeProcess([
     "agent",
     "--port",
     String(port),
@@ -49,53 +27,7 @@ export async function startServe(extra: readonly string[] = [], port = 0): Promi
     "--no-banner",
     ...(extra.includes("--no-prometheus") ? [] : ["--prometheus-port", "0"]),
     ...extra,
-  ];
-  const child = execa("node", args, { cwd: root, reject: false });
-  const lines: LogLine[] = [];
-  const waiters: {
-    match: (l: LogLine) => boolean;
-    n: number;
-    k: number;
-    resolve: (l: LogLine) => void;
-  }[] = [];
-  createInterface({ input: child.stdout }).on("line", (text) => {
-    let line: LogLine;
-    try {
-      line = JSON.parse(text) as LogLine;
-    } catch {
-      return;
-    }
-    lines.push(line);
-    for (const w of [...waiters]) {
-      if (!w.match(line)) continue;
-      w.k += 1;
-      if (w.k >= w.n) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  const count = (m: string | ((l: LogLine) => boolean)) => lines.filter(matcher(m)).length;
-  const logged = (m: string | ((l: LogLine) => boolean), n = 1) =>
-    new Promise<LogLine>((resolve, reject) => {
-      const match = matcher(m);
-      const found = lines.filter(match);
-      if (found.length >= n) return resolve(found[n - 1]!);
-      waiters.push({ match, n, k: found.length, resolve });
-      void child.then((r) =>
-        reject(new Error(`serve exited (${String(r.exitCode)}) before logging ${String(m)}: ${r.stderr}`)),
-      );
-    });
-  const listening = await logged("agent server listening");
-  return {
-    child,
-    port: listening.port as number,
-    metricsPort: listening.metrics_port as number | undefined,
-    address: `127.0.0.1:${String(listening.port)}`,
-    lines,
-    logged,
-    count,
-  };
+  ]);
 }
 
 /** Reads one series' value from the process's `/metrics` (undefined when absent). */

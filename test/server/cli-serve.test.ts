@@ -1,68 +1,20 @@
 import { once } from "node:events";
-import { createInterface } from "node:readline";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { status } from "@grpc/grpc-js";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import type { GetTaskResponse, ListAgentsResponse } from "../../src/gen/flyteidl/admin/agent.js";
 import { TaskExecutionPhase } from "../../src/index.js";
+import { bin, root, startServeProcess } from "../support/serve-process.js";
 import { clients, failure, unary } from "./helpers.js";
 
 // These tests run the built CLI (`npm run build` first; `npm test` does it).
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const bin = path.join(root, "bin/flyte-agent.js");
 const fixture = "test/server/fixtures/agents.ts";
 /** A server on a free loopback port serving the fixture agents, without metrics or discovery. */
 const local = ["--port", "0", "--host", "127.0.0.1", "--no-prometheus", "-m", fixture, "--no-discover"];
 
-/** Starts `flyte-agent serve ...` and resolves once it logs that it listens. */
-async function startCli(args: readonly string[]) {
-  const child = execa("node", [bin, "serve", ...args], { cwd: root, reject: false, all: false });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: {
-    match: (l: Record<string, unknown>) => boolean;
-    resolve: (l: Record<string, unknown>) => void;
-  }[] = [];
-  createInterface({ input: child.stdout }).on("line", (text) => {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    lines.push(line);
-    for (const w of [...waiters]) {
-      if (w.match(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  const logged = (msg: string) =>
-    new Promise<Record<string, unknown>>((resolve) => {
-      const found = lines.find((l) => l.msg === msg);
-      if (found) resolve(found);
-      else waiters.push({ match: (l) => l.msg === msg, resolve });
-    });
-  const listening = await Promise.race([
-    logged("agent server listening"),
-    child.then((r) => {
-      throw new Error(`serve exited early (${String(r.exitCode)}): ${String(r.stderr)}`);
-    }),
-  ]);
-  return {
-    child,
-    lines,
-    logged,
-    port: listening.port as number,
-    metricsPort: listening.metrics_port as number,
-  };
-}
-
 describe("flyte-agent serve agent (the real binary)", () => {
   it("loads --modules, prints the banner, and drains a call in flight on SIGTERM before exiting 0", async () => {
-    const cli = await startCli([
+    const cli = await startServeProcess([
       "agent",
       "--port",
       "0",
@@ -106,7 +58,7 @@ describe("flyte-agent serve agent (the real binary)", () => {
   });
 
   it("serves only the --task-types allowlist under the connector alias and stops after --timeout", async () => {
-    const cli = await startCli(["connector", ...local, "--task-types", "echo", "--timeout", "2"]);
+    const cli = await startServeProcess(["connector", ...local, "--task-types", "echo", "--timeout", "2"]);
     const c = clients(`127.0.0.1:${cli.port}`);
     try {
       const res: ListAgentsResponse = await unary(c.meta.listAgents.bind(c.meta), {});
@@ -129,8 +81,8 @@ describe("flyte-agent serve agent (the real binary)", () => {
   });
 
   it("serves built-in agents only when --builtin asks for them", async () => {
-    const plain = await startCli(["agent", ...local]);
-    const withSensor = await startCli(["agent", ...local, "--builtin", "sensor"]);
+    const plain = await startServeProcess(["agent", ...local]);
+    const withSensor = await startServeProcess(["agent", ...local, "--builtin", "sensor"]);
     const a = clients(`127.0.0.1:${plain.port}`);
     const b = clients(`127.0.0.1:${withSensor.port}`);
     try {
