@@ -6,4 +6,4 @@ export {
   type ConformanceReport,
 } from "./check-conformance.js";
 export { ConformanceRule, PropellerDeadlines, type ConformanceRuleId } from "./rules.js";
-export { CallFailure, ProbeClient, statusName, type Timed } from "./probe-client.js";
+export { CallFailure, ProbeClient, type Timed } from "./probe-client.js";

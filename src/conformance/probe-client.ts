@@ -15,7 +15,7 @@ import {
   SyncAgentServiceService,
 } from "../gen/flyteidl/service/agent.js";
 import type { ExecuteTaskSyncRequest, ExecuteTaskSyncResponse } from "../gen/flyteidl/admin/agent.js";
-import { grpcTarget, type TlsOptions } from "../executor/transport.js";
+import { grpcTarget, statusName, type TlsOptions } from "../executor/transport.js";
 
 /** A call that answered: the message, its size on the wire and how long it took. */
 export interface Timed<T> {
@@ -41,31 +41,6 @@ export class CallFailure extends Error {
     this.details = details.replace(/\s*Resolution note:\s*$/, "");
     this.name = "CallFailure";
   }
-}
-
-const codeNames = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-] as const;
-
-/** The status name of a gRPC code, e.g. `NOT_FOUND`. */
-export function statusName(code: number): string {
-  return codeNames[code] ?? `CODE_${code}`;
 }
 
 interface Method<Req, Res> {

@@ -6,6 +6,7 @@ import {
   credentials,
   Metadata,
   type ServiceError,
+  status,
 } from "@grpc/grpc-js";
 import type {
   CreateTaskRequest,
@@ -50,30 +51,15 @@ export class RpcError extends Error {
   }
 }
 
-const codeNames: Record<number, string> = {
-  0: "OK",
-  1: "CANCELLED",
-  2: "UNKNOWN",
-  3: "INVALID_ARGUMENT",
-  4: "DEADLINE_EXCEEDED",
-  5: "NOT_FOUND",
-  6: "ALREADY_EXISTS",
-  7: "PERMISSION_DENIED",
-  8: "RESOURCE_EXHAUSTED",
-  9: "FAILED_PRECONDITION",
-  10: "ABORTED",
-  11: "OUT_OF_RANGE",
-  12: "UNIMPLEMENTED",
-  13: "INTERNAL",
-  14: "UNAVAILABLE",
-  15: "DATA_LOSS",
-  16: "UNAUTHENTICATED",
-};
+/** The status name of a gRPC code, e.g. `NOT_FOUND` (`CODE_n` for a code gRPC does not define). */
+export function statusName(code: number): string {
+  return (status as unknown as Record<number, string | undefined>)[code] ?? `CODE_${code}`;
+}
 
 function toRpcError(op: RpcOperation, err: unknown): RpcError {
   const e = err as Partial<ServiceError>;
   const code = typeof e.code === "number" ? e.code : 2;
-  return new RpcError(op, code, codeNames[code] ?? `CODE_${code}`, e.details ?? e.message ?? String(err));
+  return new RpcError(op, code, statusName(code), e.details ?? e.message ?? String(err));
 }
 
 /** Strips schemes grpc-js does not know (`k8s://svc.ns:port` is resolved by DNS here). */
