@@ -1,0 +1,26 @@
+import { fileURLToPath } from "node:url";
+import type { ViteUserConfig } from "vitest/config";
+
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
+/** The suites too slow for the fast loop (`npm test`); `npm run test:slow` runs them, and CI runs both. */
+export const slowSuites = [
+  "test/reliability/fuzz.test.ts",
+  "test/reliability/load.test.ts",
+  "test/reliability/faults.test.ts",
+  "test/reliability/faults-executor.test.ts",
+  "test/scaffold/templates.e2e.test.ts",
+];
+
+export const shared: ViteUserConfig = {
+  resolve: {
+    // Examples and templates import the package by name; inside this repo that is the source tree.
+    alias: [
+      { find: /^flyte-agent$/, replacement: src("index.ts") },
+      { find: /^flyte-agent\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^flyte-agent\/deploy$/, replacement: src("deploy/index.ts") },
+    ],
+  },
+};
+
+export const exclude = ["**/node_modules/**", "**/dist/**"];
