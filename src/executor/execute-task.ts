@@ -17,7 +17,7 @@ import { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
 import { isLiteralMap } from "../core/resource.js";
 import { type TaskDefinition, isTaskDefinition } from "../task/define-task.js";
-import { literalToJs } from "../types/literal-to-js.js";
+import { literalToPlain } from "../types/literal-to-plain.js";
 import { durationToMs } from "../types/duration.js";
 import { AgentRouter, type AgentRoute } from "./agent-router.js";
 import { type ExecutorClock, RateLimiter, realClock } from "./clock.js";
@@ -238,7 +238,7 @@ function decodeOutputs(
   if (isTaskDefinition(task)) return task.decodeOutputs(literals) as Record<string, unknown>;
   const variables = template.interface?.outputs?.variables ?? {};
   return Object.fromEntries(
-    Object.entries(literals.literals).map(([k, v]) => [k, literalToJs(v, variables[k]?.type)]),
+    Object.entries(literals.literals).map(([k, v]) => [k, literalToPlain(v, variables[k]?.type)]),
   );
 }
 

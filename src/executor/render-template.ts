@@ -1,6 +1,6 @@
 import type { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import type { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { literalToJs } from "../types/literal-to-js.js";
+import { literalToPlain } from "../types/literal-to-plain.js";
 
 /** The values FlytePropeller substitutes into container args before CreateTask. */
 export interface TemplateVariables {
@@ -36,7 +36,7 @@ export function renderArg(arg: string, vars: TemplateVariables): string {
   return out.replace(/\{\{\s*\.inputs\.([A-Za-z0-9_]+)\s*\}\}/gi, (whole, name: string) => {
     const lit = vars.inputs?.literals[name];
     if (!lit) return whole;
-    const value = literalToJs(lit);
+    const value = literalToPlain(lit);
     if (value instanceof Date) return value.toISOString();
     return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
   });

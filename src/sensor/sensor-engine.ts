@@ -7,6 +7,7 @@ import type { Resource } from "../core/resource.js";
 import { pythonJsonDumps } from "../core/resource-meta.js";
 import type { JsonObject } from "../task/define-task.js";
 import { durationToMs, formatDuration } from "../types/duration.js";
+import { toJsonValue } from "../types/json-value.js";
 import { FileSensor } from "./file-sensor.js";
 import { type SensorBase, type SensorClass, SensorRegistry } from "./sensor.js";
 
@@ -226,38 +227,10 @@ function normalizeConfig(raw: unknown): JsonObject {
   return raw as JsonObject;
 }
 
-/** Input values as JSON (resource_meta is JSON): bigints, dates and bytes get JSON forms. */
+/**
+ * Input values as JSON (resource_meta is JSON written exactly, integers of any size included): dates
+ * become ISO strings and bytes base64.
+ */
 function toJsonObject(values: Record<string, unknown>, path: string): JsonObject {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(values)) out[k] = toJsonValue(v, `${path}.${k}`);
-  return out as JsonObject;
-}
-
-function toJsonValue(value: unknown, path: string): unknown {
-  if (value === null || value === undefined) return null;
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value;
-    case "number":
-      if (!Number.isFinite(value)) {
-        throw new FlyteAgentError(
-          ErrorCode.TYPE_MISMATCH,
-          `sensor input ${path} is ${value}, which JSON cannot hold`,
-        );
-      }
-      return value;
-    case "bigint":
-      return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-    case "object":
-      if (value instanceof Date) return value.toISOString();
-      if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString("base64");
-      if (Array.isArray(value)) return value.map((v, i) => toJsonValue(v, `${path}[${i}]`));
-      return toJsonObject(value as Record<string, unknown>, path);
-    default:
-      throw new FlyteAgentError(
-        ErrorCode.TYPE_MISMATCH,
-        `sensor input ${path} is a ${typeof value}, which JSON cannot hold`,
-      );
-  }
+  return toJsonValue(values, { path, label: "sensor", bigint: "keep", bytes: "base64" }) as JsonObject;
 }

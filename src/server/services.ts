@@ -39,7 +39,7 @@ import type { AgentRegistry } from "../core/registry.js";
 import { type Resource, toProtoResource } from "../core/resource.js";
 import { formatCategory, type TaskCategory } from "../core/task-category.js";
 import { CallAbortedError, type Operation, toWireError } from "./errors.js";
-import { decodeInputs, encodeOutputs } from "./literals.js";
+import { decodeInputs, encodeOutputs } from "../types/task-literals.js";
 
 /**
  * Observes every call; the server's metrics and limits hook in here. Hooks run on the hot path: keep

@@ -3,7 +3,7 @@ import { silentLogger } from "../core/context.js";
 import { TaskExecutionMetadata } from "../gen/flyteidl/admin/agent.js";
 import { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { decodeInputs } from "../server/literals.js";
+import { decodeInputs } from "../types/task-literals.js";
 import type { TaskDefinition } from "../task/define-task.js";
 import type { SchemaShape, ShapeInput } from "../types/literal.js";
 

@@ -9,7 +9,7 @@ import { Resource as ProtoResource } from "../gen/flyteidl/admin/agent.js";
 import type { TaskLog } from "../gen/flyteidl/core/execution.js";
 import type { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import type { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { encodeOutputs } from "../server/literals.js";
+import { encodeOutputs } from "../types/task-literals.js";
 import type { TaskDefinition } from "../task/define-task.js";
 import type { SchemaShape, ShapeInput, ShapeOutput } from "../types/literal.js";
 import {

@@ -32,8 +32,10 @@ export {
   type ShapeInput,
   type ShapeOutput,
 } from "./literal.js";
-export { jsToLiteral } from "./js-to-literal.js";
-export { literalToJs } from "./literal-to-js.js";
+export { plainToLiteral } from "./plain-to-literal.js";
+export { toJsonValue, type JsonValueOptions } from "./json-value.js";
+export { decodeInputs, encodeOutputs } from "./task-literals.js";
+export { literalToPlain } from "./literal-to-plain.js";
 export { describeType, toLiteralType, toVariableMap } from "./literal-type.js";
 export { parseInputString, type ParseInputOptions } from "./parse-input.js";
 export type { AnySchema } from "./schema-kind.js";

@@ -15,6 +15,8 @@ import {
 } from "./literal-type.js";
 import { BlobType_BlobDimensionality } from "../gen/flyteidl/core/types.js";
 import { schemaKind, type AnySchema } from "./schema-kind.js";
+import { isPlainObject } from "../core/plain-object.js";
+import { toJsonValue } from "./json-value.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -48,12 +50,6 @@ function mismatch(site: Site, schema: AnySchema, value: unknown, extra = ""): ne
   return fail(site, `expected ${describeType(schema)}, got ${describeValue(value)}${extra}`);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
-
 function zodIssueError(error: z.core.$ZodError, site: Site): TypeTransformError {
   const issue = error.issues[0];
   let path = site.path;
@@ -61,38 +57,6 @@ function zodIssueError(error: z.core.$ZodError, site: Site): TypeTransformError 
     path = typeof key === "number" ? indexPath(path, key) : childPath(path, String(key));
   }
   return new TypeTransformError(path, issue?.message ?? "invalid value", { label: site.label, cause: error });
-}
-
-/** Converts a value to what `google.protobuf.Struct` can hold (JSON), naming the field that cannot be. */
-function toJsonValue(value: unknown, site: Site): unknown {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) fail(site, `a struct cannot hold the number ${value}`);
-    return value;
-  }
-  if (typeof value === "bigint") {
-    if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)) {
-      fail(site, `a struct holds numbers as doubles and cannot hold ${value}n exactly`);
-    }
-    return Number(value);
-  }
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) fail(site, "invalid Date");
-    return value.toISOString();
-  }
-  if (Array.isArray(value)) {
-    return value.map((item, i) =>
-      item === undefined ? null : toJsonValue(item, { ...site, path: indexPath(site.path, i) }),
-    );
-  }
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      if (item !== undefined) out[key] = toJsonValue(item, { ...site, path: childPath(site.path, key) });
-    }
-    return out;
-  }
-  return fail(site, `a struct cannot hold a ${describeValue(value)}`);
 }
 
 function encodeValue(schema: AnySchema, value: unknown, site: Site): Literal {

@@ -3,25 +3,26 @@ import { type LiteralType, SimpleType } from "../gen/flyteidl/core/types.js";
 import { dateToTimestamp, msToDuration } from "./duration.js";
 import { TypeTransformError, childPath, describeValue, indexPath } from "./errors.js";
 import { literal, noneLiteral, scalarLiteral } from "./literal.js";
+import { isPlainObject } from "../core/plain-object.js";
+import { toJsonValue } from "./json-value.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return (
-    typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v)
-  );
-}
 
 /**
  * Converts a plain JS value to a literal guided by a `LiteralType` (for example an output type read
  * from a task template), or inferred from the value when no type is known: integral numbers and
  * bigints → integer, other numbers → float, strings, booleans, `Date` → datetime, `null` → none,
  * arrays → collections, plain objects → Struct (or a map when the type says so), `{ uri }` → blob or
- * structured dataset when the type says so. The inverse of {@link literalToJs}.
+ * structured dataset when the type says so. The inverse of {@link literalToPlain}.
  * @throws TypeTransformError naming the path when the value does not fit the type.
  */
-export function jsToLiteral(value: unknown, type?: LiteralType, path = "value", label = "output"): Literal {
+export function plainToLiteral(
+  value: unknown,
+  type?: LiteralType,
+  path = "value",
+  label = "output",
+): Literal {
   const fail = (detail: string): never => {
     throw new TypeTransformError(path, detail, { label });
   };
@@ -34,7 +35,9 @@ export function jsToLiteral(value: unknown, type?: LiteralType, path = "value", 
     for (const variant of type.unionType.variants) {
       if (variant.simple === SimpleType.NONE) continue;
       try {
-        return scalarLiteral({ union: { value: jsToLiteral(value, variant, path, label), type: variant } });
+        return scalarLiteral({
+          union: { value: plainToLiteral(value, variant, path, label), type: variant },
+        });
       } catch {
         // try the next variant
       }
@@ -49,7 +52,7 @@ export function jsToLiteral(value: unknown, type?: LiteralType, path = "value", 
     if (!Array.isArray(value)) return fail(`expected a list, got ${describeValue(value)}`);
     return literal({
       collection: {
-        literals: value.map((v, i) => jsToLiteral(v, type?.collectionType, indexPath(path, i), label)),
+        literals: value.map((v, i) => plainToLiteral(v, type?.collectionType, indexPath(path, i), label)),
       },
     });
   }
@@ -57,7 +60,7 @@ export function jsToLiteral(value: unknown, type?: LiteralType, path = "value", 
     if (!isPlainObject(value)) return fail(`expected a map, got ${describeValue(value)}`);
     const literals: Record<string, Literal> = {};
     for (const [k, v] of Object.entries(value))
-      literals[k] = jsToLiteral(v, type.mapValueType, childPath(path, k), label);
+      literals[k] = plainToLiteral(v, type.mapValueType, childPath(path, k), label);
     return literal({ map: { literals } });
   }
   if (type?.blob) {
@@ -116,7 +119,7 @@ export function jsToLiteral(value: unknown, type?: LiteralType, path = "value", 
       return scalarLiteral({ primitive: { duration: msToDuration(value) } });
     case SimpleType.STRUCT:
       if (!isPlainObject(value)) return fail(`expected a JSON object, got ${describeValue(value)}`);
-      return scalarLiteral({ generic: JSON.parse(JSON.stringify(value)) as Record<string, unknown> });
+      return scalarLiteral({ generic: toJsonValue(value, { path, label }) as Record<string, unknown> });
     case SimpleType.BINARY:
       if (!Buffer.isBuffer(value)) return fail(`expected a Buffer, got ${describeValue(value)}`);
       return scalarLiteral({ binary: { value, tag: "" } });

@@ -2,7 +2,10 @@ import type { z } from "zod";
 import { isFlyteAgentError } from "../core/errors.js";
 import { type LiteralMap, Literal } from "../gen/flyteidl/core/literals.js";
 import type { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { TypeTransformError, jsToLiteral, literalToJs, toLiteralMap } from "../types/index.js";
+import { TypeTransformError } from "./errors.js";
+import { literalToPlain } from "./literal-to-plain.js";
+import { toLiteralMap } from "./literal.js";
+import { plainToLiteral } from "./plain-to-literal.js";
 
 /** Inputs as plain values, typed by the template's interface where it declares them. */
 export function decodeInputs(
@@ -13,7 +16,7 @@ export function decodeInputs(
   if (!inputs) return out;
   const variables = template.interface?.inputs?.variables ?? {};
   for (const [name, lit] of Object.entries(inputs.literals)) {
-    out[name] = literalToJs(lit, variables[name]?.type);
+    out[name] = literalToPlain(lit, variables[name]?.type);
   }
   return out;
 }
@@ -40,7 +43,7 @@ export function encodeOutputs(
   for (const [name, value] of Object.entries(values)) {
     literals[name] = checkEncodes(
       name,
-      convert(name, () => jsToLiteral(value, variables[name]?.type, name, "output")),
+      convert(name, () => plainToLiteral(value, variables[name]?.type, name, "output")),
     );
   }
   return { literals };

@@ -14,15 +14,15 @@ import { durationToMs, timestampToDate } from "./duration.js";
  *
  * @param type the literal's declared type, when known; enum values come back as strings either way.
  */
-export function literalToJs(literal: Literal | undefined, type?: LiteralType): unknown {
+export function literalToPlain(literal: Literal | undefined, type?: LiteralType): unknown {
   if (!literal) return undefined;
   if (literal.collection) {
-    return literal.collection.literals.map((item) => literalToJs(item, type?.collectionType));
+    return literal.collection.literals.map((item) => literalToPlain(item, type?.collectionType));
   }
   if (literal.map) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(literal.map.literals)) {
-      out[key] = literalToJs(item, type?.mapValueType);
+      out[key] = literalToPlain(item, type?.mapValueType);
     }
     return out;
   }
@@ -44,7 +44,7 @@ export function literalToJs(literal: Literal | undefined, type?: LiteralType): u
     return undefined;
   }
   if (s.noneType) return null;
-  if (s.union) return literalToJs(s.union.value, s.union.type);
+  if (s.union) return literalToPlain(s.union.value, s.union.type);
   if (s.generic) return s.generic;
   if (s.blob) {
     const blobType = s.blob.metadata?.type;
