@@ -64,6 +64,8 @@ export {
   parseInputString,
   describeType,
   TypeTransformError,
+  PreciseDate,
+  StructFormat,
   type BlobValue,
   type StructuredDatasetValue,
 } from "./types/index.js";

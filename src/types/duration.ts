@@ -1,5 +1,6 @@
 import type { Duration } from "../gen/google/protobuf/duration.js";
 import type { Timestamp } from "../gen/google/protobuf/timestamp.js";
+import { millisecondTimestamp, PreciseDate } from "./precise-date.js";
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -71,14 +72,18 @@ export function durationToMs(duration: Duration): number {
   return Number(duration.seconds) * 1000 + duration.nanos / 1e6;
 }
 
-/** A JS `Date` → `google.protobuf.Timestamp` (millisecond precision). */
+/**
+ * A JS `Date` → `google.protobuf.Timestamp`: exact for a {@link PreciseDate} that was not changed,
+ * millisecond precision for any other `Date`.
+ */
 export function dateToTimestamp(date: Date): Timestamp {
-  const ms = date.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return { seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
+  return date instanceof PreciseDate ? date.toTimestamp() : millisecondTimestamp(date.getTime());
 }
 
-/** `google.protobuf.Timestamp` → JS `Date`; sub-millisecond nanos are dropped. Invalid if out of Date range. */
-export function timestampToDate(timestamp: Timestamp): Date {
-  return new Date(Number(timestamp.seconds) * 1000 + Math.floor(timestamp.nanos / 1e6));
+/**
+ * `google.protobuf.Timestamp` → a {@link PreciseDate}: a `Date` (milliseconds) that keeps the exact
+ * nanoseconds for whoever asks, and for writing it back. Invalid if out of the `Date` range.
+ */
+export function timestampToDate(timestamp: Timestamp): PreciseDate {
+  return new PreciseDate(timestamp);
 }

@@ -28,12 +28,15 @@ export {
   toLiteral,
   toLiteralMap,
   type LiteralMapOptions,
+  type ToLiteralOptions,
   type SchemaShape,
   type ShapeInput,
   type ShapeOutput,
 } from "./literal.js";
-export { plainToLiteral } from "./plain-to-literal.js";
+export { plainToLiteral, type PlainToLiteralOptions } from "./plain-to-literal.js";
 export { toJsonValue, type JsonValueOptions } from "./json-value.js";
+export { decodeMsgpack, defaultStructFormat, encodeMsgpack, MSGPACK_TAG, StructFormat } from "./msgpack.js";
+export { PreciseDate } from "./precise-date.js";
 export { decodeInputs, encodeOutputs } from "./task-literals.js";
 export { literalToPlain } from "./literal-to-plain.js";
 export { describeType, toLiteralType, toVariableMap } from "./literal-type.js";

@@ -1,16 +1,18 @@
 import type { Literal } from "../gen/flyteidl/core/literals.js";
 import { BlobType_BlobDimensionality, type LiteralType } from "../gen/flyteidl/core/types.js";
 import { durationToMs, timestampToDate } from "./duration.js";
+import { decodeMsgpack, MSGPACK_TAG } from "./msgpack.js";
 
 /**
  * Converts a literal to a plain JS value without a schema, for printing the outputs of tasks whose
  * types are only known at run time. Best effort, never throws:
  *
  * - integers → `number` when safe, else `bigint`; floats, strings, booleans as themselves;
- * - datetime → `Date`; duration → milliseconds; none → `null`;
+ * - datetime → `Date` (a `PreciseDate` keeping the nanoseconds); duration → milliseconds; none → `null`;
  * - collections → arrays; maps → objects; structs → their JSON object; unions → their value;
  * - blobs → `{ uri, format?, dimensionality: "single" | "multipart" }`;
- *   structured datasets → `{ uri, format? }`; binary → `Buffer`; errors → `{ error }`.
+ *   structured datasets → `{ uri, format? }`; msgpack binary (flytekit's dataclasses, Pydantic
+ *   models, untyped dicts) → the decoded value; other binary → `Buffer`; errors → `{ error }`.
  *
  * @param type the literal's declared type, when known; enum values come back as strings either way.
  */
@@ -60,7 +62,14 @@ export function literalToPlain(literal: Literal | undefined, type?: LiteralType)
     return { uri: s.structuredDataset.uri, ...(format ? { format } : {}) };
   }
   if (s.schema) return { uri: s.schema.uri };
-  if (s.binary) return s.binary.value;
+  if (s.binary) {
+    if (s.binary.tag !== MSGPACK_TAG) return s.binary.value;
+    try {
+      return decodeMsgpack(s.binary.value);
+    } catch {
+      return s.binary.value; // best effort: the raw bytes rather than an error
+    }
+  }
   if (s.error) return { error: s.error.message, failedNodeId: s.error.failedNodeId };
   return undefined;
 }

@@ -4,7 +4,7 @@ import { BlobType_BlobDimensionality, LiteralType, SimpleType } from "../gen/fly
 import { VariableMap } from "../gen/flyteidl/core/interface.js";
 import { TypeTransformError } from "./errors.js";
 import { flyte } from "./flyte-schemas.js";
-import { describeType, toLiteralType, toVariableMap } from "./literal-type.js";
+import { declaresMsgpack, describeType, toLiteralType, toVariableMap } from "./literal-type.js";
 
 /** Encodes and decodes through the real protobuf bytes. */
 function viaBytes(type: LiteralType): LiteralType {
@@ -27,6 +27,17 @@ describe("toLiteralType", () => {
   ])("maps %s to a simple type", (_name, schema, simple) => {
     const type = viaBytes(toLiteralType(schema));
     expect(type.simple).toBe(simple);
+  });
+
+  it("types an object as flytekit types a dataclass: STRUCT, field types, msgpack annotation", () => {
+    const type = viaBytes(toLiteralType(z.object({ a: z.string(), n: z.int() })));
+    expect(type.annotation?.annotations).toEqual({
+      "cache-key-metadata": { "serialization-format": "msgpack" },
+    });
+    expect(declaresMsgpack(type)).toBe(true);
+    expect(type.structure?.dataclassType.a?.simple).toBe(SimpleType.STRING);
+    expect(type.structure?.dataclassType.n?.simple).toBe(SimpleType.INTEGER);
+    expect(declaresMsgpack(viaBytes(toLiteralType(z.string())))).toBe(false);
   });
 
   it("maps an optional int to a union of int and none tagged like flytekit", () => {

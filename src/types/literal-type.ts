@@ -5,6 +5,7 @@ import {
   LiteralType,
   SimpleType,
   type StructuredDatasetType,
+  type TypeAnnotation,
 } from "../gen/flyteidl/core/types.js";
 import { childPath } from "./errors.js";
 import { BlobDimensionality } from "./flyte-schemas.js";
@@ -57,6 +58,21 @@ export function structureTag(kind: SchemaKind): string {
     case "structured-dataset":
       return "StructuredDataset Transformer";
   }
+}
+
+/**
+ * `TypeAnnotation` flytekit puts on the STRUCT type of a dataclass, Pydantic model or untyped dict to
+ * say its values are msgpack (flytekit `core/type_engine.py`, `CACHE_KEY_METADATA` /
+ * `SERIALIZATION_FORMAT` in `core/constants.py`).
+ */
+export function msgpackAnnotation(): TypeAnnotation {
+  return { annotations: { "cache-key-metadata": { "serialization-format": "msgpack" } } };
+}
+
+/** True when a STRUCT type says its values are msgpack (see {@link msgpackAnnotation}). */
+export function declaresMsgpack(type: LiteralType | undefined): boolean {
+  const meta = type?.annotation?.annotations?.["cache-key-metadata"];
+  return (meta as Record<string, unknown> | undefined)?.["serialization-format"] === "msgpack";
 }
 
 /** Returns a copy of `type` with `structure.tag` set, as flytekit does for union variants. */
@@ -119,8 +135,19 @@ export function toLiteralType(schema: AnySchema, path = "value", label = "value"
       return literalType({ simple: SimpleType.DURATION });
     case "none":
       return noneLiteralType();
-    case "struct":
-      return literalType({ simple: SimpleType.STRUCT });
+    case "struct": {
+      // As flytekit's DataclassTransformer.get_literal_type: the field types (for Propeller's
+      // attribute access) and the msgpack serialization-format annotation.
+      const dataclassType: Record<string, LiteralType> = {};
+      for (const [name, field] of Object.entries(kind.shape)) {
+        dataclassType[name] = toLiteralType(field, childPath(path, name), label);
+      }
+      return literalType({
+        simple: SimpleType.STRUCT,
+        structure: { tag: "", dataclassType },
+        annotation: msgpackAnnotation(),
+      });
+    }
     case "enum":
       return literalType({ enumType: { values: [...kind.values] } });
     case "list":

@@ -7,6 +7,8 @@ import { TypeTransformError } from "./errors.js";
 import { flyte } from "./flyte-schemas.js";
 import { fromLiteral, fromLiteralMap, literal, noneLiteral, toLiteral, toLiteralMap } from "./literal.js";
 import type { AnySchema } from "./schema-kind.js";
+import { decodeMsgpack, encodeMsgpack } from "./msgpack.js";
+import { PreciseDate } from "./precise-date.js";
 
 /** Encodes and decodes through the real protobuf bytes. */
 function viaBytes(lit: Literal): Literal {
@@ -192,28 +194,92 @@ describe("collections and maps", () => {
 });
 
 describe("structs", () => {
-  it("writes a plain object as a generic struct and validates it on the way back", () => {
-    const schema = z.object({
-      name: z.string(),
-      tags: z.array(z.string()),
-      nested: z.object({ n: z.number() }),
-    });
-    const value = { name: "x", tags: ["a"], nested: { n: 1.5 } };
+  const schema = z.object({
+    name: z.string(),
+    tags: z.array(z.string()),
+    nested: z.object({ n: z.number() }),
+  });
+  const value = { name: "x", tags: ["a"], nested: { n: 1.5 } };
+
+  it("writes an object as msgpack bytes tagged msgpack, as flytekit >= 1.14 writes a dataclass", () => {
     const lit = viaBytes(toLiteral(schema, value));
-    expect(lit.scalar?.generic).toEqual(value);
+    expect(lit.scalar?.binary?.tag).toBe("msgpack");
+    expect(decodeMsgpack(lit.scalar!.binary!.value)).toEqual(value);
     expect(fromLiteral(schema, lit)).toEqual(value);
   });
 
-  it("rejects a struct that does not match the schema when decoding", () => {
-    const lit = literal({ scalar: { generic: { name: 5 } } });
-    expect(caught(() => fromLiteral(z.object({ name: z.string() }), viaBytes(lit), "cfg")).path).toBe(
-      "cfg.name",
-    );
+  it("writes a generic Struct when asked, or when FLYTE_USE_OLD_DC_FORMAT is true", () => {
+    const lit = viaBytes(toLiteral(schema, value, "v", "value", { structFormat: "struct" }));
+    expect(lit.scalar?.generic).toEqual(value);
+    expect(fromLiteral(schema, lit)).toEqual(value);
+    const before = process.env.FLYTE_USE_OLD_DC_FORMAT;
+    process.env.FLYTE_USE_OLD_DC_FORMAT = "True";
+    try {
+      expect(toLiteral(schema, value).scalar?.generic).toEqual(value);
+      expect(toLiteralMap({ v: schema }, { v: value }).literals.v?.scalar?.generic).toEqual(value);
+    } finally {
+      if (before === undefined) delete process.env.FLYTE_USE_OLD_DC_FORMAT;
+      else process.env.FLYTE_USE_OLD_DC_FORMAT = before;
+    }
   });
 
-  it("stores dates inside a struct as ISO strings", () => {
-    const lit = toLiteral(z.object({ at: z.coerce.date() }), { at: new Date("2024-01-01T00:00:00Z") });
-    expect(viaBytes(lit).scalar?.generic).toEqual({ at: "2024-01-01T00:00:00.000Z" });
+  it("rejects a struct that does not match the schema when decoding, in either form", () => {
+    const generic = literal({ scalar: { generic: { name: 5 } } });
+    const msgpack = literal({ scalar: { binary: { value: encodeMsgpack({ name: 5 }), tag: "msgpack" } } });
+    for (const lit of [generic, msgpack]) {
+      expect(caught(() => fromLiteral(z.object({ name: z.string() }), viaBytes(lit), "cfg")).path).toBe(
+        "cfg.name",
+      );
+    }
+  });
+
+  it("refuses a binary literal of another tag, naming it", () => {
+    const lit = literal({ scalar: { binary: { value: Buffer.from([1]), tag: "pickle" } } });
+    expect(() => fromLiteral(z.object({}), lit, "cfg")).toThrow(/"cfg": binary literal with tag "pickle"/);
+  });
+
+  it("stores dates inside a struct as Python's isoformat, and reads naive ones as UTC with microseconds", () => {
+    const Dated = z.object({ at: z.date() });
+    const lit = toLiteral(Dated, { at: new Date("2024-01-01T00:00:00.250Z") });
+    expect(decodeMsgpack(lit.scalar!.binary!.value)).toEqual({ at: "2024-01-01T00:00:00.250000+00:00" });
+    const fromPython = literal({
+      scalar: { binary: { value: encodeMsgpack({ at: "2024-01-01T00:00:00.123456" }), tag: "msgpack" } },
+    });
+    const back = fromLiteral(Dated, fromPython);
+    expect(back.at).toBeInstanceOf(PreciseDate);
+    expect((back.at as PreciseDate).toPreciseISOString()).toBe("2024-01-01T00:00:00.123456Z");
+    expect(decodeMsgpack(toLiteral(Dated, back).scalar!.binary!.value)).toEqual({
+      at: "2024-01-01T00:00:00.123456+00:00",
+    });
+  });
+
+  it("keeps int64 fields beyond 2^53 exact, and maps files, datasets and durations as flytekit does", () => {
+    const Job = z.object({
+      id: z.bigint(),
+      report: flyte.file(),
+      table: flyte.structuredDataset(),
+      wait: flyte.duration(),
+      blob: z.instanceof(Buffer).optional(),
+    });
+    const job = {
+      id: 2n ** 63n - 1n,
+      report: { uri: "s3://b/r.csv" },
+      table: { uri: "s3://b/t", format: "parquet" },
+      wait: 1500,
+    };
+    const lit = toLiteral(Job, job);
+    expect(decodeMsgpack(lit.scalar!.binary!.value)).toEqual({
+      id: 2n ** 63n - 1n,
+      report: { path: "s3://b/r.csv" },
+      table: { uri: "s3://b/t", file_format: "parquet" },
+      wait: 1.5,
+    });
+    expect(fromLiteral(Job, lit)).toEqual(job);
+  });
+
+  it("reads an untyped dict written as msgpack where the schema declares a record", () => {
+    const lit = literal({ scalar: { binary: { value: encodeMsgpack({ a: 1, b: 2 }), tag: "msgpack" } } });
+    expect(fromLiteral(z.record(z.string(), z.int()), lit)).toEqual({ a: 1, b: 2 });
   });
 });
 

@@ -16,7 +16,8 @@ import {
 import { BlobType_BlobDimensionality } from "../gen/flyteidl/core/types.js";
 import { schemaKind, type AnySchema } from "./schema-kind.js";
 import { isPlainObject } from "../core/plain-object.js";
-import { toJsonValue } from "./json-value.js";
+import { defaultStructFormat, readStructLiteral, structLiteral, type StructFormat } from "./msgpack.js";
+import { fromStructValue, toStructValue } from "./struct-value.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -25,6 +26,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 interface Site {
   readonly path: string;
   readonly label: string;
+  /** How struct values are written; the default follows `FLYTE_USE_OLD_DC_FORMAT`. */
+  readonly format?: StructFormat;
 }
 
 /** A `Literal` with its non-oneof fields filled in, as the generated type requires. */
@@ -95,7 +98,10 @@ function encodeValue(schema: AnySchema, value: unknown, site: Site): Literal {
       return noneLiteral();
     case "struct":
       if (!isPlainObject(value)) return mismatch(site, schema, value);
-      return scalarLiteral({ generic: toJsonValue(value, site) as Record<string, unknown> });
+      return structLiteral(toStructValue(schema, value, site.path), site.format ?? defaultStructFormat(), {
+        path: site.path,
+        label: site.label,
+      });
     case "enum":
       if (typeof value !== "string" || !kind.values.includes(value)) {
         return fail(
@@ -250,8 +256,11 @@ function decodeValue(schema: AnySchema, lit: Literal | undefined, site: Site): u
     case "none":
       if (!lit?.scalar?.noneType) return wrong();
       return z.safeParse(schema, null).success ? null : undefined;
-    case "struct":
-      return lit?.scalar?.generic ?? wrong();
+    case "struct": {
+      // flytekit >= 1.14 writes msgpack, older flytekit (and FLYTE_USE_OLD_DC_FORMAT) a Struct.
+      const value = readStructLiteral(lit, site);
+      return value === undefined ? wrong() : fromStructValue(schema, value, site.path);
+    }
     case "enum": {
       const v = p?.stringValue;
       if (v === undefined) return wrong();
@@ -270,7 +279,11 @@ function decodeValue(schema: AnySchema, lit: Literal | undefined, site: Site): u
     }
     case "map": {
       const entries = lit?.map?.literals;
-      if (!entries) return wrong();
+      if (!entries) {
+        // An untyped dict from flytekit (msgpack or Struct) where the schema declares a record.
+        const value = readStructLiteral(lit, site);
+        return value === undefined ? wrong() : fromStructValue(schema, value, site.path);
+      }
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(entries)) {
         out[key] = decodeValue(kind.value, item, { ...site, path: childPath(site.path, key) });
@@ -347,8 +360,9 @@ export function toLiteral<S extends AnySchema>(
   value: z.input<S>,
   path = "value",
   label = "value",
+  options: ToLiteralOptions = {},
 ): Literal {
-  const site = { path, label };
+  const site: Site = { path, label, ...(options.structFormat ? { format: options.structFormat } : {}) };
   const parsed = z.safeParse(schema, value);
   if (parsed.success) return encodeValue(schema, parsed.data, site);
   // The raw walk names a type mismatch more precisely than zod; if the types fit, the failure is a refinement.
@@ -378,6 +392,16 @@ export function fromLiteral<S extends AnySchema>(
   return parsed.data;
 }
 
+/** Options of {@link toLiteral}. */
+export interface ToLiteralOptions {
+  /**
+   * How objects (`z.object`) are written: `msgpack` as flytekit >= 1.14 writes dataclasses and
+   * Pydantic models, or `struct` (a `google.protobuf.Struct`) for flytekit < 1.14 readers.
+   * @default "struct" when the environment has `FLYTE_USE_OLD_DC_FORMAT=true` (as in flytekit), else "msgpack"
+   */
+  structFormat?: StructFormat;
+}
+
 /** A record of schemas: the inputs or outputs of a task. */
 export type SchemaShape = Readonly<Record<string, AnySchema>>;
 
@@ -393,6 +417,8 @@ export interface LiteralMapOptions {
   label?: string;
   /** Ignore names the shape does not declare instead of failing. @default false */
   allowExtraKeys?: boolean;
+  /** How objects are written (see {@link ToLiteralOptions.structFormat}); ignored when reading. */
+  structFormat?: StructFormat;
 }
 
 function checkNames(shape: SchemaShape, names: string[], options: LiteralMapOptions): void {
@@ -445,7 +471,9 @@ export function toLiteralMap<S extends SchemaShape>(
     if (value === undefined && !acceptsUndefined(schema)) {
       throw new TypeTransformError(name, `missing required ${label} (${describeType(schema)})`, { label });
     }
-    literals[name] = toLiteral(schema, value, name, label);
+    literals[name] = toLiteral(schema, value, name, label, {
+      ...(options.structFormat ? { structFormat: options.structFormat } : {}),
+    });
   }
   return { literals };
 }

@@ -4,16 +4,27 @@ import { dateToTimestamp, msToDuration } from "./duration.js";
 import { TypeTransformError, childPath, describeValue, indexPath } from "./errors.js";
 import { literal, noneLiteral, scalarLiteral } from "./literal.js";
 import { isPlainObject } from "../core/plain-object.js";
-import { toJsonValue } from "./json-value.js";
+import { declaresMsgpack } from "./literal-type.js";
+import { defaultStructFormat, StructFormat, structLiteral } from "./msgpack.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+
+/** Options of {@link plainToLiteral}. */
+export interface PlainToLiteralOptions {
+  /**
+   * How plain objects of a STRUCT type are written. By default as the declared type says (msgpack
+   * when it carries flytekit's msgpack annotation, else a Struct) and, with no type, msgpack as
+   * flytekit >= 1.14 writes an untyped dict (`struct` when `FLYTE_USE_OLD_DC_FORMAT=true`).
+   */
+  structFormat?: StructFormat;
+}
 
 /**
  * Converts a plain JS value to a literal guided by a `LiteralType` (for example an output type read
  * from a task template), or inferred from the value when no type is known: integral numbers and
  * bigints → integer, other numbers → float, strings, booleans, `Date` → datetime, `null` → none,
- * arrays → collections, plain objects → Struct (or a map when the type says so), `{ uri }` → blob or
+ * arrays → collections, plain objects → msgpack or Struct (or a map when the type says so), `{ uri }` → blob or
  * structured dataset when the type says so. The inverse of {@link literalToPlain}.
  * @throws TypeTransformError naming the path when the value does not fit the type.
  */
@@ -22,6 +33,7 @@ export function plainToLiteral(
   type?: LiteralType,
   path = "value",
   label = "output",
+  options: PlainToLiteralOptions = {},
 ): Literal {
   const fail = (detail: string): never => {
     throw new TypeTransformError(path, detail, { label });
@@ -36,7 +48,7 @@ export function plainToLiteral(
       if (variant.simple === SimpleType.NONE) continue;
       try {
         return scalarLiteral({
-          union: { value: plainToLiteral(value, variant, path, label), type: variant },
+          union: { value: plainToLiteral(value, variant, path, label, options), type: variant },
         });
       } catch {
         // try the next variant
@@ -52,7 +64,9 @@ export function plainToLiteral(
     if (!Array.isArray(value)) return fail(`expected a list, got ${describeValue(value)}`);
     return literal({
       collection: {
-        literals: value.map((v, i) => plainToLiteral(v, type?.collectionType, indexPath(path, i), label)),
+        literals: value.map((v, i) =>
+          plainToLiteral(v, type?.collectionType, indexPath(path, i), label, options),
+        ),
       },
     });
   }
@@ -60,7 +74,7 @@ export function plainToLiteral(
     if (!isPlainObject(value)) return fail(`expected a map, got ${describeValue(value)}`);
     const literals: Record<string, Literal> = {};
     for (const [k, v] of Object.entries(value))
-      literals[k] = plainToLiteral(v, type.mapValueType, childPath(path, k), label);
+      literals[k] = plainToLiteral(v, type.mapValueType, childPath(path, k), label, options);
     return literal({ map: { literals } });
   }
   if (type?.blob) {
@@ -117,9 +131,16 @@ export function plainToLiteral(
       if (typeof value !== "number")
         return fail(`expected duration in milliseconds, got ${describeValue(value)}`);
       return scalarLiteral({ primitive: { duration: msToDuration(value) } });
-    case SimpleType.STRUCT:
+    case SimpleType.STRUCT: {
       if (!isPlainObject(value)) return fail(`expected a JSON object, got ${describeValue(value)}`);
-      return scalarLiteral({ generic: toJsonValue(value, { path, label }) as Record<string, unknown> });
+      // A declared STRUCT says how: flytekit's msgpack annotation means msgpack; a STRUCT without it
+      // (a protobuf Struct, a dataclass of flytekit < 1.14) means a Struct. With nothing declared,
+      // as flytekit writes an untyped dict.
+      const format =
+        options.structFormat ??
+        (type && !declaresMsgpack(type) ? StructFormat.STRUCT : defaultStructFormat());
+      return structLiteral(value, format, { path, label });
+    }
     case SimpleType.BINARY:
       if (!Buffer.isBuffer(value)) return fail(`expected a Buffer, got ${describeValue(value)}`);
       return scalarLiteral({ binary: { value, tag: "" } });

@@ -64,11 +64,11 @@ describe("outputs that cannot be encoded", () => {
     }
   });
 
-  it("answers INVALID_ARGUMENT naming the output for an untyped object holding a bigint", async () => {
-    // Inferred as a Struct, which JSON cannot hold a bigint in.
-    const err = await callWith({ out: { n: 2n ** 62n } });
+  it("answers INVALID_ARGUMENT naming the field of an untyped object holding a bigint beyond 64 bits", async () => {
+    // Inferred as flytekit's untyped dict (msgpack), which holds integers up to the uint64 range.
+    const err = await callWith({ out: { n: 2n ** 64n } });
     expect(err.code).toBe(status.INVALID_ARGUMENT);
-    expect(err.details).toMatch(/^output "out\.n": .*cannot hold 4611686018427387904n exactly/);
+    expect(err.details).toMatch(/^output "out\.n": 18446744073709551616n does not fit a msgpack integer/);
   });
 
   it("still answers outputs that fit", async () => {
