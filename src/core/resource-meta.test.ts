@@ -1,52 +1,120 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { jsonResourceMetaCodec, pythonJsonDumps } from "./resource-meta.js";
+import { jsonResourceMetaCodec, parsePythonJson, pythonJsonDumps } from "./resource-meta.js";
 
-const samples: unknown[] = [
-  { job_id: "abc-123", region: "us-east1" },
-  { a: 1, b: [1.5, 1e-7, 1e16, 123456789.125, -0.5, 2.5e-5], c: { d: null, e: true, f: false } },
-  { text: 'é☃😀"\\\n\r\t\b\f\u0001\u007f/', nested: [[], {}, [{ x: "ü" }]] },
-  { big: 9007199254740993n, neg: -42, zero: 0 },
-  [],
-  "plain",
-];
+/** What Python 3's `json.dumps` writes for a dict of every awkward value (checked against a real one below). */
+const PYTHON_WROTE =
+  '{"max": 9223372036854775807, "min": -9223372036854775808, "p53": 9007199254740993, "two": 2.0, ' +
+  '"e16": 1e+16, "tiny": 1e-07, "tenth": 0.1, "big": 1000000000000000000000000000000, "neg0": -0.0, ' +
+  '"huge": 1.5e+300, "text": "caf\\u00e9 \\u6771\\u4eac \\ud83d\\ude00 \\"q\\" \\\\ \\n\\t/", ' +
+  '"nested": {"b": [1, 2.0, {"c": null, "d": true, "e": false}], "10": "x", "2": "y", "": []}, ' +
+  '"nan": NaN, "inf": Infinity, "ninf": -Infinity}';
 
-// What Python 3's json.dumps prints for the samples above (checked against a real interpreter below).
-const expected = [
-  '{"job_id": "abc-123", "region": "us-east1"}',
-  '{"a": 1, "b": [1.5, 1e-07, 1e+16, 123456789.125, -0.5, 2.5e-05], "c": {"d": null, "e": true, "f": false}}',
-  '{"text": "\\u00e9\\u2603\\ud83d\\ude00\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u007f/", "nested": [[], {}, [{"x": "\\u00fc"}]]}',
-  '{"big": 9007199254740993, "neg": -42, "zero": 0}',
-  "[]",
-  '"plain"',
-];
+const PYTHON_SOURCE =
+  'd = {"max": 2**63-1, "min": -2**63, "p53": 2**53+1, "two": 2.0, "e16": 1e16, "tiny": 1e-7, "tenth": 0.1, ' +
+  '"big": 10**30, "neg0": -0.0, "huge": 1.5e300, "text": "caf\\u00e9 \\u6771\\u4eac \\U0001F600 \\"q\\" \\\\ \\n\\t/", ' +
+  '"nested": {"b": [1, 2.0, {"c": None, "d": True, "e": False}], "10": "x", "2": "y", "": []}, ' +
+  '"nan": float("nan"), "inf": float("inf"), "ninf": float("-inf")}';
 
-function hasPython(): boolean {
+const python = ((): string | undefined => {
   try {
-    execFileSync("python3", ["-c", "pass"]);
-    return true;
+    execFileSync("/usr/bin/python3", ["-c", "pass"]);
+    return "/usr/bin/python3";
   } catch {
-    return false;
+    return undefined;
   }
+})();
+
+function py(code: string, input = ""): string {
+  return execFileSync(python!, ["-c", `import json, sys\n${code}`], { input })
+    .toString("utf8")
+    .trimEnd();
 }
 
-describe("pythonJsonDumps", () => {
-  it("writes the same text as Python's json.dumps with default settings", () => {
-    samples.forEach((s, i) => expect(pythonJsonDumps(s)).toBe(expected[i]));
+describe("Python-exact resource_meta JSON", () => {
+  it.runIf(python)("the corpus is what a real Python's json.dumps writes", () => {
+    expect(py(`${PYTHON_SOURCE}\nprint(json.dumps(d))`)).toBe(PYTHON_WROTE);
   });
 
-  it.runIf(hasPython())("matches a real Python interpreter byte for byte", () => {
-    const script = "import json,sys\nfor line in sys.stdin:\n    print(json.dumps(json.loads(line)))";
-    // JSON.stringify would lose the bigint; feed Python our own text, which it must reproduce exactly.
-    const input = samples.map((s) => pythonJsonDumps(s)).join("\n") + "\n";
-    const out = execFileSync("python3", ["-c", script], { input }).toString("utf8").trimEnd().split("\n");
-    // Python re-reads 1e+16 as a float and prints "1e+16"; everything else must be identical.
-    expect(out).toEqual(expected);
+  it("reads Python's bytes exactly: integers of any size, floats, NaN, non-ASCII, nesting", () => {
+    const v = parsePythonJson(PYTHON_WROTE) as Record<string, any>;
+    expect(v.max).toBe(2n ** 63n - 1n);
+    expect(v.min).toBe(-(2n ** 63n));
+    expect(v.p53).toBe(2n ** 53n + 1n);
+    expect(v.big).toBe(10n ** 30n);
+    expect(v.two).toBe(2);
+    expect(v.tenth).toBe(0.1);
+    expect(Object.is(v.neg0, -0)).toBe(true);
+    expect(v.text).toBe('café 東京 😀 "q" \\ \n\t/');
+    expect(v.nan).toBeNaN();
+    expect(v.ninf).toBe(Number.NEGATIVE_INFINITY);
+    expect(v.nested.b[2]).toEqual({ c: null, d: true, e: false });
+  });
+
+  it("writes back the very bytes it read, without a schema and with one", () => {
+    const bare = jsonResourceMetaCodec();
+    const bytes = Buffer.from(PYTHON_WROTE);
+    expect(Buffer.from(bare.encode(bare.decode(bytes))).toString()).toBe(PYTHON_WROTE);
+    const Meta = z.object({
+      max: z.bigint(),
+      min: z.bigint(),
+      p53: z.bigint(),
+      two: z.number(),
+      e16: z.number(),
+      tiny: z.number(),
+      tenth: z.number(),
+      big: z.bigint(),
+      neg0: z.number(),
+      huge: z.number(),
+      text: z.string(),
+      nested: z.record(z.string(), z.unknown()),
+      // zod's z.number() refuses NaN and infinities; fields that may hold them say so.
+      nan: z.nan(),
+      inf: z.unknown(),
+      ninf: z.unknown(),
+    });
+    const typed = jsonResourceMetaCodec(Meta);
+    const meta = typed.decode(bytes);
+    expect(meta.max).toBe(2n ** 63n - 1n);
+    expect(Buffer.compare(Buffer.from(typed.encode(meta)), bytes)).toBe(0);
+    // A copy made by the agent (spread) still writes the same bytes.
+    expect(Buffer.from(typed.encode({ ...meta })).toString()).toBe(PYTHON_WROTE);
+  });
+
+  it("writes what a Python dataclass would: 2.0 for a float field, 2 for an int, exact bigints", () => {
+    const codec = jsonResourceMetaCodec(
+      z.object({ ratio: z.number(), count: z.int(), id: z.bigint(), list: z.array(z.number()) }),
+    );
+    const text = Buffer.from(
+      codec.encode({ ratio: 2, count: 2, id: 2n ** 63n - 1n, list: [1, 0.5] }),
+    ).toString();
+    expect(text).toBe('{"ratio": 2.0, "count": 2, "id": 9223372036854775807, "list": [1.0, 0.5]}');
+    expect(pythonJsonDumps({ n: 1e16, f: 1e-7, neg: -0 })).toBe(
+      '{"n": 10000000000000000, "f": 1e-07, "neg": 0}',
+    );
+  });
+
+  it.runIf(python)("Python reads what it writes with the same types", () => {
+    const codec = jsonResourceMetaCodec(z.object({ ratio: z.number(), count: z.int(), id: z.bigint() }));
+    const bytes = Buffer.from(codec.encode({ ratio: 2, count: 2, id: 2n ** 63n - 1n }));
+    const out = py(
+      "d = json.loads(sys.stdin.read())\n" +
+        "print(type(d['ratio']).__name__, type(d['count']).__name__, d['id'] == 2**63-1, json.dumps(d))",
+      bytes.toString(),
+    );
+    expect(out).toBe(`float int True ${bytes.toString()}`);
+  });
+
+  it("gives a z.bigint() field a bigint and refuses an integer a z.number() field cannot hold", () => {
+    const codec = jsonResourceMetaCodec(z.object({ job: z.object({ id: z.bigint(), n: z.number() }) }));
+    expect(codec.decode(Buffer.from('{"job": {"id": 5, "n": 1}}'))).toEqual({ job: { id: 5n, n: 1 } });
+    expect(() => codec.decode(Buffer.from('{"job": {"id": 5, "n": 9007199254740993}}'))).toThrow(
+      "resource_meta field job.n holds 9007199254740993, which a number cannot hold exactly; declare it z.bigint()",
+    );
   });
 
   it("refuses values JSON cannot hold, naming the field", () => {
-    expect(() => pythonJsonDumps({ a: { b: Number.NaN } })).toThrow(/\$\.a\.b/);
     expect(() => pythonJsonDumps({ f: () => 1 })).toThrow(/\$\.f is a function/);
   });
 });
@@ -82,7 +150,10 @@ describe("jsonResourceMetaCodec", () => {
     expect(() => codec.decode(Buffer.from('{"job_id": 5, "region": "r", "attempt": 0}'))).toThrow(
       /resource_meta does not match the agent's metadata schema: job_id/,
     );
-    expect(() => codec.decode(Buffer.from("not json"))).toThrow(/resource_meta is not valid JSON/);
+    expect(() => codec.decode(Buffer.from("not json"))).toThrow(
+      /resource_meta is not valid JSON: unexpected token at offset 0/,
+    );
+    expect(() => codec.decode(Buffer.from('{"a": 1} x'))).toThrow(/extra data at offset 9/);
   });
 
   it("passes any JSON through without a schema", () => {

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { ErrorCode, FlyteAgentError } from "./errors.js";
+import { carryJsonForm, markFloat, parsePythonJson, pythonJsonDumps } from "./python-json.js";
 
 /**
  * Turns an agent's resource metadata into the opaque `resource_meta` bytes FlytePropeller stores and
@@ -11,112 +12,124 @@ export interface ResourceMetaCodec<Meta> {
   decode(bytes: Uint8Array): Meta;
 }
 
-/**
- * Serializes a JSON value exactly as Python's `json.dumps(value)` does with its defaults
- * (`", "` and `": "` separators, non-ASCII and control characters escaped as lowercase `\uXXXX`,
- * keys in insertion order). Integral numbers are written as integers; other numbers use Python's
- * `repr` rules for floats (`1e-07`, `1e+16`).
- * @throws FlyteAgentError for values JSON cannot hold (functions, symbols, NaN, Infinity).
- */
-export function pythonJsonDumps(value: unknown): string {
-  return dump(value, "$");
-}
-
-function dump(value: unknown, path: string): string {
-  if (value === null) return "null";
-  switch (typeof value) {
-    case "string":
-      return quote(value);
-    case "boolean":
-      return value ? "true" : "false";
-    case "bigint":
-      return value.toString();
-    case "number":
-      return pythonFloat(value, path);
-    case "object": {
-      if (value instanceof Date) return quote(value.toISOString());
-      if (Array.isArray(value)) {
-        return `[${value.map((v, i) => dump(v === undefined ? null : v, `${path}[${i}]`)).join(", ")}]`;
-      }
-      const parts: string[] = [];
-      for (const [k, v] of Object.entries(value)) {
-        if (v === undefined) continue; // as JSON.stringify: an absent optional field
-        parts.push(`${quote(k)}: ${dump(v, `${path}.${k}`)}`);
-      }
-      return `{${parts.join(", ")}}`;
-    }
-    default:
-      throw new FlyteAgentError(
-        ErrorCode.INVALID_RESOURCE_META,
-        `resource meta field ${path} is a ${typeof value}, which JSON cannot hold`,
-      );
-  }
-}
-
-function quote(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c >= 0x20 && c <= 0x7e) out += s[i];
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else if (c === 0x08) out += "\\b";
-    else if (c === 0x0c) out += "\\f";
-    // UTF-16 code units, so astral characters become a surrogate pair, as in Python.
-    else out += "\\u" + c.toString(16).padStart(4, "0");
-  }
-  return out + '"';
-}
-
-function pythonFloat(n: number, path: string): string {
-  if (!Number.isFinite(n)) {
-    throw new FlyteAgentError(
-      ErrorCode.INVALID_RESOURCE_META,
-      `resource meta field ${path} is ${n}, not valid JSON`,
-    );
-  }
-  if (Number.isInteger(n) && Math.abs(n) < 1e16) return Object.is(n, -0) ? "0" : String(n);
-  // Shortest round-trip digits, then Python's repr layout: scientific when exp < -4 or exp >= 16.
-  const [mantissa, expText] = n.toExponential().split("e") as [string, string];
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 16) {
-    const sign = exp < 0 ? "-" : "+";
-    return `${mantissa}e${sign}${String(Math.abs(exp)).padStart(2, "0")}`;
-  }
-  return String(n);
-}
+export { pythonJsonDumps, parsePythonJson } from "./python-json.js";
 
 /**
  * The default codec: Python-compatible JSON validated by a zod schema. Reads and writes the bytes a
- * flytekit agent's `ResourceMeta.encode()` produces for the same fields, so a TypeScript agent can take
- * over in-flight jobs of a Python agent during a rolling upgrade, and back. Unknown keys written by a
+ * flytekit agent's `ResourceMeta.encode()` (`json.dumps(asdict(meta))`) produces for the same fields,
+ * byte for byte, so a TypeScript agent can take over in-flight jobs of a Python agent during a rolling
+ * upgrade, and back: integers of any size stay exact, integral floats stay `2.0`, key order and
+ * `\uXXXX` escapes are Python's, `NaN`/`Infinity` are written as Python writes them.
+ *
+ * A `z.bigint()` field receives a `bigint`, a `z.number()` field a `number`; an integer a `number`
+ * cannot hold exactly is an error naming the field, never a rounding. A `z.number()` field that is
+ * not `.int()` is a Python `float`: its integral values are written `2.0`. Unknown keys written by a
  * newer version are tolerated (dropped), never rejected.
  */
 export function jsonResourceMetaCodec<S extends z.ZodType>(schema?: S): ResourceMetaCodec<z.output<S>> {
   return {
     encode(meta) {
-      const value = schema ? validate(schema, meta, "encode") : meta;
+      let value: unknown = meta;
+      if (schema) {
+        value = validate(schema, meta, "encode");
+        carryJsonForm(meta, value);
+        markFloatFields(schema, value);
+      }
       return Buffer.from(pythonJsonDumps(value), "utf8");
     },
     decode(bytes) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(Buffer.from(bytes).toString("utf8"));
-      } catch (err) {
-        throw new FlyteAgentError(
-          ErrorCode.INVALID_RESOURCE_META,
-          `resource_meta is not valid JSON (${bytes.length} bytes): ${(err as Error).message}`,
-          { cause: err },
-        );
-      }
-      return schema ? validate(schema, parsed, "decode") : (parsed as z.output<S>);
+      const parsed = parsePythonJson(Buffer.from(bytes).toString("utf8"));
+      if (!schema) return parsed as z.output<S>;
+      const exact = fitNumbers(schema, parsed, "");
+      const out = validate(schema, exact, "decode");
+      carryJsonForm(exact, out);
+      return out;
     },
   };
 }
 
+/** The schema under optional/nullable/default/readonly/catch wrappers. */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let current = schema;
+  for (;;) {
+    const def = current._zod.def as { type: string; innerType?: z.core.$ZodType };
+    if (
+      !def.innerType ||
+      !["optional", "nullable", "default", "prefault", "readonly", "catch", "nonoptional"].includes(def.type)
+    ) {
+      return current;
+    }
+    current = def.innerType;
+  }
+}
+
+interface ContainerDef {
+  type: string;
+  shape?: Record<string, z.core.$ZodType>;
+  element?: z.core.$ZodType;
+  valueType?: z.core.$ZodType;
+  checks?: { _zod: { def: { format?: string } } }[];
+  format?: string;
+}
+
+/** The schema of each child of `value` that the schema describes: object fields, array items, record values. */
+function children(schema: z.core.$ZodType, value: unknown): [string, z.core.$ZodType][] {
+  if (typeof value !== "object" || value === null) return [];
+  const def = unwrap(schema)._zod.def as ContainerDef;
+  const record = value as Record<string, unknown>;
+  if (def.type === "object" && def.shape) {
+    return Object.entries(def.shape).filter(([k]) => Object.hasOwn(record, k));
+  }
+  if (def.type === "array" && def.element && Array.isArray(value)) {
+    return value.map((_, i) => [String(i), def.element!]);
+  }
+  if (def.type === "record" && def.valueType) return Object.keys(record).map((k) => [k, def.valueType!]);
+  return [];
+}
+
+function isFloatSchema(schema: z.core.$ZodType): boolean {
+  const s = unwrap(schema);
+  const def = s._zod.def as ContainerDef;
+  if (def.type !== "number") return false;
+  const classic = s as { isInt?: unknown };
+  if (typeof classic.isInt === "boolean") return !classic.isInt;
+  const formats = [def.format, ...(def.checks ?? []).map((c) => c._zod.def.format)];
+  return !formats.some((f) => typeof f === "string" && f.includes("int"));
+}
+
+/**
+ * Gives each field the number type its schema asks for: a `bigint` for `z.bigint()`, a `number` for
+ * `z.number()`, refusing an integer a double cannot hold exactly.
+ */
+function fitNumbers(schema: z.core.$ZodType, value: unknown, path: string): unknown {
+  const s = unwrap(schema);
+  const type = (s._zod.def as ContainerDef).type;
+  if (type === "bigint" && typeof value === "number" && Number.isInteger(value)) return BigInt(value);
+  if (type === "number" && typeof value === "bigint") {
+    throw new FlyteAgentError(
+      ErrorCode.INVALID_RESOURCE_META,
+      `resource_meta field ${path || "(root)"} holds ${value}, which a number cannot hold exactly; declare it z.bigint()`,
+    );
+  }
+  const kids = children(s, value);
+  if (kids.length === 0) return value;
+  const record = value as Record<string, unknown>;
+  for (const [key, child] of kids) {
+    const before = record[key];
+    const after = fitNumbers(child, before, path ? `${path}.${key}` : key);
+    if (after !== before) record[key] = after;
+  }
+  return value;
+}
+
+/** Marks the integral values of float fields (`z.number()` without `.int()`) to be written `2.0`. */
+function markFloatFields(schema: z.core.$ZodType, value: unknown): void {
+  for (const [key, child] of children(schema, value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === "number" && isFloatSchema(child)) markFloat(value as object, key);
+    else markFloatFields(child, v);
+  }
+}
 function validate<S extends z.ZodType>(schema: S, value: unknown, op: "encode" | "decode"): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
