@@ -31,7 +31,8 @@ export interface SensorTaskOptions<I extends SchemaShape, C extends JsonObject> 
 export type SensorTaskConfig = {
   readonly sensor_module: string;
   readonly sensor_name: string;
-  readonly sensor_config: JsonObject;
+  /** `null` without a config, as flytekit's `BaseSensor.get_custom` writes it. */
+  readonly sensor_config: JsonObject | null;
 };
 
 /**
@@ -64,7 +65,7 @@ export function defineSensorTask<
     config: {
       sensor_module: options.sensor.sensorModule ?? "",
       sensor_name: sensorName,
-      sensor_config: options.config ?? {},
+      sensor_config: options.config ?? null,
     } satisfies SensorTaskConfig,
     ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),

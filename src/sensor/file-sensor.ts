@@ -12,12 +12,14 @@ export interface FileSensorInputs extends Record<string, unknown> {
 
 /**
  * Succeeds once something exists at the input `path`: a local path or `file://` URI out of the box;
- * `s3://`, `gs://`, ... once a storage provider for the scheme is registered. Serves flytekit's
- * `FileSensor` tasks too (same name, same `path` input).
+ * `s3://`, `gs://`, ... once a storage provider for the scheme is registered. It is flytekit's
+ * `FileSensor` in identity (same module, class name and `path` input), so a task it creates can be
+ * completed by flytekit's sensor engine and the reverse.
  */
 export class FileSensor extends SensorBase<FileSensorInputs, JsonObject> {
   static readonly sensorName = "FileSensor";
-  static readonly sensorModule = "flyte-agent";
+  /** flytekit's module for its FileSensor, which flytekit's engine imports by name (flytekit `sensor/file_sensor.py`). */
+  static readonly sensorModule = "flytekit.sensor.file_sensor";
   static readonly inputs = { path: z.string().min(1).describe("the path or URI to wait for") };
 
   override async poke(inputs: FileSensorInputs, context: AgentContext): Promise<boolean> {

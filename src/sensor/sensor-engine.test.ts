@@ -68,6 +68,22 @@ describe("SensorEngine", () => {
     );
   });
 
+  it("writes exactly flytekit's SensorMetadata keys for the FileSensor, with flytekit's module", async () => {
+    const engine = new SensorEngine({ now: () => 1_700_000_000_500 });
+    const task = defineSensorTask({ name: "wait_file", sensor: FileSensor, timeout: "1h" });
+    expect(task.template().custom).toEqual({
+      sensor_module: "flytekit.sensor.file_sensor",
+      sensor_name: "FileSensor",
+      sensor_config: null,
+    });
+    const meta = await engine.create(request(task, { path: "/data/ready" }));
+    // What flytekit's SensorEngine.create + ResourceMeta.encode write for the same task.
+    expect(Buffer.from(engine.codec.encode(meta)).toString()).toBe(
+      '{"sensor_module": "flytekit.sensor.file_sensor", "sensor_name": "FileSensor", "sensor_config": null, ' +
+        '"inputs": {"path": "/data/ready"}}',
+    );
+  });
+
   it("answers RUNNING until poke is true, then SUCCEEDED, building the sensor once per config", async () => {
     CountingSensor.constructed = 0;
     const engine = new SensorEngine();

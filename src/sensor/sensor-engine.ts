@@ -15,9 +15,17 @@ import { type SensorBase, type SensorClass, SensorRegistry } from "./sensor.js";
 export const SENSOR_TASK_TYPE = "sensor";
 
 /**
- * The sensor engine's resource_meta. The first four keys are flytekit's `SensorMetadata`, so a
- * Python sensor task's metadata is read as is; `created_at` (epoch seconds) and `timeout_seconds`
- * let any replica enforce the task's timeout without server state.
+ * The sensor engine's resource_meta. The first four keys are flytekit's `SensorMetadata`
+ * (flytekit `sensor/base_sensor.py`), so a Python sensor task's metadata is read as is.
+ *
+ * For a sensor with a flytekit counterpart (its class names a `sensorModule`, as the built-in
+ * FileSensor names `flytekit.sensor.file_sensor`) the metadata holds exactly those four keys: flytekit's
+ * `ResourceMeta.decode` builds the dataclass with `dataclass_from_dict`, which raises `KeyError` on any
+ * other key (flytekit `core/type_engine.py`), so a flytekit replica can take the task over. The
+ * task's timeout is then FlytePropeller's (the node's execution deadline aborts the attempt with
+ * DeleteTask) and `flyte-agent run`'s. A TypeScript-only sensor (no module: no flytekit replica can
+ * import it anyway) also stores `created_at` (epoch seconds) and `timeout_seconds`, so that any
+ * replica of ours enforces the timeout without server state.
  */
 export const SensorMetadata = z.object({
   sensor_module: z.string(),
@@ -119,13 +127,18 @@ export class SensorEngine extends AsyncAgentBase<typeof SensorMetadata> {
     // Builds (and caches) the instance now, so an unknown sensor or a bad config fails the create
     // with a clear message instead of every later poll.
     this.#sensor(custom.sensor_name, config);
+    const flytekitKeys: SensorMetadata = {
+      sensor_module: custom.sensor_module,
+      sensor_name: custom.sensor_name,
+      // flytekit writes None for a sensor without config (base_sensor.py get_custom).
+      sensor_config: Object.keys(config).length > 0 ? config : null,
+      inputs: toJsonObject(request.inputs, "inputs"),
+    };
+    if (custom.sensor_module !== "") return flytekitKeys;
     const timeout = request.taskTemplate.metadata?.timeout;
     const timeoutMs = timeout ? durationToMs(timeout) : 0;
     return {
-      sensor_module: custom.sensor_module,
-      sensor_name: custom.sensor_name,
-      sensor_config: config,
-      inputs: toJsonObject(request.inputs, "inputs"),
+      ...flytekitKeys,
       created_at: this.#options.now() / 1000,
       timeout_seconds: timeoutMs > 0 ? timeoutMs / 1000 : null,
     };

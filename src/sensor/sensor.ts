@@ -48,7 +48,14 @@ export interface SensorClass<I extends Record<string, unknown> = any, C extends 
   new (config: C): SensorBase<I, C>;
   /** Stable identity stored in resource_meta (`sensor_name`). */
   readonly sensorName: string;
-  /** Where the sensor comes from (`sensor_module`); informational. @default "" */
+  /**
+   * The Python module of the sensor's flytekit counterpart (`sensor_module`), which flytekit's sensor
+   * engine imports to find a class named `sensorName`. Set it only when such a class exists: the
+   * task's resource_meta then holds exactly flytekit's keys, so flytekit replicas can run it (and the
+   * timeout is left to FlytePropeller). Without it, the metadata also stores the start time and
+   * timeout for our engine to enforce.
+   * @default ""
+   */
   readonly sensorModule?: string;
   /** Default inputs of tasks made with `defineSensorTask`. */
   readonly inputs?: SchemaShape;
