@@ -7,7 +7,7 @@ import {
   type StructuredDatasetType,
   type TypeAnnotation,
 } from "../gen/flyteidl/core/types.js";
-import { childPath } from "./errors.js";
+import { childPath, TypeTransformError } from "./errors.js";
 import { BlobDimensionality } from "./flyte-schemas.js";
 import { schemaKind, type AnySchema, type SchemaKind } from "./schema-kind.js";
 
@@ -140,7 +140,13 @@ export function toLiteralType(schema: AnySchema, path = "value", label = "value"
       // attribute access) and the msgpack serialization-format annotation.
       const dataclassType: Record<string, LiteralType> = {};
       for (const [name, field] of Object.entries(kind.shape)) {
-        dataclassType[name] = toLiteralType(field, childPath(path, name), label);
+        try {
+          dataclassType[name] = toLiteralType(field, childPath(path, name), label);
+        } catch (err) {
+          // A field with no Flyte type (bytes, unknown) travels in the msgpack as it is; flytekit
+          // likewise leaves such fields out of dataclass_type.
+          if (!(err instanceof TypeTransformError)) throw err;
+        }
       }
       return literalType({
         simple: SimpleType.STRUCT,

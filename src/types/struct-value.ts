@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { isPlainObject } from "../core/plain-object.js";
-import { childPath, indexPath } from "./errors.js";
+import { childPath, indexPath, TypeTransformError } from "./errors.js";
 import { parsePreciseIso, pythonIsoFormat } from "./precise-date.js";
-import { schemaKind, type AnySchema } from "./schema-kind.js";
+import { schemaKind, type AnySchema, type SchemaKind } from "./schema-kind.js";
 
 /**
  * Schema values inside a struct (a dataclass or Pydantic model in flytekit) take the JSON forms
@@ -12,8 +12,8 @@ import { schemaKind, type AnySchema } from "./schema-kind.js";
  * `{uri, file_format}` (flytekit `StructuredDataset._serialize`).
  */
 export function toStructValue(schema: AnySchema, value: unknown, path = "value"): unknown {
-  const kind = schemaKind(schema, path);
-  switch (kind.kind) {
+  const kind = fieldKind(schema, path);
+  switch (kind?.kind) {
     case "struct": {
       if (!isPlainObject(value)) return value;
       const out: Record<string, unknown> = {};
@@ -58,8 +58,8 @@ export function toStructValue(schema: AnySchema, value: unknown, path = "value")
  * asks for one. Values that do not fit are left for the schema to report.
  */
 export function fromStructValue(schema: AnySchema, value: unknown, path = "value"): unknown {
-  const kind = schemaKind(schema, path);
-  switch (kind.kind) {
+  const kind = fieldKind(schema, path);
+  switch (kind?.kind) {
     case "struct": {
       if (!isPlainObject(value)) return value;
       const out: Record<string, unknown> = {};
@@ -103,6 +103,20 @@ export function fromStructValue(schema: AnySchema, value: unknown, path = "value
     }
     default:
       return value;
+  }
+}
+
+/**
+ * The kind of a field's schema, or undefined for one with no Flyte type (`z.instanceof(Buffer)`,
+ * `z.unknown()`): inside a struct such a value travels as it is (msgpack holds bytes), as flytekit
+ * skips dataclass fields it cannot type.
+ */
+function fieldKind(schema: AnySchema, path: string): SchemaKind | undefined {
+  try {
+    return schemaKind(schema, path);
+  } catch (err) {
+    if (err instanceof TypeTransformError) return undefined;
+    throw err;
   }
 }
 

@@ -40,6 +40,20 @@ export const pythonSkipReason = !python
     ? "protoc is not installed (apt-get install protobuf-compiler)"
     : undefined;
 
+function hasMsgpack(): boolean {
+  try {
+    execFileSync(python!, ["-c", "import msgpack"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why the data interop tests (which also need msgpack) cannot run here, or undefined when they can. */
+export const interopSkipReason =
+  pythonSkipReason ??
+  (hasMsgpack() ? undefined : "python3-msgpack is not installed (apt-get install python3-msgpack)");
+
 /** Compiles the flyteidl protos the Python scripts import into a new temp directory. */
 export function compilePythonProtos(): string {
   const generated = mkdtempSync(path.join(tmpdir(), "flyte-agent-pyproto-"));
@@ -59,6 +73,9 @@ export function compilePythonProtos(): string {
     "flyteidl/core/security.proto",
     "flyteidl/core/artifact_id.proto",
   ];
-  execFileSync("protoc", [`-I${flyteidl}`, `-I${googleApis}`, `--python_out=${generated}`, ...protos]);
+  // Piped, so protoc's warnings about unused imports in flyteidl's protos stay out of the test output.
+  execFileSync("protoc", [`-I${flyteidl}`, `-I${googleApis}`, `--python_out=${generated}`, ...protos], {
+    stdio: "pipe",
+  });
   return generated;
 }
