@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { ErrorCode, FlyteAgentError } from "./errors.js";
 
 const tsExtension = /\.(c|m)?tsx?$/;
 let tsxRegistered: Promise<void> | undefined;
@@ -19,7 +20,42 @@ export async function importModuleFile(file: string): Promise<Record<string, unk
     });
     await tsxRegistered;
   }
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  try {
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw explainModuleFormat(file, err) ?? err;
+  }
+}
+
+/**
+ * Node's "Cannot require() ES Module ... in a cycle" for a `.ts`/`.js` file outside a
+ * `"type": "module"` package: the file was compiled as CommonJS, and its imports of ESM packages
+ * (this library among them) cannot be required from there. Says what to change instead.
+ */
+function explainModuleFormat(file: string, err: unknown): FlyteAgentError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== "ERR_REQUIRE_CYCLE_MODULE" && code !== "ERR_REQUIRE_ESM") return undefined;
+  if (!/\.(ts|tsx|js|jsx)$/.test(file)) return undefined;
+  const pkg = nearestPackageJson(dirname(file));
+  const where = pkg
+    ? `"type": "module" to ${pkg}`
+    : `a package.json with {"type": "module"} to ${dirname(file)}`;
+  const renamed = basename(file).replace(/\.(ts|tsx|js|jsx)$/, (ext) =>
+    ext.startsWith(".t") ? ".mts" : ".mjs",
+  );
+  return new FlyteAgentError(
+    ErrorCode.INVALID_CONFIG,
+    `${file} is loaded as CommonJS because its package is not "type": "module"; add ${where}, or rename the file to ${renamed}`,
+    { cause: err },
+  );
+}
+
+function nearestPackageJson(dir: string): string | undefined {
+  for (let current = dir; ; current = dirname(current)) {
+    const candidate = join(current, "package.json");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(current) === current) return undefined;
+  }
 }
 
 /**
