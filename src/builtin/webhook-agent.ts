@@ -5,6 +5,7 @@ import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { TaskExecutionPhase } from "../core/phase.js";
 import type { Resource } from "../core/resource.js";
 import { getAgentSecret, type SecretsOptions } from "../core/secrets.js";
+import { toJsonValue } from "../types/json-value.js";
 
 /** The task type of webhook tasks. */
 export const WEBHOOK_TASK_TYPE = "webhook";
@@ -173,16 +174,17 @@ function redact(url: string): string {
   }
 }
 
-function inputText(value: unknown): string {
+function inputText(value: unknown, name: string): string {
   if (typeof value === "string") return value;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "bigint") return value.toString();
-  if (typeof value === "object" && value !== null) return JSON.stringify(value, jsonReplacer);
+  if (typeof value === "object" && value !== null) return JSON.stringify(inputJson(value, name));
   return String(value);
 }
 
-function jsonReplacer(_key: string, value: unknown): unknown {
-  return typeof value === "bigint" ? value.toString() : value;
+/** An input as JSON for a request: bigints as decimal text, bytes as base64; NaN is refused by name. */
+function inputJson(value: unknown, name: string): unknown {
+  return toJsonValue(value, { path: name, label: "input", bigint: "string", bytes: "base64" });
 }
 
 function lookupInput(inputs: Record<string, unknown>, name: string): unknown {
@@ -209,7 +211,7 @@ async function renderTemplate(
     parts.push(text.slice(last, m.index));
     const [, kind, name] = m as unknown as [string, "inputs" | "secrets", string];
     const value =
-      kind === "inputs" ? inputText(lookupInput(inputs, name)) : await getAgentSecret(name, secrets);
+      kind === "inputs" ? inputText(lookupInput(inputs, name), name) : await getAgentSecret(name, secrets);
     parts.push(encode(value));
     last = m.index + m[0].length;
   }
@@ -224,7 +226,7 @@ async function renderJson(
 ): Promise<unknown> {
   if (typeof value === "string") {
     const whole = WHOLE_PLACEHOLDER.exec(value);
-    if (whole) return JSON.parse(JSON.stringify(lookupInput(inputs, whole[1]!) ?? null, jsonReplacer));
+    if (whole) return inputJson(lookupInput(inputs, whole[1]!) ?? null, whole[1]!);
     return renderTemplate(value, inputs, secrets, String);
   }
   if (Array.isArray(value)) return Promise.all(value.map((v) => renderJson(v, inputs, secrets)));

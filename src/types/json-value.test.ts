@@ -19,6 +19,7 @@ describe("toJsonValue", () => {
   it("keeps bigints or turns safe ones into numbers, refusing unsafe ones", () => {
     expect(toJsonValue({ n: 2n ** 63n - 1n }, { bigint: "keep" })).toEqual({ n: 2n ** 63n - 1n });
     expect(toJsonValue({ n: 42n })).toEqual({ n: 42 });
+    expect(toJsonValue({ n: 2n ** 64n }, { bigint: "string" })).toEqual({ n: "18446744073709551616" });
     expect(() => toJsonValue({ n: 2n ** 60n })).toThrow(/value\.n.*1152921504606846976n exactly/);
   });
 

@@ -10,10 +10,11 @@ export interface JsonValueOptions {
   /**
    * What a `bigint` becomes: `"keep"` leaves it a bigint (for writers that write integers of any size
    * exactly, such as the resource_meta codec); `"number"` turns it into a number, refusing one that a
-   * double cannot hold exactly (a `google.protobuf.Struct` holds numbers as doubles).
+   * double cannot hold exactly (a `google.protobuf.Struct` holds numbers as doubles); `"string"` its
+   * decimal text (for JSON read by JavaScript, such as an HTTP body).
    * @default "number"
    */
-  readonly bigint?: "keep" | "number";
+  readonly bigint?: "keep" | "number" | "string";
   /** What bytes (`Buffer`, `Uint8Array`) become: a base64 string, or an error. @default "reject" */
   readonly bytes?: "base64" | "reject";
 }
@@ -33,7 +34,7 @@ export function toJsonValue(value: unknown, options: JsonValueOptions = {}): unk
   });
 }
 
-type Resolved = { label: string; bigint: "keep" | "number"; bytes: "base64" | "reject" };
+type Resolved = { label: string; bigint: "keep" | "number" | "string"; bytes: "base64" | "reject" };
 
 function convert(value: unknown, path: string, o: Resolved): unknown {
   const fail = (detail: string): never => {
@@ -46,6 +47,7 @@ function convert(value: unknown, path: string, o: Resolved): unknown {
   }
   if (typeof value === "bigint") {
     if (o.bigint === "keep") return value;
+    if (o.bigint === "string") return value.toString();
     if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)) {
       fail(`JSON numbers here are doubles and cannot hold ${value}n exactly`);
     }
