@@ -45,4 +45,10 @@ describe("plainToLiteral", () => {
     expect(() => plainToLiteral(1.5, { simple: SimpleType.INTEGER } as never, "n")).toThrow(/expected int/);
     expect(() => plainToLiteral(2n ** 64n)).toThrow(/does not fit in int64/);
   });
+
+  it("refuses NaN in a Struct, naming the field, instead of writing null", () => {
+    expect(() =>
+      plainToLiteral({ a: { b: Number.NaN } }, { simple: SimpleType.STRUCT } as never, "out"),
+    ).toThrow(/output "out\.a\.b": JSON cannot hold the number NaN/);
+  });
 });
