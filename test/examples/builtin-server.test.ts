@@ -77,10 +77,12 @@ describe("built-in agents served by the real server", () => {
       outputPrefix: dir,
       taskExecutionMetadata: undefined,
     });
-    expect(JSON.parse(created.resourceMeta.toString())).toMatchObject({
+    // flytekit's SensorMetadata keys only, so a flytekit replica can take the task over.
+    expect(JSON.parse(created.resourceMeta.toString())).toEqual({
+      sensor_module: "flytekit.sensor.file_sensor",
       sensor_name: "FileSensor",
+      sensor_config: null,
       inputs: { path },
-      timeout_seconds: 3600,
     });
     const get = () =>
       unary<unknown, GetTaskResponse>(asyncClient.getTask.bind(asyncClient) as never, {

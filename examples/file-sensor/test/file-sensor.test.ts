@@ -41,9 +41,9 @@ describe("the file-sensor example", () => {
     const template = waitForFile.template();
     expect(template.type).toBe("sensor");
     expect(template.custom).toEqual({
-      sensor_module: "flyte-agent",
+      sensor_module: "flytekit.sensor.file_sensor",
       sensor_name: "FileSensor",
-      sensor_config: {},
+      sensor_config: null,
     });
     expect(Object.keys(template.interface?.inputs?.variables ?? {})).toEqual(["path"]);
     expect(template.metadata?.timeout?.seconds).toBe(600n);
