@@ -78,25 +78,34 @@ describe("Python-exact resource_meta JSON", () => {
     const meta = typed.decode(bytes);
     expect(meta.max).toBe(2n ** 63n - 1n);
     expect(Buffer.compare(Buffer.from(typed.encode(meta)), bytes)).toBe(0);
-    // A copy made by the agent (spread) still writes the same bytes.
-    expect(Buffer.from(typed.encode({ ...meta })).toString()).toBe(PYTHON_WROTE);
+    // The form survives the copies the schema makes (decode, then encode validates again).
+    expect(Buffer.from(typed.encode(typed.decode(typed.encode(meta)))).toString()).toBe(PYTHON_WROTE);
   });
 
   it("writes what a Python dataclass would: 2.0 for a float field, 2 for an int, exact bigints", () => {
     const codec = jsonResourceMetaCodec(
-      z.object({ ratio: z.number(), count: z.int(), id: z.bigint(), list: z.array(z.number()) }),
+      z.object({
+        ratio: z.float64(),
+        count: z.int(),
+        id: z.bigint(),
+        list: z.array(z.float64()),
+        at: z.number(),
+      }),
     );
     const text = Buffer.from(
-      codec.encode({ ratio: 2, count: 2, id: 2n ** 63n - 1n, list: [1, 0.5] }),
+      codec.encode({ ratio: 2, count: 2, id: 2n ** 63n - 1n, list: [1, 0.5], at: 1_700_000_001_000 }),
     ).toString();
-    expect(text).toBe('{"ratio": 2.0, "count": 2, "id": 9223372036854775807, "list": [1.0, 0.5]}');
+    // A plain z.number() holding an integral value is an int: agents use it for integers too.
+    expect(text).toBe(
+      '{"ratio": 2.0, "count": 2, "id": 9223372036854775807, "list": [1.0, 0.5], "at": 1700000001000}',
+    );
     expect(pythonJsonDumps({ n: 1e16, f: 1e-7, neg: -0 })).toBe(
       '{"n": 10000000000000000, "f": 1e-07, "neg": 0}',
     );
   });
 
   it.runIf(python)("Python reads what it writes with the same types", () => {
-    const codec = jsonResourceMetaCodec(z.object({ ratio: z.number(), count: z.int(), id: z.bigint() }));
+    const codec = jsonResourceMetaCodec(z.object({ ratio: z.float64(), count: z.int(), id: z.bigint() }));
     const bytes = Buffer.from(codec.encode({ ratio: 2, count: 2, id: 2n ** 63n - 1n }));
     const out = py(
       "d = json.loads(sys.stdin.read())\n" +

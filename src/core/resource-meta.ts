@@ -22,9 +22,11 @@ export { pythonJsonDumps, parsePythonJson } from "./python-json.js";
  * `\uXXXX` escapes are Python's, `NaN`/`Infinity` are written as Python writes them.
  *
  * A `z.bigint()` field receives a `bigint`, a `z.number()` field a `number`; an integer a `number`
- * cannot hold exactly is an error naming the field, never a rounding. A `z.number()` field that is
- * not `.int()` is a Python `float`: its integral values are written `2.0`. Unknown keys written by a
- * newer version are tolerated (dropped), never rejected.
+ * cannot hold exactly is an error naming the field, never a rounding. A number read as a float is
+ * written back as one (`2.0`); a `z.float64()` field is a Python `float`, so its integral values are
+ * written `2.0` too, while other integral numbers are written as ints (`2`), which Python reads
+ * wherever a float is expected. Unknown keys written by a newer version are tolerated (dropped),
+ * never rejected.
  */
 export function jsonResourceMetaCodec<S extends z.ZodType>(schema?: S): ResourceMetaCodec<z.output<S>> {
   return {
@@ -87,14 +89,16 @@ function children(schema: z.core.$ZodType, value: unknown): [string, z.core.$Zod
   return [];
 }
 
+/**
+ * True for `z.float64()` / `z.float32()`: a field declared a float. Plain `z.number()` is not one,
+ * since agents use it for integers too and a Python `int` field must not receive `2.0`.
+ */
 function isFloatSchema(schema: z.core.$ZodType): boolean {
   const s = unwrap(schema);
   const def = s._zod.def as ContainerDef;
   if (def.type !== "number") return false;
-  const classic = s as { isInt?: unknown };
-  if (typeof classic.isInt === "boolean") return !classic.isInt;
   const formats = [def.format, ...(def.checks ?? []).map((c) => c._zod.def.format)];
-  return !formats.some((f) => typeof f === "string" && f.includes("int"));
+  return formats.some((f) => typeof f === "string" && f.startsWith("float"));
 }
 
 /**
@@ -122,7 +126,7 @@ function fitNumbers(schema: z.core.$ZodType, value: unknown, path: string): unkn
   return value;
 }
 
-/** Marks the integral values of float fields (`z.number()` without `.int()`) to be written `2.0`. */
+/** Marks the integral values of float fields (`z.float64()`, `z.float32()`) to be written `2.0`. */
 function markFloatFields(schema: z.core.$ZodType, value: unknown): void {
   for (const [key, child] of children(schema, value)) {
     const v = (value as Record<string, unknown>)[key];

@@ -64,7 +64,7 @@ describe("SensorEngine", () => {
     const meta = await engine.create(request(task, { key: "a" }));
     expect(Buffer.from(engine.codec.encode(meta)).toString()).toBe(
       '{"sensor_module": "", "sensor_name": "CountingSensor", "sensor_config": {"after": 2}, ' +
-        '"inputs": {"key": "a"}, "created_at": 1700000000.5, "timeout_seconds": 90.0}',
+        '"inputs": {"key": "a"}, "created_at": 1700000000.5, "timeout_seconds": 90}',
     );
   });
 
