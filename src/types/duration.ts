@@ -1,6 +1,6 @@
 import type { Duration } from "../gen/google/protobuf/duration.js";
 import type { Timestamp } from "../gen/google/protobuf/timestamp.js";
-import { millisecondTimestamp, PreciseDate } from "./precise-date.js";
+import { isPreciseDate, millisecondTimestamp, PreciseDate } from "./precise-date.js";
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -77,7 +77,7 @@ export function durationToMs(duration: Duration): number {
  * millisecond precision for any other `Date`.
  */
 export function dateToTimestamp(date: Date): Timestamp {
-  return date instanceof PreciseDate ? date.toTimestamp() : millisecondTimestamp(date.getTime());
+  return isPreciseDate(date) ? date.toTimestamp() : millisecondTimestamp(date.getTime());
 }
 
 /**

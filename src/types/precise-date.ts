@@ -1,5 +1,12 @@
 import type { Timestamp } from "../gen/google/protobuf/timestamp.js";
 
+const preciseDateBrand = Symbol.for("flyte-agent.precise-date");
+
+/** True for a {@link PreciseDate}, even one made by another copy of the library. */
+export function isPreciseDate(value: unknown): value is PreciseDate {
+  return value instanceof Date && (value as unknown as Record<symbol, unknown>)[preciseDateBrand] === true;
+}
+
 /**
  * A `Date` that also knows the exact instant it was decoded from: a `google.protobuf.Timestamp` has
  * nanoseconds and flytekit writes microseconds, while a JS `Date` holds milliseconds. Datetime inputs
@@ -11,6 +18,8 @@ import type { Timestamp } from "../gen/google/protobuf/timestamp.js";
  * the millisecond value is what is written.
  */
 export class PreciseDate extends Date {
+  /** Recognised across copies of the library (an agent package may bring its own). */
+  readonly [preciseDateBrand] = true;
   readonly #seconds: bigint;
   readonly #nanos: number;
 
@@ -70,8 +79,7 @@ function fraction(nanos: number, digits: 6 | 9): string {
  * a dataclass's msgpack): microseconds when there are any, `+00:00` for UTC.
  */
 export function pythonIsoFormat(date: Date): string {
-  const { seconds, nanos } =
-    date instanceof PreciseDate ? date.toTimestamp() : millisecondTimestamp(date.getTime());
+  const { seconds, nanos } = isPreciseDate(date) ? date.toTimestamp() : millisecondTimestamp(date.getTime());
   const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
   const micros = Math.floor(nanos / 1000);
   return `${base}${micros ? `.${String(micros).padStart(6, "0")}` : ""}+00:00`;

@@ -7,52 +7,13 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import {
-  AgentRegistry,
-  PreciseDate,
-  SyncAgentBase,
-  TaskExecutionPhase,
-  defineTask,
-  executeTask,
-  flyte,
-  fromLiteralMap,
-  type Resource,
-  type TaskRequest,
-} from "../../src/index.js";
-import { builtinAgents } from "../../src/builtin/index.js";
-import { serve, type RunningAgentServer } from "../../src/server/index.js";
+import { PreciseDate, TaskExecutionPhase, defineTask, executeTask } from "../../src/index.js";
 import { compilePythonProtos, interopSkipReason, python } from "../python/python-protos.js";
+import { startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { Shape } from "./fixtures/echo-agents.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const interopPy = path.join(root, "test/python/interop.py");
-
-/** The zod side of test/python/flytekit_types.py's CASES. */
-const Shape = {
-  i_small: z.int(),
-  i_big: z.bigint(),
-  f: z.number(),
-  s: z.string(),
-  b: z.boolean(),
-  dt: z.date(),
-  dur: flyte.duration(),
-  ints: z.array(z.int()),
-  counts: z.record(z.string(), z.int()),
-  untyped: z.looseObject({}),
-  dc: z.object({
-    name: z.string(),
-    inner: z.object({ x: z.int(), when: z.date() }),
-    tags: z.array(z.string()),
-    score: z.number(),
-    raw: z.instanceof(Buffer),
-  }),
-  model: z.object({ id: z.int(), label: z.string(), ratio: z.number(), when: z.date() }),
-  opt_none: z.int().optional(),
-  opt_some: z.int().optional(),
-  color: z.enum(["red", "green"]),
-  file: flyte.file(),
-  table: flyte.structuredDataset(),
-};
 
 /** 2024-05-01T12:00:00.123456Z, as the Python side's WHEN. */
 const when = () => new PreciseDate({ seconds: 1_714_564_800n, nanos: 123_456_000 });
@@ -77,27 +38,6 @@ const values = () => ({
   table: { uri: "s3://bucket/sd/", format: "parquet" },
 });
 
-/** Echoes its inputs as decoded by the server from the template's types (no schemas). */
-class EchoPlain extends SyncAgentBase {
-  constructor() {
-    super({ taskTypeName: "echo_plain" });
-  }
-  async do({ inputs }: TaskRequest): Promise<Resource> {
-    return { phase: TaskExecutionPhase.SUCCEEDED, outputs: inputs };
-  }
-}
-
-/** Reads its inputs through zod schemas and answers them through the same schemas. */
-class EchoTyped extends SyncAgentBase {
-  constructor() {
-    super({ taskTypeName: "echo_typed", outputs: Shape });
-  }
-  async do({ inputLiterals }: TaskRequest): Promise<Resource> {
-    const inputs = fromLiteralMap(Shape, inputLiterals);
-    return { phase: TaskExecutionPhase.SUCCEEDED, outputs: inputs };
-  }
-}
-
 interface CaseResult {
   equal: boolean;
   strict: boolean;
@@ -109,27 +49,29 @@ describe.skipIf(interopSkipReason !== undefined)(
   () => {
     let generated: string;
     let work: string;
-    let running: RunningAgentServer;
+    let running: ServeProcess;
     let pyAgent: ResultPromise;
     let pyEndpoint: string;
 
     beforeAll(async () => {
       generated = compilePythonProtos();
       work = mkdtempSync(path.join(tmpdir(), "flyte-agent-interop-"));
-      const registry = new AgentRegistry();
-      registry.register(new EchoPlain());
-      registry.register(new EchoTyped());
-      for (const agent of builtinAgents(["sensor"])) registry.register(agent);
-      running = await serve({
-        registry,
-        host: "127.0.0.1",
-        port: 0,
-        prometheusPort: false,
-        discover: false,
-        handleSignals: false,
-        banner: false,
-        logLevel: "silent",
-      });
+      // The real binary (`npm run build` first; `npm test` does it) with the echo agents and the
+      // built-in sensor engine.
+      running = await startServeProcess([
+        "agent",
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+        "--no-prometheus",
+        "--no-discover",
+        "--no-banner",
+        "-m",
+        "test/interop/fixtures/echo-agents.ts",
+        "--builtin",
+        "sensor",
+      ]);
       pyAgent = execa(python!, [interopPy, "agent", generated], { reject: false });
       const port = await new Promise<string>((resolve, reject) => {
         createInterface({ input: pyAgent.stdout! }).on("line", (line) => {
@@ -141,7 +83,8 @@ describe.skipIf(interopSkipReason !== undefined)(
     });
     afterAll(async () => {
       pyAgent?.kill("SIGKILL");
-      await running?.stop();
+      running?.child.kill("SIGTERM");
+      await running?.child;
       for (const dir of [generated, work]) if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -157,7 +100,7 @@ describe.skipIf(interopSkipReason !== undefined)(
         expect(Object.keys(cases).length).toBeGreaterThanOrEqual(17);
         for (const [name, result] of Object.entries(cases)) {
           if (name === "untyped_float") continue;
-          expect(result, `${agent}.${name}`).toMatchObject({ equal: true, strict: true });
+          expect(result, `${agent}.${name}: ${result.got}`).toMatchObject({ equal: true, strict: true });
         }
       }
       // The documented limit: an integral float inside an untyped dict comes back as an int (2.0 -> 2).
