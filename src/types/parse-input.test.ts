@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { TypeTransformError } from "./errors.js";
 import { flyte } from "./flyte-schemas.js";
+import type { PreciseDate } from "./precise-date.js";
 import { parseInputString } from "./parse-input.js";
 
 describe("parseInputString", () => {
@@ -79,6 +80,17 @@ describe("parseInputString", () => {
     expect(parseInputString(flyte.structuredDataset(), "/abs/t.parquet", "t")).toEqual({
       uri: "/abs/t.parquet",
     });
+  });
+
+  it("keeps every fractional digit of an ISO datetime, also inside an object given as JSON", () => {
+    const at = parseInputString(z.date(), "2024-05-01T12:00:00.123456Z", "at") as PreciseDate;
+    expect(at.toPreciseISOString()).toBe("2024-05-01T12:00:00.123456Z");
+    const obj = parseInputString(
+      z.object({ when: z.date(), id: z.bigint() }),
+      '{"when": "2024-05-01T12:00:00.5", "id": 5}',
+      "o",
+    );
+    expect(obj).toEqual({ when: new Date("2024-05-01T12:00:00.500Z"), id: 5n });
   });
 
   it("applies schema refinements", () => {

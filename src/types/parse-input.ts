@@ -3,6 +3,8 @@ import { z } from "zod";
 import { parseDuration } from "./duration.js";
 import { childPath, describeValue, indexPath, TypeTransformError } from "./errors.js";
 import { describeType } from "./literal-type.js";
+import { parsePreciseIso } from "./precise-date.js";
+import { fromStructValue } from "./struct-value.js";
 import { schemaKind, type AnySchema } from "./schema-kind.js";
 
 interface Site {
@@ -46,7 +48,8 @@ function parseScalarText(schema: AnySchema, raw: string, site: Site, cwd: string
       return bad();
     }
     case "datetime": {
-      const date = text === "now" ? new Date() : new Date(text);
+      // ISO text keeps all its fractional digits (flytekit datetimes carry microseconds).
+      const date = text === "now" ? new Date() : (parsePreciseIso(text) ?? new Date(text));
       return Number.isNaN(date.getTime()) ? bad() : date;
     }
     case "duration":
@@ -137,6 +140,9 @@ function fromJson(schema: AnySchema, json: unknown, site: Site, cwd: string): un
     }
     case "default":
       return fromJson(kind.inner, json, site, cwd);
+    case "struct":
+      // Fields take the JSON forms they have inside a flytekit dataclass (ISO datetimes, ...).
+      return fromStructValue(schema, json, site.path);
     default:
       return json;
   }
