@@ -40,8 +40,8 @@ export const pythonSkipReason = !python
     ? "protoc is not installed (apt-get install protobuf-compiler)"
     : undefined;
 
-/** Compiles the flyteidl protos the Python scripts import into a new temp directory. */
-export function compilePythonProtos(): string {
+/** Compiles the flyteidl protos the Python scripts import (and `extra` ones) into a new temp directory. */
+export function compilePythonProtos(extra: readonly string[] = []): string {
   const generated = mkdtempSync(path.join(tmpdir(), "flyte-agent-pyproto-"));
   const flyteidl = path.join(root, "node_modules/@flyteorg/flyteidl/protos");
   const googleApis = path.join(root, "node_modules/google-proto-files");
@@ -58,6 +58,7 @@ export function compilePythonProtos(): string {
     "flyteidl/core/metrics.proto",
     "flyteidl/core/security.proto",
     "flyteidl/core/artifact_id.proto",
+    ...extra,
   ];
   execFileSync("protoc", [`-I${flyteidl}`, `-I${googleApis}`, `--python_out=${generated}`, ...protos]);
   return generated;
