@@ -200,6 +200,8 @@ function taskClass(task: TaskDefinition, decl: PythonDeclarations, className: st
     ...(metadataArgs.length > 0
       ? [`        kwargs.setdefault("metadata", TaskMetadata(${metadataArgs.join(", ")}))`]
       : []),
+    // PythonTask.__init__ hands **kwargs (task_type_version, metadata) on to Task.__init__
+    // (flytekit/core/base_task.py, PythonTask l.473-511, Task l.215-232 in flytekit 1.16.5).
     "        super().__init__(",
     "            task_type=self._TASK_TYPE,",
     "            task_type_version=self._TASK_TYPE_VERSION,",

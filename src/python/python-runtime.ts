@@ -167,7 +167,12 @@ class FlyteAgentClient(object):
             raise
 `;
 
-/** `_mixin.py`: the flytekit side, shaped after flytekit's own connector executor mixins. */
+/**
+ * `_mixin.py`: the flytekit side, shaped after flytekit 1.16.5's SyncConnectorExecutorMixin and
+ * AsyncConnectorExecutorMixin (flytekit/extend/backend/base_connector.py l.304-397): the template
+ * from get_serializable(...).template, inputs from TypeEngine.dict_to_literal_map, a LiteralMap
+ * returned from execute() (which dispatch_execute passes through, base_task.py l.782-787).
+ */
 export const MIXIN_PY = `"""Local execution of the generated tasks through a running \`flyte-agent serve agent\`.
 
 flytekit's SyncConnectorExecutorMixin and AsyncConnectorExecutorMixin
