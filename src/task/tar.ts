@@ -35,7 +35,9 @@ function octal(block: Uint8Array, start: number, length: number, what: string): 
 }
 
 function checksumOk(block: Uint8Array): boolean {
-  const stored = octal(block, 148, 8, "checksum");
+  const digits = text(block, 148, 8).trim();
+  if (!/^[0-7]+$/.test(digits)) return false;
+  const stored = parseInt(digits, 8);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
   return sum === stored;

@@ -100,6 +100,14 @@ query = template(
         "limit": (simple(types_pb2.INTEGER), "at most this many rows"),
         "tags": (types_pb2.LiteralType(collection_type=simple(types_pb2.STRING)), "labels"),
         "mode": (optional_str, ""),
+        "version": (
+            types_pb2.LiteralType(
+                union_type=types_pb2.UnionType(
+                    variants=[simple(types_pb2.INTEGER, "int"), simple(types_pb2.NONE, "none")]
+                )
+            ),
+            "schema version",
+        ),
     },
     {"rows": (simple(types_pb2.INTEGER), ""), "echo": (simple(types_pb2.STRING), "")},
     {"warehouse": "analytics", "priority": 2},

@@ -153,6 +153,7 @@ describe.skipIf(pythonSkipReason)("run of Python-declared tasks", () => {
     expect(help).toContain("--day <DATETIME>  required  the day to total");
     expect(help).toContain("--tags <collection(STRING)>  required  labels");
     expect(help).toContain("--mode <union(STRING | NONE)>  optional");
+    expect(help).toContain("--version <union(INTEGER | NONE)>  optional  schema version");
     expect(help).toContain("--inputs <inputs.pb|inputs.json|inputs.yaml>");
   });
 
@@ -256,6 +257,9 @@ describe.skipIf(pythonSkipReason)("run of Python-declared tasks", () => {
         "3",
         "--tags",
         '["z"]',
+        // An input named like the root --version flag is the task's (flyte-agent's own is not taken).
+        "--version",
+        "10",
         "--json",
       ],
       { reject: false, cwd: root },
@@ -264,10 +268,11 @@ describe.skipIf(pythonSkipReason)("run of Python-declared tasks", () => {
     expect(r.exitCode).toBe(0);
     const result = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as {
       phase: string;
-      outputs: { rows: number };
+      outputs: { rows: number; echo: string };
     };
     expect(result.phase).toBe("SUCCEEDED");
     expect(result.outputs.rows).toBe(6);
+    expect(JSON.parse(result.outputs.echo)).toMatchObject({ schemaVersion: 10 });
 
     const wrong = await execa("node", [bin, "run", at("flyte-package.tgz"), "nope"], {
       reject: false,
