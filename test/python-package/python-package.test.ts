@@ -271,16 +271,21 @@ describe("flyte-agent python (real binary)", () => {
     expect(stale.exitCode).toBe(1);
     expect(stale.stderr).toMatch(/is out of date \(acme_agents\/tasks\.py\): run flyte-agent python/);
     expect(readFileSync(join(out, "acme_agents/tasks.py"), "utf8")).toBe("# edited\n");
-    const bad = await execa("node", [...args.slice(0, -1), "acme-agents"], { reject: false, cwd: root });
-    expect(bad.exitCode).toBe(2);
-    expect(bad.stderr.trim()).toBe(
-      'error: --package must be a Python import name (letters, digits, _), got "acme-agents"',
-    );
   });
 });
 
-// The write step alone: unchanged files are left alone.
-describe("writePythonPackage", () => {
+describe("generatePythonPackage and writePythonPackage", () => {
+  it("refuses a package name Python cannot import, and two tasks that would be one class", () => {
+    expect(() => generatePythonPackage(tasks, { packageName: "acme-agents" })).toThrow(
+      '--package must be a Python import name (letters, digits, _), got "acme-agents"',
+    );
+    expect(() =>
+      generatePythonPackage([doubler, { ...doubler, name: "other.double" }], { packageName: "p" }),
+    ).toThrow(
+      "tasks acme.jobs.double and other.double would both be the Python class DoubleTask: rename one",
+    );
+  });
+
   it("reports only the files that changed", async () => {
     const out = mkdtempSync(join(tmpdir(), "py-write-"));
     const files = [
