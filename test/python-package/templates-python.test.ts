@@ -1,6 +1,7 @@
 // Each template ships the Python package `flyte-agent python` generates from its src/task.ts, and
 // `flyte-agent new` renames it along with the rest: the rendered package must equal what the
 // generator makes from the rendered project, or a new project's own drift test would fail.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { generatePythonPackage } from "../../src/python/index.js";
 import { createProject } from "../../src/scaffold/index.js";
 import { isTaskDefinition, type TaskDefinition } from "../../src/task/define-task.js";
+import { python } from "../python/python-protos.js";
 
 const templates = fileURLToPath(new URL("../../templates/", import.meta.url));
 
@@ -37,6 +39,23 @@ describe.each(["async", "sync", "sensor"])("the %s template's Python package", (
     expect(pkg.scripts.python).toBe(
       "flyte-agent python src/task.ts --out python --package starter_name_agents",
     );
+  });
+
+  it.skipIf(!python)("compiles, with its example workflow (python3 -m py_compile)", () => {
+    const dir = join(templates, kind, "python");
+    const files = [
+      "example_workflow.py",
+      ...["__init__", "tasks", "_mixin", "_client"].map((m) => `starter_name_agents/${m}.py`),
+    ];
+    // compile() is what py_compile does, without writing __pycache__ into the template.
+    for (const f of files)
+      execFileSync(python!, [
+        "-B",
+        "-c",
+        "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')",
+        join(dir, f),
+      ]);
+    expect(files).toHaveLength(5);
   });
 
   it("is still up to date in a project made by flyte-agent new", async () => {
