@@ -22,7 +22,14 @@ import {
   python,
   pythonSkipReason,
 } from "../python/python-protos.js";
-import { doubler, everyType, greeter, registerAgents, unserved } from "./fixtures/tasks.js";
+import {
+  type DoublerAgent,
+  doubler,
+  everyType,
+  greeter,
+  registerAgents,
+  unserved,
+} from "./fixtures/tasks.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bin = join(root, "bin/flyte-agent.js");
@@ -182,6 +189,7 @@ describe.skipIf(pythonSkipReason)("the generated Python package", () => {
 
 describe.skipIf(grpcStubsSkipReason)("the generated client against a running agent server", () => {
   let running: RunningAgentServer;
+  let doublerAgent: DoublerAgent;
   let generated = "";
   let dir = "";
 
@@ -191,7 +199,7 @@ describe.skipIf(grpcStubsSkipReason)("the generated client against a running age
     dir = mkdtempSync(join(tmpdir(), "py-client-"));
     generate(dir);
     const registry = new AgentRegistry();
-    registerAgents(registry);
+    doublerAgent = registerAgents(registry);
     running = await serve({
       registry,
       host: "127.0.0.1",
@@ -211,6 +219,7 @@ describe.skipIf(grpcStubsSkipReason)("the generated client against a running age
     task: TaskDefinition,
     inputs: Record<string, unknown>,
     env: Record<string, string> = {},
+    extra: string[] = [],
   ) {
     const work = mkdtempSync(join(dir, "run-"));
     writeFileSync(join(work, "template.pb"), TaskTemplate.encode(task.template()).finish());
@@ -224,6 +233,7 @@ describe.skipIf(grpcStubsSkipReason)("the generated client against a running age
         join(work, "template.pb"),
         join(work, "inputs.pb"),
         work,
+        ...extra,
       ],
       { env: { FLYTE_AGENT_ENDPOINT: running.address, ...env }, extendEnv: false },
     );
@@ -240,6 +250,14 @@ describe.skipIf(grpcStubsSkipReason)("the generated client against a running age
       outputs: { greeting: "hello flyte" },
       error: undefined,
     });
+  });
+
+  it("deletes the task when interrupted while it runs, as flytekit's connector_signal_handler does", async () => {
+    expect(await runClient(doubler, { n: 5, hold: true }, {}, ["interrupt"])).toEqual({
+      outputs: undefined,
+      error: "interrupted",
+    });
+    expect(doublerAgent.deleted).toEqual([5]);
   });
 
   it("raises FlyteAgentError for a failed task, an unserved task type and a missing endpoint", async () => {
