@@ -19,4 +19,5 @@ it("python/ is up to date with src/task.ts (npm run python regenerates it)", () 
     { cwd: project, encoding: "utf8" },
   );
   expect(out).toContain("up to date");
-});
+  // A CLI start that loads the task file with tsx: seconds, more on a busy machine.
+}, 60_000);
