@@ -264,110 +264,47 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
     });
   };
 
-  const killAll = async (): Promise<void> => {
-    const exited = [...slots.values()].map(
-      ({ worker }) =>
-        new Promise<void>((resolve) => (worker.isDead() ? resolve() : worker.once("exit", () => resolve()))),
+  // The collector of the aggregated /metrics: every ready worker's series, summed.
+  const collectMetrics = async (): Promise<{ text: string; contentType: string }> => {
+    const { AggregatorRegistry } = await import("prom-client");
+    type WorkerMetrics = Parameters<typeof AggregatorRegistry.aggregate>[0][number];
+    const ready = [...slots.values()].filter((s) => s.readyAt !== undefined).map((s) => s.worker);
+    const answers = await Promise.all(
+      ready.map(
+        (worker) =>
+          new Promise<unknown>((resolve) => {
+            const id = ++metricsRequest;
+            const timer = setTimeout(() => {
+              metricsReplies.delete(id);
+              resolve(undefined);
+            }, metricsTimeoutMs);
+            metricsReplies.set(id, (metrics) => {
+              clearTimeout(timer);
+              metricsReplies.delete(id);
+              resolve(metrics);
+            });
+            send(worker, { type: "flyte-agent:metrics", id });
+          }),
+      ),
     );
-    for (const { worker } of slots.values()) worker.process.kill("SIGKILL");
-    await Promise.all(exited);
+    const registry = AggregatorRegistry.aggregate(
+      answers.filter((a): a is WorkerMetrics => Array.isArray(a)),
+    );
+    return { text: await registry.metrics(), contentType: registry.contentType };
   };
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      allReady = resolve;
-      startFailed = reject;
-      for (let slot = 1; slot <= count; slot++) fork(slot);
-    });
-  } catch (err) {
-    started = true; // no restarts from here on
-    stopping = Promise.resolve();
-    await killAll();
-    throw err;
-  } finally {
-    allReady = undefined;
-    startFailed = undefined;
-  }
-  started = true;
-  broadcast({ type: "flyte-agent:serving" });
-
   let endpoint: { port: number; close(): Promise<void> } | undefined;
-  if (o.prometheusPort !== false) {
-    const collect = async (): Promise<{ text: string; contentType: string }> => {
-      const { AggregatorRegistry } = await import("prom-client");
-      const ready = [...slots.values()].filter((s) => s.readyAt !== undefined).map((s) => s.worker);
-      const answers = await Promise.all(
-        ready.map(
-          (worker) =>
-            new Promise<unknown>((resolve) => {
-              const id = ++metricsRequest;
-              const timer = setTimeout(() => {
-                metricsReplies.delete(id);
-                resolve(undefined);
-              }, metricsTimeoutMs);
-              metricsReplies.set(id, (metrics) => {
-                clearTimeout(timer);
-                metricsReplies.delete(id);
-                resolve(metrics);
-              });
-              send(worker, { type: "flyte-agent:metrics", id });
-            }),
-        ),
-      );
-      const registry = AggregatorRegistry.aggregate(
-        answers.filter((a): a is Parameters<typeof AggregatorRegistry.aggregate>[0][number] =>
-          Array.isArray(a),
-        ),
-      );
-      return { text: await registry.metrics(), contentType: registry.contentType };
-    };
-    try {
-      endpoint = await startAggregatedMetricsEndpoint(collect, o.host, o.prometheusPort);
-    } catch (err) {
-      stopping = Promise.resolve();
-      await killAll();
-      throw new FlyteAgentError(
-        ErrorCode.INVALID_CONFIG,
-        `cannot serve metrics on port ${String(o.prometheusPort)}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (choose another --prometheus-port)`,
-      );
-    }
-  }
-
-  const agents = firstReady?.agents ?? [];
-  const tlsMode = !o.tls ? "plaintext" : o.tls.clientCa ? "mutual TLS" : "TLS";
-  if (o.banner) {
-    o.banner.write(
-      formatBanner({
-        agents,
-        address: `${o.host}:${port}`,
-        tls: tlsMode,
-        metricsPort: endpoint?.port,
-        workers: count,
-        ...(options.version ? { version: options.version } : {}),
-      }),
-    );
-  }
-  logger.info(
-    {
-      port,
-      host: o.host,
-      tls: tlsMode,
-      metrics_port: endpoint?.port,
-      workers: count,
-      agents: agents.map((a) => ({ name: a.name, categories: a.categories, is_sync: a.isSync })),
-      modules: firstReady?.modules ?? [],
-    },
-    "agent server listening",
-  );
-
   let timeout: NodeJS.Timeout | undefined;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  /** Drains every worker (one still starting is told once it is ready) and waits for all to exit. */
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       clearTimeout(timeout);
       for (const t of restartTimers) clearTimeout(t);
       restartTimers.clear();
+      // Stopped while starting: serveWorkers returns, and `closed` resolves once the workers are gone.
+      allReady?.();
       const exited = new Promise<void>((resolve) => {
         allExited = resolve;
         if (slots.size === 0) resolve();
@@ -384,10 +321,7 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
       await exited;
       clearTimeout(kill);
       await endpoint?.close();
-      if (o.handleSignals) {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-      }
+      removeSignalHandlers();
       logger.info("agent server stopped");
       resolveClosed();
     })();
@@ -402,11 +336,88 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
     logger.info({ signal, grace_period_s: o.gracePeriodSeconds, workers: slots.size }, "draining");
     void stop();
   };
+  const removeSignalHandlers = (): void => {
+    if (!o.handleSignals) return;
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  };
+  // Handled from the start: a signal while the workers start must drain them, not orphan them.
   if (o.handleSignals) {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   }
-  if (o.timeoutSeconds !== undefined) {
+  /** Stops every worker at once and rethrows: the server failed to start. */
+  const abortStart = async (err: unknown): Promise<never> => {
+    started = true; // no restarts from here on
+    stopping = Promise.resolve();
+    removeSignalHandlers();
+    const exited = [...slots.values()].map(
+      ({ worker }) =>
+        new Promise<void>((resolve) => (worker.isDead() ? resolve() : worker.once("exit", () => resolve()))),
+    );
+    for (const { worker } of slots.values()) worker.process.kill("SIGKILL");
+    await Promise.all(exited);
+    throw err;
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      allReady = resolve;
+      startFailed = reject;
+      for (let slot = 1; slot <= count; slot++) fork(slot);
+    });
+  } catch (err) {
+    return abortStart(err);
+  } finally {
+    allReady = undefined;
+    startFailed = undefined;
+  }
+  started = true;
+  if (!stopping) {
+    broadcast({ type: "flyte-agent:serving" });
+    if (o.prometheusPort !== false) {
+      try {
+        endpoint = await startAggregatedMetricsEndpoint(collectMetrics, o.host, o.prometheusPort);
+      } catch (err) {
+        return abortStart(
+          new FlyteAgentError(
+            ErrorCode.INVALID_CONFIG,
+            `cannot serve metrics on port ${String(o.prometheusPort)}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (choose another --prometheus-port)`,
+          ),
+        );
+      }
+    }
+  }
+
+  const agents = firstReady?.agents ?? [];
+  const tlsMode = !o.tls ? "plaintext" : o.tls.clientCa ? "mutual TLS" : "TLS";
+  if (o.banner && !stopping) {
+    o.banner.write(
+      formatBanner({
+        agents,
+        address: `${o.host}:${port}`,
+        tls: tlsMode,
+        metricsPort: endpoint?.port,
+        workers: count,
+        ...(options.version ? { version: options.version } : {}),
+      }),
+    );
+  }
+  if (!stopping) {
+    logger.info(
+      {
+        port,
+        host: o.host,
+        tls: tlsMode,
+        metrics_port: endpoint?.port,
+        workers: count,
+        agents: agents.map((a) => ({ name: a.name, categories: a.categories, is_sync: a.isSync })),
+        modules: firstReady?.modules ?? [],
+      },
+      "agent server listening",
+    );
+  }
+  if (o.timeoutSeconds !== undefined && !stopping) {
     timeout = setTimeout(() => {
       logger.info({ timeout_s: o.timeoutSeconds }, "timeout reached: stopping");
       void stop();

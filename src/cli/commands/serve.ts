@@ -128,7 +128,7 @@ function addServeCommand(parent: Command, name: string, description: string): vo
     .option("--log-level <level>", "trace | debug | info | warn | error (default: info, or $LOG_LEVEL)")
     .option(
       "--workers <n>",
-      'processes serving the one port: a number, or "auto" for the CPUs the container may use (its CPU limit); 1 is a single process',
+      'processes sharing the port: a number, or "auto" for the container\'s CPU limit',
       "1",
     )
     .addOption(
