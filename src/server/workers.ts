@@ -5,9 +5,8 @@ import type { Logger } from "../core/context.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import type { AgentInfo } from "../core/registry.js";
 import { formatBanner } from "./banner.js";
-import { ServingStatus } from "./health.js";
 import { createServerLogger } from "./logger.js";
-import { resolveServeOptions, serve, type ServeOptions } from "./serve.js";
+import type { ServeOptions } from "./serve.js";
 
 /** When a crashed worker is started again (see {@link WorkerRestarts}). */
 export interface RestartBackoffOptions {
@@ -77,11 +76,19 @@ type FromWorker =
   | {
       readonly type: "flyte-agent:ready";
       readonly port: number;
+      readonly settings: WorkerSettings;
       readonly agents: readonly AgentInfo[];
       readonly modules: readonly string[];
     }
   | { readonly type: "flyte-agent:failed"; readonly code: string; readonly message: string }
   | { readonly type: "flyte-agent:metrics"; readonly id: number; readonly metrics: unknown };
+/** The options a worker resolved that the primary needs (it resolves none itself). */
+interface WorkerSettings {
+  readonly host: string;
+  readonly tls: "plaintext" | "TLS" | "mutual TLS";
+  readonly prometheusPort: number | false;
+  readonly gracePeriodSeconds: number;
+}
 /** Primary → worker. */
 type ToWorker =
   | { readonly type: "flyte-agent:serving" }
@@ -112,7 +119,7 @@ const metricsTimeoutMs = 5000;
 const exitMarginMs = 5000;
 
 /** Binds `host:0` for a moment to learn a free port, so that every worker binds the same one. */
-function pickPort(host: string): Promise<number> {
+function pickPort(host: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createNetServer();
     probe.once("error", reject);
@@ -138,54 +145,41 @@ function pickPort(host: string): Promise<number> {
  * error, e.g. a module that does not load).
  */
 export async function serveWorkers(options: ServeWorkersOptions): Promise<RunningWorkers> {
-  const o = resolveServeOptions(options);
-  const count = options.workers;
-  if (!Number.isInteger(count) || count < 1) {
-    throw new FlyteAgentError(
-      ErrorCode.INVALID_CONFIG,
-      `workers must be an integer of at least 1, got ${count}`,
-    );
-  }
+  const {
+    workers: count,
+    restartBackoff,
+    logger: givenLogger,
+    banner: bannerOption,
+    timeoutSeconds,
+    handleSignals: handleSignalsOption,
+    handleProcessErrors: _processErrors,
+    ...served
+  } = options;
+  const invalid = (message: string) => new FlyteAgentError(ErrorCode.INVALID_CONFIG, message);
+  if (!Number.isInteger(count) || count < 1)
+    throw invalid(`workers must be an integer of at least 1, got ${count}`);
   if ((options as ServeOptions).registry) {
-    throw new FlyteAgentError(
-      ErrorCode.INVALID_CONFIG,
-      "a registry object cannot be shared by worker processes: pass the agents as modules",
-    );
+    throw invalid("a registry object cannot be shared by worker processes: pass the agents as modules");
   }
-  if (!cluster.isPrimary) {
-    throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, "serveWorkers() was called inside a worker process");
+  if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds >= 0)) {
+    throw invalid(`timeout must be a non-negative number, got ${String(timeoutSeconds)}`);
   }
-  const logger: Logger = options.logger ?? (await createServerLogger({ level: o.logLevel }));
+  if (!cluster.isPrimary) throw invalid("serveWorkers() was called inside a worker process");
+  const handleSignals = handleSignalsOption ?? true;
+  const banner = bannerOption ?? process.stderr;
+  const logger: Logger =
+    givenLogger ?? (await createServerLogger(served.logLevel ? { level: served.logLevel } : {}));
+  // The primary imports neither the server nor the agents: the workers resolve and check the options
+  // (a bad one fails the first worker, whose error is reported once) and report what they serve.
   // Port 0: the primary chooses the port, so that every worker, including one started again after all
   // others died, binds the same one.
-  const port = o.port === 0 ? await pickPort(o.host) : o.port;
   const workerOptions: ServeOptions = {
-    port,
-    host: o.host,
-    modules: o.modules,
-    discover: o.discover,
-    cwd: o.cwd,
-    builtin: o.builtin,
-    ...(o.taskTypes ? { taskTypes: o.taskTypes } : {}),
-    // A worker collects metrics; the primary serves them. The port value itself is unused there.
-    prometheusPort: o.prometheusPort === false ? false : 0,
-    ...(o.tls ? { tls: o.tls } : {}),
-    ...pick(options, [
-      "maxMessageSize",
-      "keepaliveTimeSeconds",
-      "keepaliveTimeoutSeconds",
-      "maxConnectionAgeSeconds",
-      "maxConnectionAgeGraceSeconds",
-    ]),
-    maxConcurrent: o.maxConcurrent,
-    gracePeriodSeconds: o.gracePeriodSeconds,
-    reflection: o.reflection,
-    logLevel: o.logLevel,
-    ...(options.version ? { version: options.version } : {}),
+    ...served,
+    ...(served.port === 0 ? { port: await pickPort(served.host) } : {}),
   };
   cluster.setupPrimary({ exec: new URL("./worker-entry.js", import.meta.url).pathname, args: [] });
 
-  const restarts = new WorkerRestarts(options.restartBackoff);
+  const restarts = new WorkerRestarts(restartBackoff);
   const slots = new Map<number, { worker: Worker; readyAt: number | undefined }>();
   const restartTimers = new Set<NodeJS.Timeout>();
   let started = false;
@@ -215,10 +209,13 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
       const message = m as FromWorker;
       if (message.type === "flyte-agent:ready") {
         entry.readyAt = Date.now();
-        if (message.port !== port) {
-          logger.error({ worker: slot, port: message.port, expected: port }, "worker bound another port");
-        }
         firstReady ??= message;
+        if (message.port !== firstReady.port) {
+          logger.error(
+            { worker: slot, port: message.port, expected: firstReady.port },
+            "worker bound another port",
+          );
+        }
         // A worker that was still starting when the drain began did not hear it: tell it now.
         if (stopping) send(worker, { type: "flyte-agent:drain" });
         else if (started) send(worker, { type: "flyte-agent:serving" });
@@ -293,6 +290,10 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
     return { text: await registry.metrics(), contentType: registry.contentType };
   };
 
+  // Before any worker has resolved it (a stop during start-up), the grace period given, or none: a
+  // worker still starting has no call to finish.
+  const graceSeconds = (): number =>
+    firstReady?.settings.gracePeriodSeconds ?? options.gracePeriodSeconds ?? 0;
   let endpoint: { port: number; close(): Promise<void> } | undefined;
   let timeout: NodeJS.Timeout | undefined;
   let resolveClosed!: () => void;
@@ -316,7 +317,7 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
           logger.warn("workers still running after the grace period: killing them");
           for (const { worker } of slots.values()) worker.process.kill("SIGKILL");
         },
-        o.gracePeriodSeconds * 1000 + exitMarginMs,
+        graceSeconds() * 1000 + exitMarginMs,
       );
       await exited;
       clearTimeout(kill);
@@ -333,16 +334,16 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
       broadcast({ type: "flyte-agent:force" });
       return;
     }
-    logger.info({ signal, grace_period_s: o.gracePeriodSeconds, workers: slots.size }, "draining");
+    logger.info({ signal, grace_period_s: graceSeconds(), workers: slots.size }, "draining");
     void stop();
   };
   const removeSignalHandlers = (): void => {
-    if (!o.handleSignals) return;
+    if (!handleSignals) return;
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
   };
   // Handled from the start: a signal while the workers start must drain them, not orphan them.
-  if (o.handleSignals) {
+  if (handleSignals) {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   }
@@ -373,30 +374,34 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
     startFailed = undefined;
   }
   started = true;
+  // Every worker reported ready (or a stop began while they started, and the first of them may not).
+  const ready = firstReady;
+  const settings = ready?.settings;
+  const port = ready?.port ?? workerOptions.port ?? 0;
+  const host = settings?.host ?? workerOptions.host ?? "0.0.0.0";
   if (!stopping) {
     broadcast({ type: "flyte-agent:serving" });
-    if (o.prometheusPort !== false) {
+    if (settings && settings.prometheusPort !== false) {
       try {
-        endpoint = await startAggregatedMetricsEndpoint(collectMetrics, o.host, o.prometheusPort);
+        endpoint = await startAggregatedMetricsEndpoint(collectMetrics, host, settings.prometheusPort);
       } catch (err) {
         return abortStart(
           new FlyteAgentError(
             ErrorCode.INVALID_CONFIG,
-            `cannot serve metrics on port ${String(o.prometheusPort)}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (choose another --prometheus-port)`,
+            `cannot serve metrics on port ${settings.prometheusPort}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (choose another --prometheus-port)`,
           ),
         );
       }
     }
   }
 
-  const agents = firstReady?.agents ?? [];
-  const tlsMode = !o.tls ? "plaintext" : o.tls.clientCa ? "mutual TLS" : "TLS";
-  if (o.banner && !stopping) {
-    o.banner.write(
+  const agents = ready?.agents ?? [];
+  if (banner && settings && !stopping) {
+    banner.write(
       formatBanner({
         agents,
-        address: `${o.host}:${port}`,
-        tls: tlsMode,
+        address: `${host}:${port}`,
+        tls: settings.tls,
         metricsPort: endpoint?.port,
         workers: count,
         ...(options.version ? { version: options.version } : {}),
@@ -407,37 +412,31 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
     logger.info(
       {
         port,
-        host: o.host,
-        tls: tlsMode,
+        host,
+        tls: settings?.tls,
         metrics_port: endpoint?.port,
         workers: count,
         agents: agents.map((a) => ({ name: a.name, categories: a.categories, is_sync: a.isSync })),
-        modules: firstReady?.modules ?? [],
+        modules: ready?.modules ?? [],
       },
       "agent server listening",
     );
   }
-  if (o.timeoutSeconds !== undefined && !stopping) {
+  if (timeoutSeconds !== undefined && !stopping) {
     timeout = setTimeout(() => {
-      logger.info({ timeout_s: o.timeoutSeconds }, "timeout reached: stopping");
+      logger.info({ timeout_s: timeoutSeconds }, "timeout reached: stopping");
       void stop();
-    }, o.timeoutSeconds * 1000);
+    }, timeoutSeconds * 1000);
   }
   return {
     port,
-    address: `${o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host}:${port}`,
+    address: `${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`,
     metricsPort: endpoint?.port,
     agents,
     workers: count,
     closed,
     stop,
   };
-}
-
-function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
 }
 
 async function startAggregatedMetricsEndpoint(
@@ -489,10 +488,20 @@ export async function runWorker(): Promise<number> {
   const toPrimary = (message: FromWorker): void => {
     process.send?.(message);
   };
+  const { serve, resolveServeOptions } = await import("./serve.js");
+  const { ServingStatus } = await import("./health.js");
   const base = await createServerLogger(config.options.logLevel ? { level: config.options.logLevel } : {});
   const logger = base.child({ worker: config.slot });
   let running;
+  let settings: WorkerSettings;
   try {
+    const o = resolveServeOptions(config.options);
+    settings = {
+      host: o.host,
+      tls: !o.tls ? "plaintext" : o.tls.clientCa ? "mutual TLS" : "TLS",
+      prometheusPort: o.prometheusPort,
+      gracePeriodSeconds: o.gracePeriodSeconds,
+    };
     running = await serve({ ...config.options, logger, banner: false, clusterWorker: true });
   } catch (err) {
     const code = err instanceof FlyteAgentError ? err.code : ErrorCode.AGENT_FAILURE;
@@ -522,6 +531,7 @@ export async function runWorker(): Promise<number> {
   toPrimary({
     type: "flyte-agent:ready",
     port: running.port,
+    settings,
     agents: running.agents,
     modules: running.modules.map((m) => m.specifier),
   });

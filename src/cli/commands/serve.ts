@@ -138,7 +138,6 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       ).hideHelp(),
     )
     .action(async (flags: ServeFlags) => {
-      const { serve } = await import("../../server/serve.js");
       const { parseBuiltinAgentNames } = await import("../../builtin/builtin-agents.js");
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
         throw new UsageError("--tls-cert and --tls-key go together: pass both to serve TLS");
@@ -178,9 +177,10 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         ...opt("logLevel", flags.logLevel),
         version: packageVersion,
       };
+      // With workers, this process only supervises: the server and the agents load in each worker.
       const running =
         workers === 1
-          ? await serve(options)
+          ? await (await import("../../server/serve.js")).serve(options)
           : await (await import("../../server/workers.js")).serveWorkers({ ...options, workers });
       await running.closed;
     });
