@@ -1,6 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
+import { fileURLToPath } from "node:url";
 import type { Logger } from "../core/context.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import type { AgentInfo } from "../core/registry.js";
@@ -177,7 +178,7 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
     ...served,
     ...(served.port === 0 ? { port: await pickPort(served.host) } : {}),
   };
-  cluster.setupPrimary({ exec: new URL("./worker-entry.js", import.meta.url).pathname, args: [] });
+  cluster.setupPrimary({ exec: fileURLToPath(new URL("./worker-entry.js", import.meta.url)), args: [] });
 
   const restarts = new WorkerRestarts(restartBackoff);
   const slots = new Map<number, { worker: Worker; readyAt: number | undefined }>();
