@@ -190,7 +190,8 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
   let allReady: (() => void) | undefined;
   let allExited: (() => void) | undefined;
   let metricsRequest = 0;
-  const metricsReplies = new Map<number, (metrics: unknown) => void>();
+  /** Metrics requests waiting for a worker's answer, by request id. */
+  const metricsReplies = new Map<number, { worker: Worker; answer(metrics: unknown): void }>();
 
   const send = (worker: Worker, message: ToWorker): void => {
     if (worker.isConnected()) worker.send(message);
@@ -229,11 +230,13 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
           ),
         );
       } else if (message.type === "flyte-agent:metrics") {
-        metricsReplies.get(message.id)?.(message.metrics);
+        metricsReplies.get(message.id)?.answer(message.metrics);
       }
     });
     worker.on("exit", (code: number | null, signal: NodeJS.Signals | null) => {
       if (slots.get(slot)?.worker === worker) slots.delete(slot);
+      // A scrape does not wait for a worker that is gone.
+      for (const pending of metricsReplies.values()) if (pending.worker === worker) pending.answer(undefined);
       if (stopping) {
         logger.info({ worker: slot, worker_pid: worker.process.pid, code, signal }, "worker stopped");
         if (slots.size === 0) allExited?.();
@@ -276,10 +279,13 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
               metricsReplies.delete(id);
               resolve(undefined);
             }, metricsTimeoutMs);
-            metricsReplies.set(id, (metrics) => {
-              clearTimeout(timer);
-              metricsReplies.delete(id);
-              resolve(metrics);
+            metricsReplies.set(id, {
+              worker,
+              answer: (metrics) => {
+                clearTimeout(timer);
+                metricsReplies.delete(id);
+                resolve(metrics);
+              },
             });
             send(worker, { type: "flyte-agent:metrics", id });
           }),
