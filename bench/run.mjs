@@ -195,7 +195,7 @@ async function waitServing(address, started, child) {
   }
 }
 
-async function startAgentServer() {
+async function startAgentServer(flags = []) {
   const port = await freePort();
   const started = performance.now();
   const child = spawn(
@@ -203,7 +203,7 @@ async function startAgentServer() {
     serveAgentArgs({
       port,
       module: "bench/agents.mjs",
-      extra: ["--no-banner", "--log-level", "warn", ...serverFlags],
+      extra: ["--no-banner", "--log-level", "warn", ...serverFlags, ...flags],
     }),
     { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
   );
@@ -212,6 +212,15 @@ async function startAgentServer() {
 }
 
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+/** The process and its children (the workers of `--workers`). */
+const family = (pid) => [
+  pid,
+  ...readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number),
+];
 const stop = (child) =>
   new Promise((resolve) => {
     child.once("exit", resolve);
@@ -224,9 +233,14 @@ function h2load(port, method, connections, n) {
   const req = requests[method];
   writeFileSync(body, Array.isArray(req) ? Buffer.concat(req.map(frame)) : frame(req));
   const log = path.join(dir, `${method}-${port}-${connections}.log`);
+  // Through bash, whose `times` reports the CPU h2load itself used: on a shared machine the load
+  // generator competes with the server for cores, so its share is reported beside the rates.
   const out = execFileSync(
-    "h2load",
+    "bash",
     [
+      "-c",
+      'h2load "$@" && times',
+      "h2load",
       "-n",
       String(n),
       "-c",
@@ -257,7 +271,16 @@ function h2load(port, method, connections, n) {
     .sort((a, b) => a - b);
   const pct = (p) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] / 1000;
-  return { rps, p50: pct(50), p99: pct(99) };
+  // `times` prints the shell's own times, then its children's: "0m1.234s 0m0.456s" (user, system).
+  const seconds = (t) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t);
+    return Number(m[1]) * 60 + Number(m[2]);
+  };
+  const children = out.trim().split("\n").at(-1).trim().split(/\s+/);
+  const loadCpuS = seconds(children[0]) + seconds(children[1]);
+  const [, wall, unit] = /finished in ([\d.]+)(\w+),/.exec(out);
+  const wallS = Number(wall) / ({ s: 1, ms: 1e3, us: 1e6 }[unit] ?? NaN);
+  return { rps, p50: pct(50), p99: pct(99), loadCpuS, wallS };
 }
 
 ensureH2load();
@@ -304,6 +327,32 @@ for (const method of ["GetTask", "CreateTask", "ExecuteTaskSync"]) {
     );
   }
 }
+// Every core: GetTask at 50 connections against one worker (the server above) and `--workers 2`,
+// interleaved, with the CPU h2load itself used. h2load runs one thread: near 1.0 CPU s per wall
+// second it, not the server, is the limit.
+const workers = await startAgentServer(["--workers", "2"]);
+const workersServingMs = workers.servingMs;
+await new Promise((r) => setTimeout(r, 2000));
+const workersIdleRss = family(workers.child.pid).map(rssMb);
+const workerAnswers = await answers(`127.0.0.1:${workers.port}`);
+if (!workerAnswers.GetTask.equals(expected.GetTask))
+  throw new Error("--workers 2 answers GetTask differently");
+h2load(workers.port, "GetTask", 50, Math.min(2000, runs[50]));
+const workerRows = [];
+for (let i = 0; i < (quick ? 1 : 2); i++) {
+  for (const [label, port] of [
+    ["1 process", agent.port],
+    ["--workers 2", workers.port],
+  ]) {
+    const r = h2load(port, "GetTask", 50, runs[50]);
+    workerRows.push({ label, r });
+    console.error(
+      `GetTask c=50 ${label}: ${r.rps.toFixed(0)} req/s p99 ${r.p99.toFixed(2)}ms; h2load ${r.loadCpuS.toFixed(2)} CPU s in ${r.wallS.toFixed(2)} s`,
+    );
+  }
+}
+await stop(workers.child);
+
 // Statelessness: after every call above (tens of thousands of creates and gets), plus 10,000 more
 // creates, memory is back where an idle server is.
 h2load(agent.port, "CreateTask", 50, 10000);
@@ -335,6 +384,19 @@ console.log(
 );
 console.log(
   `idle RSS: ${f(idleRss, 1)} MB; RSS after the load and 10,000 more CreateTask: ${f(afterRss, 1)} MB`,
+);
+console.log(
+  "\n| GetTask, 50 conns | req/s | p50 ms | p99 ms | h2load CPU s | h2load wall s | req/s vs 1 process |",
+);
+console.log("|---|---|---|---|---|---|---|");
+const single = median(workerRows.filter((w) => w.label === "1 process").map((w) => w.r.rps));
+for (const { label, r } of workerRows) {
+  console.log(
+    `| ${label} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.loadCpuS, 2)} | ${f(r.wallS, 2)} | ${f(r.rps / single, 2)} |`,
+  );
+}
+console.log(
+  `--workers 2: time to SERVING ${f(workersServingMs)} ms; idle RSS ${workersIdleRss.map((m) => f(m, 1)).join(" + ")} MB (primary + workers)`,
 );
 if (only !== "throughput") {
   await runLoadBench();

@@ -72,10 +72,14 @@ export {
 export {
   AgentServer,
   serve,
+  serveWorkers,
+  availableCpus,
   loadAgentModules,
   type AgentServerOptions,
   type ServeOptions,
   type RunningAgentServer,
+  type ServeWorkersOptions,
+  type RunningWorkers,
 } from "./server/index.js";
 export {
   createProject,

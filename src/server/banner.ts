@@ -8,6 +8,8 @@ export interface BannerInfo {
   readonly tls: "plaintext" | "TLS" | "mutual TLS";
   readonly metricsPort?: number | undefined;
   readonly version?: string;
+  /** Worker processes sharing the port, when more than one. */
+  readonly workers?: number;
 }
 
 /**
@@ -26,7 +28,8 @@ export function formatBanner(info: BannerInfo): string {
     `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join("   ")}`.trimEnd();
   const lines = [
     `flyte-agent${info.version ? ` ${info.version}` : ""} serving on ${info.address} (${info.tls})` +
-      (info.metricsPort !== undefined ? `, metrics on :${info.metricsPort}/metrics` : ""),
+      (info.metricsPort !== undefined ? `, metrics on :${info.metricsPort}/metrics` : "") +
+      (info.workers !== undefined && info.workers > 1 ? `, ${info.workers} workers` : ""),
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

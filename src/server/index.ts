@@ -33,3 +33,11 @@ export {
 } from "./module-loader.js";
 export { createServerLogger, redactedKeys, type ServerLoggerOptions } from "./logger.js";
 export { formatBanner, type BannerInfo } from "./banner.js";
+export {
+  serveWorkers,
+  WorkerRestarts,
+  type ServeWorkersOptions,
+  type RunningWorkers,
+  type RestartBackoffOptions,
+} from "./workers.js";
+export { availableCpus, cgroupCpuLimit, type AvailableCpusOptions } from "./available-cpus.js";

@@ -15,6 +15,7 @@ import {
   startMetricsEndpoint,
 } from "./metrics.js";
 import { type LoadedModule, loadAgentModules } from "./module-loader.js";
+import { ServingStatus } from "./health.js";
 import { AgentServer } from "./server.js";
 
 /** TLS files of {@link ServeOptions.tls} (paths to PEM files). */
@@ -93,6 +94,12 @@ export interface ServeOptions {
   readonly logLevel?: string;
   /** Shown in the banner. */
   readonly version?: string;
+  /**
+   * @internal Set in the worker processes of `serveWorkers`: health stays NOT_SERVING until the
+   * primary says every worker listens, metrics are collected but served by the primary, and the
+   * "listening" line is the worker's, not the server's.
+   */
+  readonly clusterWorker?: boolean;
 }
 
 /** {@link ServeOptions} with every default applied. */
@@ -201,6 +208,8 @@ export interface RunningAgentServer {
   /** What ListAgents advertises. */
   readonly agents: readonly AgentInfo[];
   readonly modules: readonly LoadedModule[];
+  /** The server's metrics, when metrics are on. */
+  readonly metrics: ServerMetrics | undefined;
   /**
    * Resolves once the server has stopped (signal, timeout or {@link RunningAgentServer.stop}); rejects
    * with a FlyteAgentError (AGENT_FAILURE) when it stopped because of an uncaught exception.
@@ -309,10 +318,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     health: true,
     reflection: o.reflection,
   });
+  // Nothing has run between the bind and here (only promise continuations), so no health check can
+  // have seen SERVING yet.
+  if (options.clusterWorker) server.health?.setAll(ServingStatus.NOT_SERVING);
   let endpoint: MetricsEndpoint | undefined;
   try {
     endpoint =
-      metrics && o.prometheusPort !== false
+      metrics && o.prometheusPort !== false && !options.clusterWorker
         ? await startMetricsEndpoint(metrics, o.host, o.prometheusPort)
         : undefined;
   } catch (err) {
@@ -344,7 +356,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
       agents: agents.map((a) => ({ name: a.name, categories: a.categories, is_sync: a.isSync })),
       modules: modules.map((m) => m.specifier),
     },
-    "agent server listening",
+    options.clusterWorker ? "worker listening" : "agent server listening",
   );
 
   const unhandled = metrics ? await unhandledErrorsCounter(metrics) : undefined;
@@ -455,6 +467,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     metricsPort: endpoint?.port,
     agents,
     modules,
+    metrics,
     closed,
     stop,
   };

@@ -26,11 +26,12 @@ const matcher = (m: string | ((l: LogLine) => boolean)) =>
 
 /**
  * Starts `flyte-agent serve <args>` (the built binary: `npm run build` first) and resolves once it
- * logs that it listens; rejects with its stderr if it exits first. `env` is added to the process's.
+ * logs that it listens (or logs the `ready` message, which must carry the `port`); rejects with its
+ * stderr if it exits first. `env` is added to the process's.
  */
 export async function startServeProcess(
   args: readonly string[],
-  options: { readonly env?: Readonly<Record<string, string>> } = {},
+  options: { readonly env?: Readonly<Record<string, string>>; readonly ready?: string } = {},
 ): Promise<ServeProcess> {
   const child = execa("node", [bin, "serve", ...args], {
     cwd: root,
@@ -72,7 +73,7 @@ export async function startServeProcess(
         reject(new Error(`serve exited (${String(r.exitCode)}) before logging ${String(m)}: ${r.stderr}`)),
       );
     });
-  const listening = await logged("agent server listening");
+  const listening = await logged(options.ready ?? "agent server listening");
   return {
     child,
     port: listening.port as number,

@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { UsageError } from "../errors.js";
+import type { ServeOptions } from "../../server/serve.js";
 import { packageVersion } from "../version.js";
 
 /** Flags of `flyte-agent serve agent` as commander parses them. */
@@ -28,6 +29,7 @@ interface ServeFlags {
   banner: boolean;
   logLevel?: string;
   worker?: string;
+  workers: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -63,6 +65,16 @@ function size(text: string | undefined): number | undefined {
     );
   }
   return Math.round(Number(m[1]) * unit);
+}
+
+/** `--workers`: a count, or `auto` for the container's CPUs. */
+async function workerCount(text: string): Promise<number> {
+  if (text.trim() === "auto") return (await import("../../server/available-cpus.js")).availableCpus();
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < 1) {
+    throw new UsageError(`--workers must be a whole number of at least 1 or "auto", got "${text}"`);
+  }
+  return n;
 }
 
 function addServeCommand(parent: Command, name: string, description: string): void {
@@ -114,6 +126,11 @@ function addServeCommand(parent: Command, name: string, description: string): vo
     .option("--no-reflection", "do not serve gRPC reflection")
     .option("--no-banner", "do not print the table of agents at start")
     .option("--log-level <level>", "trace | debug | info | warn | error (default: info, or $LOG_LEVEL)")
+    .option(
+      "--workers <n>",
+      'processes sharing the port: a number, or "auto" for the container\'s CPU limit',
+      "1",
+    )
     .addOption(
       new Option(
         "--worker <n>",
@@ -121,7 +138,6 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       ).hideHelp(),
     )
     .action(async (flags: ServeFlags) => {
-      const { serve } = await import("../../server/serve.js");
       const { parseBuiltinAgentNames } = await import("../../builtin/builtin-agents.js");
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
         throw new UsageError("--tls-cert and --tls-key go together: pass both to serve TLS");
@@ -131,7 +147,8 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       }
       const prometheusPort = flags.prometheusPort ?? flags.prometheus_port;
       const opt = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
-      const running = await serve({
+      const workers = await workerCount(flags.workers);
+      const options: ServeOptions = {
         port: number("--port", flags.port, true)!,
         host: flags.host,
         modules: flags.modules ?? [],
@@ -159,7 +176,12 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         banner: flags.banner ? process.stderr : false,
         ...opt("logLevel", flags.logLevel),
         version: packageVersion,
-      });
+      };
+      // With workers, this process only supervises: the server and the agents load in each worker.
+      const running =
+        workers === 1
+          ? await (await import("../../server/serve.js")).serve(options)
+          : await (await import("../../server/workers.js")).serveWorkers({ ...options, workers });
       await running.closed;
     });
 }
