@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Regenerates src/gen from the protos shipped in @flyteorg/flyteidl, offline.
-// The agent service protos import google/api/annotations.proto, which comes from google-proto-files;
-// well-known types (google/protobuf/*) are built into buf.
+// Regenerates src/gen, offline, with ts-proto:
+// - Flyte 1 (`src/gen/flyteidl`, `src/gen/google`): from the protos shipped in @flyteorg/flyteidl. The agent
+//   service protos import google/api/annotations.proto, which comes from google-proto-files; well-known
+//   types (google/protobuf/*) are built into buf.
+// - Flyte 2 (`src/gen/v2`): from the descriptors embedded in @flyteorg/flyteidl2 (it ships protobuf-es
+//   TypeScript, no .proto files), so both protocols share one generator, one option set and grpc-js
+//   service definitions. The embedded descriptors carry no comments, so neither does this code.
 import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -36,22 +40,28 @@ try {
   }
   // buf is fetched by npx at a pinned version rather than kept in the lockfile: the registry holds
   // its binaries only for some platforms, which makes `npm ci` refuse a lockfile that lists it.
-  execFileSync(
-    "npx",
-    [
-      "--yes",
-      `@bufbuild/buf@${BUF_VERSION}`,
-      "generate",
-      "--template",
-      "buf.gen.yaml",
-      "--path",
-      "flyteidl/service/agent.proto",
-      // admin.TaskSpec / admin.Task: what `pyflyte package` writes and `flytectl get task` prints.
-      "--path",
-      "flyteidl/admin/task.proto",
-    ],
-    { cwd: work, stdio: "inherit" },
+  const buf = (...args) =>
+    execFileSync("npx", ["--yes", `@bufbuild/buf@${BUF_VERSION}`, "generate", ...args], {
+      cwd: work,
+      stdio: "inherit",
+    });
+  buf(
+    "--template",
+    "buf.gen.yaml",
+    "--path",
+    "flyteidl/service/agent.proto",
+    // admin.TaskSpec / admin.Task: what `pyflyte package` writes and `flytectl get task` prints.
+    "--path",
+    "flyteidl/admin/task.proto",
   );
+
+  execFileSync(
+    join(root, "node_modules", ".bin", "tsx"),
+    [join(root, "scripts", "flyteidl2-descriptors.mts"), join(work, "flyteidl2.binpb")],
+    { stdio: "inherit" },
+  );
+  writeFileSync(join(work, "buf.gen.v2.yaml"), gen.replace(`out: ${out}`, `out: ${join(out, "v2")}`));
+  buf("flyteidl2.binpb", "--template", "buf.gen.v2.yaml", "--path", "flyteidl2/connector/service.proto");
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -107,3 +107,30 @@ export function compilePythonServiceStubs(generated: string): void {
     "google/api/http.proto",
   ]);
 }
+
+/**
+ * Compiles Flyte 2's connector protos (flyteidl2.connector and all it imports) for Python into a new temp
+ * directory. @flyteorg/flyteidl2 ships no .proto files, so protoc reads the FileDescriptorSet that the
+ * generator extracts from the package's embedded descriptors (scripts/flyteidl2-descriptors.mts).
+ */
+export function compileFlyte2PythonProtos(): string {
+  const generated = mkdtempSync(path.join(tmpdir(), "flyte-agent-pyproto2-"));
+  const set = path.join(generated, "flyteidl2.binpb");
+  execFileSync(path.join(root, "node_modules/.bin/tsx"), [
+    path.join(root, "scripts/flyteidl2-descriptors.mts"),
+    set,
+  ]);
+  const files = execFileSync(python!, [
+    "-c",
+    "import sys; from google.protobuf import descriptor_pb2 as d; s = d.FileDescriptorSet(); " +
+      "s.ParseFromString(open(sys.argv[1], 'rb').read()); print('\\n'.join(f.name for f in s.file))",
+    set,
+  ])
+    .toString()
+    .trim()
+    .split("\n")
+    // The protobuf runtime ships the well-known types.
+    .filter((f) => !f.startsWith("google/protobuf/"));
+  execFileSync("protoc", [`--descriptor_set_in=${set}`, `--python_out=${generated}`, ...files]);
+  return generated;
+}
