@@ -24,6 +24,7 @@ export async function writeErrorFile(
     readonly code: string;
     readonly message: string;
     readonly kind?: "NON_RECOVERABLE" | "RECOVERABLE";
+    readonly origin?: "UNKNOWN" | "USER" | "SYSTEM";
   },
   storage: ExecutorStorage = localStorage,
 ): Promise<void> {

@@ -209,7 +209,11 @@ describe("flyte-agent run", () => {
   it("reads an empty Resource as a retryable failure and warns about the missing phase", async () => {
     const r = await run([tasks, "doubler", "--n", "1", "--mode", "empty", "--json", ...fast]);
     expect(r.exitCode).toBe(1);
-    expect(result(r.stdout)).toMatchObject({ phase: "RETRYABLE_FAILED", message: "failed to run the job: " });
+    // The deprecated state's fallback text (agent/plugin.go:352).
+    expect(result(r.stdout)).toMatchObject({
+      phase: "RETRYABLE_FAILED",
+      message: "failed to run the job.\n",
+    });
     expect(lines(r.stdout).some((l) => l.type === "warning" && l.rule === "phase-unset")).toBe(true);
   });
 
@@ -251,7 +255,13 @@ describe("flyte-agent run", () => {
       ...fast,
     ]);
     expect(r.exitCode).toBe(1);
-    expect(result(r.stdout)).toMatchObject({ phase: "ABORTED", interrupted: "timeout", code: "Timeout" });
+    // Per attempt, as nodes/executor.go:877-881: DeleteTask, then a retryable TimeoutExpired.
+    expect(result(r.stdout)).toMatchObject({
+      phase: "RETRYABLE_FAILED",
+      interrupted: "timeout",
+      code: "TimeoutExpired",
+      message: "task execution timeout [300ms] expired",
+    });
     expect(readFileSync(marker, "utf8")).toMatch(/^delete /m);
     expect(lines(r.stdout).some((l) => l.type === "delete" && l.ok === true)).toBe(true);
   });
@@ -357,7 +367,34 @@ data:
     });
     expect(result(viaCustom.stdout).outputs).toEqual({ doubled: 8 });
 
-    // CreateTask: 300ms on custom_agent: a slow create is a retryable failure, as in propeller.
+    // The map-form `CreateTask: 300ms` is lowercased by FlytePropeller's loader and lost, so the
+    // slow create succeeds under the 10s defaultTimeout, with a warning naming the key.
+    const mapForm = await run([
+      tasks,
+      "custom",
+      "--n",
+      "4",
+      "--mode",
+      "slow-create",
+      "--config",
+      config,
+      "--json",
+      ...fast,
+    ]);
+    expect(mapForm.exitCode).toBe(0);
+    expect(
+      lines(mapForm.stdout).find(
+        (l) => l.type === "warning" && String(l.message).includes("agents.custom_agent.timeouts.CreateTask"),
+      )?.message,
+    ).toMatch(/arrives as "createtask".*- CreateTask: 300ms/s);
+    // The list form keeps the case: a slow create is a retryable failure, as in propeller.
+    writeFileSync(
+      config,
+      readFileSync(config, "utf8").replace(
+        "              GetTask: 5s\n              CreateTask: 300ms",
+        "              - GetTask: 5s\n              - CreateTask: 300ms",
+      ),
+    );
     const slow = await run([
       tasks,
       "custom",
@@ -371,7 +408,13 @@ data:
       ...fast,
     ]);
     expect(slow.exitCode).toBe(1);
-    expect(result(slow.stdout)).toMatchObject({ phase: "RETRYABLE_FAILED", code: "DEADLINE_EXCEEDED" });
+    expect(result(slow.stdout)).toMatchObject({
+      phase: "RETRYABLE_FAILED",
+      code: "TaskFailedWithError",
+      message: expect.stringMatching(
+        /^failed to create task from agent with rpc error: code = DeadlineExceeded desc = /,
+      ),
+    });
   });
 
   it("reports a bad configmap key and exits 2", async () => {
