@@ -48,7 +48,9 @@ const GO_CODE_NAMES = [
 /** A gRPC status error as grpc-go prints it: `rpc error: code = Unavailable desc = ...`. */
 export function goRpcError(code: number, details: string): string {
   const name = GO_CODE_NAMES[code] ?? `Code(${code})`;
-  return `rpc error: code = ${name} desc = ${details}`;
+  // A deadline the caller set expires in grpc-go as the context's error.
+  const desc = code === 4 && /^Deadline exceeded/.test(details) ? "context deadline exceeded" : details;
+  return `rpc error: code = ${name} desc = ${desc}`;
 }
 
 /** CreateTask failed (`agent/plugin.go:178`). */

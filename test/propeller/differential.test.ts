@@ -269,9 +269,12 @@ const rows: Row[] = [
       get: (_req, n) =>
         n < 4 ? running({ logLinks: [TaskLog.fromPartial({ name: "log", uri: `u${n}` })] }) : done(),
     }),
-    executor: { midPhaseEvents: false },
+    // --verbose (midPhaseEvents) shows the updates, marked as not visible on a cluster.
+    executor: { midPhaseEvents: true },
     expectExecutor: ({ events }) => {
-      expect(events.filter((e) => e.type === "info")).toEqual([]);
+      const info = events.filter((e) => e.type === "info");
+      expect(info).toHaveLength(2);
+      expect(info.every((e) => e.visibleOnCluster === false)).toBe(true);
       expect(events.filter((e) => e.type === "phase").map((e) => (e as { phase: string }).phase)).toEqual([
         "RUNNING",
         "SUCCEEDED",
