@@ -20,7 +20,8 @@ import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
 import { AgentClient, type Answer, RpcError, type TlsOptions } from "../client/agent-client.js";
 import { type Clock, realClock } from "../core/clock.js";
 import { decodeErrorDocument } from "../executor/error-document.js";
-import { type ExecutorStorage, localStorage } from "../executor/storage.js";
+import { runStorage } from "../executor/storage.js";
+import { storageSchemes, uriScheme } from "../storage/storage.js";
 import { SyncFailureCount } from "../propeller/cache.js";
 import {
   type AgentDeployment,
@@ -67,8 +68,6 @@ export interface ConformanceOptions {
   readonly pollIntervalMs?: number;
   /** Give up on a task that has not reached a terminal phase after this long. @default 300000 */
   readonly taskTimeoutMs?: number;
-  /** Where inputs are written and outputs read. @default the local filesystem */
-  readonly storage?: ExecutorStorage;
   /** @default the wall clock */
   readonly clock?: Clock;
   /**
@@ -118,7 +117,7 @@ interface Ctx {
   readonly config: PropellerAgentConfig;
   /** Propeller's deadline for an operation (0 = none). */
   deadline(op: RpcOperation): number;
-  readonly storage: ExecutorStorage;
+  readonly storage: typeof runStorage;
   readonly pollIntervalMs: number;
   readonly taskTimeoutMs: number;
   readonly responses: { what: string; bytes: number }[];
@@ -193,7 +192,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Con
     deployment,
     config,
     deadline: (op) => deadlineFor(deployment, op),
-    storage: options.storage ?? localStorage,
+    storage: runStorage,
     pollIntervalMs: options.pollIntervalMs ?? 500,
     taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
     responses: [],
@@ -913,11 +912,7 @@ async function checkResult(
     return;
   }
   const prefix = request.outputPrefix;
-  if (
-    /^[a-z][a-z0-9+.-]*:\/\//i.test(prefix) &&
-    !prefix.startsWith("file://") &&
-    ctx.options.storage === undefined
-  ) {
+  if (!storageSchemes().includes(uriScheme(prefix))) {
     ctx.record(
       "outputs",
       "warn",

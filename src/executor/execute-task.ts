@@ -37,7 +37,7 @@ import type { RpcObserver } from "./connection.js";
 import { decodeErrorDocument } from "./error-document.js";
 import type { ContractWarning, ExecutionEvent, ExecutionLogLink } from "./events.js";
 import { type ExecutorSession, endpointConfig } from "./executor-session.js";
-import { type ExecutorStorage, localStorage } from "./storage.js";
+import { runStorage } from "./storage.js";
 
 /** What {@link executeTask} takes. */
 export interface ExecuteTaskOptions {
@@ -96,10 +96,11 @@ export interface ExecuteTaskOptions {
   /** Aborting it interrupts the run: DeleteTask for a running task, then the result. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: ExecutionEvent) => void;
-  /** Directory under which the run's prefixes are made. @default a new temp directory */
+  /**
+   * Directory (or URI of any registered storage provider, e.g. `s3://bucket/runs`) under which the
+   * run's prefixes are made. @default a new temp directory
+   */
   readonly outputDir?: string;
-  /** Where inputs and outputs are read and written. @default the local filesystem */
-  readonly storage?: ExecutorStorage;
   /** Turn contract warnings into a failed result. @default false */
   readonly strict?: boolean;
   /**
@@ -180,7 +181,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 interface ResolvedOptions {
   readonly clock: ExecutorClock;
-  readonly storage: ExecutorStorage;
+  readonly storage: typeof runStorage;
   readonly pollIntervalMs: number;
   readonly maxPollIntervalMs: number;
   readonly errorBackoffMs: number;
@@ -219,7 +220,7 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
   }
   return {
     clock: options.clock ?? realClock,
-    storage: options.storage ?? localStorage,
+    storage: runStorage,
     pollIntervalMs,
     maxPollIntervalMs: Math.max(
       pollIntervalMs,
@@ -316,8 +317,11 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
     const firstRoute = router.route(category);
 
     const runDir = options.outputDir
-      ? resolvePath(options.outputDir)
+      ? /^[a-z][a-z0-9+.-]*:\/\//i.test(options.outputDir)
+        ? options.outputDir
+        : resolvePath(options.outputDir)
       : await mkdtemp(join(tmpdir(), "flyte-agent-run-"));
+    const at = (...parts: string[]) => parts.reduce((prefix, p) => o.storage.join(prefix, p), runDir);
     const name = options.executionName ?? executionName();
     const id = baseTemplate.id;
     const executionId: TaskExecutionIdentifier = {
@@ -365,9 +369,9 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
 
     const namespace = options.namespace ?? `${id?.project || "flytesnacks"}-${id?.domain || "development"}`;
     const retries = options.retries ?? baseTemplate.metadata?.retries?.retries ?? 0;
-    const inputPrefix = join(runDir, "inputs");
+    const inputPrefix = at("inputs");
     await o.storage.write(o.storage.join(inputPrefix, "inputs.pb"), LiteralMap.encode(inputs).finish());
-    const templatePath = o.storage.join(runDir, "task.pb");
+    const templatePath = at("task.pb");
     await o.storage.write(templatePath, TaskTemplate.encode(baseTemplate).finish());
 
     let attempt = 0;
@@ -375,7 +379,7 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
     let outcome: AttemptOutcome;
     let outputPrefix: string;
     for (;;) {
-      outputPrefix = join(runDir, `attempt-${attempt}`);
+      outputPrefix = at(`attempt-${attempt}`);
       await o.storage.ensurePrefix(outputPrefix);
       run.emit({ type: "attempt", attempt, outputPrefix });
       const attemptStartedAt = o.clock.now();
@@ -391,7 +395,7 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
           timeout: true,
         };
       } else {
-        const raw = join(runDir, "raw", `${name}-n0-${attempt}`);
+        const raw = at("raw", `${name}-n0-${attempt}`);
         const rendered = render(baseTemplate, {
           inputPrefix,
           inputPath: o.storage.join(inputPrefix, "inputs.pb"),
@@ -401,9 +405,7 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
           taskTemplatePath: templatePath,
           checkpointOutputPrefix: o.storage.join(raw, "_flytecheckpoints"),
           prevCheckpointPrefix:
-            attempt > 0
-              ? o.storage.join(join(runDir, "raw", `${name}-n0-${attempt - 1}`), "_flytecheckpoints")
-              : "",
+            attempt > 0 ? at("raw", `${name}-n0-${attempt - 1}`, "_flytecheckpoints") : "",
           namespace,
           inputs,
         });

@@ -10,7 +10,7 @@ export {
   type RpcRecord,
 } from "./connection.js";
 export { ExecutorSession, endpointConfig, type ExecutorSessionOptions } from "./executor-session.js";
-export { localStorage, localPrefix, type ExecutorStorage } from "./storage.js";
+export { localPrefix } from "./storage.js";
 export { decodeErrorDocument, encodeErrorDocument, type ContainerErrorInfo } from "./error-document.js";
 export { loadTaskFile, pickTask, importModule, type LoadedTaskFile } from "./load-task-file.js";
 export { writeOutputsFile, writeErrorFile } from "./output-files.js";

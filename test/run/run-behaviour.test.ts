@@ -9,6 +9,7 @@ import { AgentRegistry } from "../../src/core/registry.js";
 import { createManualClock } from "../../src/core/clock.js";
 import { executeTask, type ExecuteTaskOptions, type ExecutionEvent } from "../../src/executor/index.js";
 import { AgentServer } from "../../src/server/index.js";
+import { registerStorageProvider } from "../../src/storage/index.js";
 import { registerFixtureAgents } from "./fixtures/agents.js";
 import { doubler, syncDoubler } from "./fixtures/tasks.js";
 
@@ -116,5 +117,39 @@ describe("run's behaviour, in-process on an injected clock", () => {
     // Ten minutes passed on the clock, not on the wall.
     expect(clock.now() - 1_700_000_000_000).toBeGreaterThanOrEqual(600_000);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("honours a registered storage provider for the output prefix (here mem://), as agents do", async () => {
+    const objects = new Map<string, Uint8Array>();
+    registerStorageProvider(
+      {
+        schemes: ["memtest"],
+        exists: async (uri) => [...objects.keys()].some((k) => k === uri || k.startsWith(`${uri}/`)),
+        read: async (uri) => {
+          const v = objects.get(uri);
+          if (!v) throw new Error(`no ${uri}`);
+          return v;
+        },
+        write: async (uri, data) => {
+          objects.set(uri, typeof data === "string" ? Buffer.from(data) : data);
+        },
+      },
+      { override: true },
+    );
+    const { result } = await run(
+      doubler,
+      { n: 4, mode: "outputs-file" },
+      { outputDir: "memtest://bucket/runs" },
+    );
+    expect(result).toMatchObject({
+      succeeded: true,
+      outputs: { doubled: 8 },
+      outputPrefix: "memtest://bucket/runs/attempt-0",
+    });
+    expect([...objects.keys()].sort()).toEqual([
+      "memtest://bucket/runs/attempt-0/outputs.pb",
+      "memtest://bucket/runs/inputs/inputs.pb",
+      "memtest://bucket/runs/task.pb",
+    ]);
   });
 });
