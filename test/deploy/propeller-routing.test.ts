@@ -43,6 +43,15 @@ describe("routeTaskTypes on the example configmap", () => {
     expect(withTimeouts.notes.filter((n) => n.includes("bq-agent") && n.startsWith("warning"))).toEqual([]);
   });
 
+  it("warns about keys of the existing config that FlytePropeller reads differently, naming them", () => {
+    const warnings = patch.notes.filter((n) => n.startsWith("warning: "));
+    expect(warnings.map((w) => w.slice(9, w.indexOf(": ", 9)))).toEqual([
+      "data.agent_service.yaml.plugins.agent-service.defaultAgent.timeouts.GetTask",
+      "data.agent_service.yaml.plugins.agent-service.agents.custom_agent.timeouts.GetTask",
+    ]);
+    expect(warnings[0]).toContain("timeouts:\n    - GetTask: 5s");
+  });
+
   it("refuses a mixed-case deployment id, which FlytePropeller's loader would lowercase", () => {
     expect(() => routeTaskTypes(seed, { agentId: "BqAgent", endpoint, taskTypes: ["x"] })).toThrow(
       /lowercases map keys.*use "bqagent"/,
