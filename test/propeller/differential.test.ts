@@ -350,6 +350,9 @@ const rows: Row[] = [
     },
     expectConformance: (r, server) => {
       expect(r.ok).toBe(true);
+      // Answer times are judged by agent-service's 3 s defaultTimeout (agent/config.go:45).
+      expect(evidenceOf(r, "create")).toMatch(/\(deadline 3 s\)/);
+      expect(evidenceOf(r, "get.deadline")).toMatch(/\(deadline 3 s\)/);
       const req = server.calls.filter((c) => c.op === "CreateTask").at(-1)!.request as {
         taskExecutionMetadata: { maxAttempts: number };
       };
