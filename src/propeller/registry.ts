@@ -57,17 +57,21 @@ export function buildRegistry(
   const seen = new Map<string, Set<number>>();
   for (const listing of listings) {
     for (const agent of listing.agents) {
-      const put = (name: string, version: number) => {
+      const put = (name: string, version: number, counted: boolean) => {
         routes.set(name, {
           version,
           route: { deployment: listing.deployment, isSync: agent.isSync, via: "discovery" },
         });
+        if (!counted) return;
         const versions = seen.get(name) ?? new Set<number>();
         versions.add(version);
         seen.set(name, versions);
       };
-      for (const t of agent.supportedTaskTypes) put(t, 0);
-      for (const c of agent.supportedTaskCategories) put(c.name, c.version);
+      // Servers (flytekit's, ours) also list each category's name as a deprecated task type; the
+      // agent's own category overwrites it at once, so only a name without one counts as v0.
+      const own = new Set(agent.supportedTaskCategories.map((c) => c.name));
+      for (const t of agent.supportedTaskTypes) put(t, 0, !own.has(t));
+      for (const c of agent.supportedTaskCategories) put(c.name, c.version, true);
     }
   }
   const warnings: RegistryWarning[] = [];

@@ -108,7 +108,7 @@ describe("flyte-agent run", () => {
   });
 
   it("turns contract warnings into failure with --strict", async () => {
-    const loose = await run([tasks, "doubler", "--n", "1", "--delay_ms", "50", "--json", ...fast]);
+    const loose = await run([tasks, "doubler", "--n", "1", "--delay_ms", "1000", "--json", ...fast]);
     expect(loose.exitCode).toBe(0);
     expect(
       lines(loose.stdout).some((l) => l.type === "warning" && l.rule === "running-message-dropped"),
@@ -119,7 +119,7 @@ describe("flyte-agent run", () => {
       "--n",
       "1",
       "--delay_ms",
-      "50",
+      "1000",
       "--strict",
       "--json",
       ...fast,
