@@ -710,3 +710,30 @@ describe("FlytePropeller 1.16.8, row by row, through the executor and conformanc
     });
   }
 });
+
+describe("conformance's cross-replica check reads answers as FlytePropeller reads them", () => {
+  it("ignores the deprecated state when phase is set, and agent_error, which GetTask drops [A/plugin.go:271-278, 343]", async () => {
+    const answer = (state: State, code: string) => () =>
+      res(TaskExecutionPhase.SUCCEEDED, { outputs: OUT, state, agentError: { code, kind: 0, origin: 0 } });
+    const a = await startRawAgentServer({ agents: ASYNC, get: answer(State.SUCCEEDED, "a") });
+    const b = await startRawAgentServer({ agents: ASYNC, get: answer(State.RUNNING, "b") });
+    const c = await startRawAgentServer({
+      agents: ASYNC,
+      get: () => res(TaskExecutionPhase.SUCCEEDED, { outputs: OUT, message: "other" }),
+    });
+    try {
+      const report = await checkConformance({
+        endpoint: [a.address, b.address, c.address],
+        task: asyncTask,
+        clock: createManualClock(0),
+        outputPrefix: tempDir(),
+      });
+      expect(statusOf(report, "cross-replica")).toBe("fail");
+      expect(evidenceOf(report, "cross-replica")).toBe(
+        `${c.address} answers differently in resource.message`,
+      );
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+});
