@@ -40,6 +40,8 @@ import { type Resource, toProtoResource } from "../core/resource.js";
 import { formatCategory, type TaskCategory } from "../core/task-category.js";
 import { CallAbortedError, type Operation, toWireError } from "./errors.js";
 import { decodeInputs, encodeOutputs } from "../types/task-literals.js";
+import { resourceFindings } from "../propeller/findings.js";
+import { emptyResource, type CallPath } from "../propeller/status.js";
 
 /**
  * Observes every call; the server's metrics and limits hook in here. Hooks run on the hot path: keep
@@ -370,16 +372,21 @@ export function createServiceHandlers(options: ServiceOptions) {
     };
   }
 
-  function checkResource(s: CallScope, agent: Agent, resource: Resource): void {
+  function checkResource(s: CallScope, agent: Agent, resource: Resource, path: CallPath): void {
     if (resource === undefined || resource === null || typeof resource !== "object") {
       throw new FlyteAgentError(ErrorCode.AGENT_FAILURE, `agent ${agent.name} returned no Resource`);
     }
-    if (resource.phase === undefined || resource.phase === 0) {
-      // FlytePropeller reads an unset phase through the deprecated state, which defaults to a
-      // retryable failure: almost never what the author meant.
-      s.logger.error(
-        { agent: agent.name },
-        "agent returned a Resource without a phase (read as RETRYABLE_FAILURE by FlytePropeller)",
+    // What FlytePropeller drops or misreads in this answer (propeller/findings.ts).
+    const wire = {
+      ...emptyResource(),
+      phase: resource.phase ?? 0,
+      message: resource.message ?? "",
+      ...(resource.agentError ? { agentError: { code: resource.agentError.code, kind: 0, origin: 0 } } : {}),
+    } as ProtoResource;
+    for (const finding of resourceFindings(wire, path)) {
+      s.logger[finding.rule === "phase-unset" ? "error" : "warn"](
+        { agent: agent.name, rule: finding.rule },
+        finding.message,
       );
     }
   }
@@ -420,7 +427,7 @@ export function createServiceHandlers(options: ServiceOptions) {
       const agent = asyncAgent(category);
       const meta = decodeMeta(agent, req.resourceMeta);
       const resource = await agent.get(meta, s.context);
-      checkResource(s, agent, resource);
+      checkResource(s, agent, resource, "async");
       return { resource: toResource(agent, resource, undefined) };
     });
   };
@@ -574,7 +581,7 @@ export function createServiceHandlers(options: ServiceOptions) {
         );
       }
       const resource = await s.race(agent.do(taskRequest(s, template, inputs, header.taskExecutionMetadata)));
-      checkResource(s, agent, resource);
+      checkResource(s, agent, resource, "sync");
       call.write({ header: { resource: toResource(agent, resource, template) } });
       hooks?.onEnd?.("do", taskType, seconds(started), undefined);
       call.end();
