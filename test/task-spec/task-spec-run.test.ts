@@ -8,13 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
 import { buildInputs } from "../../src/cli/render/task-inputs.js";
 import { describeTemplateInputs, loadTaskSpecRun } from "../../src/cli/task-spec-run.js";
+import { AgentRegistry } from "../../src/core/registry.js";
 import { executeTask } from "../../src/executor/execute-task.js";
 import { LiteralMap } from "../../src/gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "../../src/gen/flyteidl/core/tasks.js";
+import { AgentServer } from "../../src/server/server.js";
 import { loadTaskSpecFile } from "../../src/task/load-task-spec.js";
 import { compilePythonProtos, python, pythonSkipReason } from "../python/python-protos.js";
 import "./fixtures/warehouse-agent.js";
@@ -52,11 +54,19 @@ beforeAll(() => {
   );
 });
 
+// The executor takes a target: the loaded agents are served on a loopback port, as `run` does.
+let server: AgentServer | undefined;
+afterAll(async () => {
+  await server?.shutdown(1_000);
+});
+
 const flagsFor = (modules: string[] = []) => ({ modules, inProcess: true, help: false });
 
 async function runSpec(file: string, task: string | undefined, tokens: string[]) {
   const spec = await loadTaskSpecRun(at(file), task, tokens, flagsFor());
+  server ??= await AgentServer.start({ host: "127.0.0.1", port: 0, registry: AgentRegistry.default });
   const result = await executeTask({
+    endpoint: server.address,
     task: spec.task,
     inputs: spec.inputs ?? buildInputs(spec.task, spec.inputArgs),
     pollIntervalMs: 5,

@@ -30,7 +30,7 @@ class WaitTask(FlyteAgentExecutorMixin, PythonTask):
     Config (``TaskTemplate.custom``, as keyword arguments):
         sensor_module (str): ``sensor_module``, default ""
         sensor_name (str): ``sensor_name``, default "StarterSensor"
-        sensor_config (typing.Dict[str, typing.Any]): ``sensor_config``, default {}
+        sensor_config (typing.Any): ``sensor_config``, default None
     """
 
     _TASK_TYPE = "sensor"
@@ -42,8 +42,8 @@ class WaitTask(FlyteAgentExecutorMixin, PythonTask):
     _CONFIG_KEYS = {"sensor_module": "sensor_module", "sensor_name": "sensor_name", "sensor_config": "sensor_config"}
     _DOCSTRING = "Waits until an object exists in the (stand-in) object store.\n\n:param path: the object to wait for"
 
-    def __init__(self, name: str, *, sensor_module: str = "", sensor_name: str = "StarterSensor", sensor_config: typing.Optional[typing.Dict[str, typing.Any]] = None, **kwargs: typing.Any) -> None:
-        self._custom = {"sensor_module": sensor_module, "sensor_name": sensor_name, "sensor_config": {} if sensor_config is None else sensor_config}
+    def __init__(self, name: str, *, sensor_module: str = "", sensor_name: str = "StarterSensor", sensor_config: typing.Any = None, **kwargs: typing.Any) -> None:
+        self._custom = {"sensor_module": sensor_module, "sensor_name": sensor_name, "sensor_config": sensor_config}
         kwargs.setdefault("metadata", TaskMetadata(timeout=datetime.timedelta(seconds=3600)))
         super().__init__(
             task_type=self._TASK_TYPE,
