@@ -4,7 +4,7 @@ import type * as PromClient from "prom-client";
 import type { Counter, Histogram, Registry } from "prom-client";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Operation } from "./errors.js";
-import type { CallHooks } from "./services.js";
+import type { CallHooks } from "./call-pipeline.js";
 
 /** Options of {@link createServerMetrics}. */
 export interface ServerMetricsOptions {

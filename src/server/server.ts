@@ -8,7 +8,8 @@ import { type Logger, silentLogger } from "../core/context.js";
 import { AgentRegistry } from "../core/registry.js";
 import { HealthService, HealthStatus, ServingStatus } from "./health.js";
 import { addLazyReflection } from "./reflection.js";
-import { type CallHooks, createServiceHandlers } from "./services.js";
+import type { CallHooks } from "./call-pipeline.js";
+import { createServiceHandlers } from "./services/index.js";
 
 /** Time answered-by-shutdown calls get to reach their clients before connections are destroyed. */
 const statusFlushMs = 200;
