@@ -56,8 +56,12 @@ export interface CallPipelineOptions {
   readonly hooks?: CallHooks;
 }
 
-/** Sends one response message of a streaming call. */
-export type Send<Res> = (message: Res) => void;
+/**
+ * Sends one response message of a streaming call; resolves once grpc-js has handed it to HTTP/2.
+ * Await it before sending the next: a message only leaves while the call may still send.
+ * @throws CallAbortedError when the call's deadline has passed or it was cancelled or answered.
+ */
+export type Send<Res> = (message: Res) => Promise<void>;
 
 /**
  * The one path every agent call takes, whatever its gRPC shape and protocol: start (or refuse when a
@@ -169,6 +173,12 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
       }
     };
     scope.onAbort = fail;
+    if (scope.closed) {
+      // The deadline passed before the call could start (a busy server, a tiny grpc-timeout): the
+      // caller has given up, so the agent must not act on it (a create would start an orphan job).
+      scope.abort("deadline");
+      return;
+    }
     // Service modules pass async functions: they report every failure through their promise.
     work(scope).then(succeed, fail);
   }
@@ -184,11 +194,23 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     fail: (wire) => failStream(call, wire),
   });
 
+  /**
+   * One message at a time: grpc-js's stream queues a write made while another is in flight and hands
+   * it to HTTP/2 later, possibly after grpc-js's own deadline status has begun (see
+   * {@link CallScope.checkSendable}); awaiting each write keeps the check next to the write.
+   */
   const sender =
-    <Res>(call: { write(message: Res): boolean }, scope: CallScope): Send<Res> =>
+    <Res>(
+      call: { write(message: Res, callback: (err?: Error | null) => void): boolean },
+      scope: CallScope,
+    ): Send<Res> =>
     (message) => {
-      if (scope.aborted) throw scope.aborted;
-      call.write(message);
+      scope.checkSendable();
+      return scope.race(
+        new Promise<void>((resolve, reject) => {
+          call.write(message, (err) => (err ? reject(err) : resolve()));
+        }),
+      );
     };
 
   return {

@@ -126,6 +126,30 @@ export class CallScope {
     return this.#aborted;
   }
 
+  /**
+   * True when the call may no longer send a message: it was answered or aborted, or its deadline is
+   * past. grpc-js ends a call on its own deadline timer (grpc-js 1.14.7 server-interceptors.ts:659),
+   * created before ours and measured on the loop's millisecond clock, so it may fire first and up to
+   * a millisecond before `Date.now()` reaches the deadline: hence the millisecond of margin.
+   */
+  get closed(): boolean {
+    return this.#done || this.#aborted !== undefined || Date.now() >= this.deadlineMs - 1;
+  }
+
+  /**
+   * Throws the reason the call may no longer send a message, if there is one; a deadline found past
+   * here aborts the call as its timer would have. Once grpc-js has begun its deadline status on a
+   * stream that already sent a message, it ends the HTTP/2 stream and waits for `wantTrailers`
+   * (server-interceptors.ts:972-987); a message written after that fails as a write after end and
+   * leaves the stream open with no status at all, while its `sendMessage` (:891) does not check for
+   * it. So nothing may be written once the deadline is past.
+   */
+  checkSendable(): void {
+    if (!this.closed) return;
+    if (!this.#aborted && !this.#done) this.abort("deadline");
+    throw this.#aborted ?? new CallAbortedError(this.#lateReason ?? "cancelled");
+  }
+
   abort(reason: AbortReason): void {
     if (this.#aborted || this.#lateReason) return;
     if (this.#done) {

@@ -115,8 +115,8 @@ export function createAsyncAgentService(
         const next = await scope.race(iterator.next());
         if (next.done) return;
         const chunk = next.value;
-        if (chunk.token !== undefined) send({ header: { token: chunk.token } });
-        send({ body: { results: [...chunk.lines], structuredLines: [] } });
+        if (chunk.token !== undefined) await send({ header: { token: chunk.token } });
+        await send({ body: { results: [...chunk.lines], structuredLines: [] } });
       }
     },
   );

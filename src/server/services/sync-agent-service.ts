@@ -43,7 +43,7 @@ export function createSyncAgentService(
       const resource = await scope.race(
         agent.do(taskRequest(scope, template, inputs, header.taskExecutionMetadata)),
       );
-      send({ header: { resource: toWireResource(scope, agent, resource, template) } });
+      await send({ header: { resource: toWireResource(scope, agent, resource, template) } });
     },
   );
 
