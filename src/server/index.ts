@@ -6,6 +6,7 @@ export {
   type ResolvedServeOptions,
   type ServeTlsOptions,
   type RunningAgentServer,
+  StopReason,
 } from "./serve.js";
 export { createServiceHandlers, toProtoAgent, type ServiceOptions } from "./services/index.js";
 export {

@@ -1,5 +1,7 @@
 import { type Command, Option } from "commander";
+import type { AgentRegistry } from "../../core/registry.js";
 import { UsageError } from "../errors.js";
+import { requestExitBackstop } from "../exit-backstop.js";
 import { packageVersion } from "../version.js";
 
 /** Flags of `flyte-agent serve agent` as commander parses them. */
@@ -121,8 +123,9 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       ).hideHelp(),
     )
     .action(async (flags: ServeFlags) => {
-      const { serve } = await import("../../server/serve.js");
-      const { parseBuiltinAgentNames } = await import("../../builtin/builtin-agents.js");
+      const { serve, StopReason } = await import("../../server/serve.js");
+      const { parseBuiltinAgentNames, registerBuiltinAgents } =
+        await import("../../builtin/builtin-agents.js");
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
         throw new UsageError("--tls-cert and --tls-key go together: pass both to serve TLS");
       }
@@ -130,6 +133,7 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
       }
       const prometheusPort = flags.prometheusPort ?? flags.prometheus_port;
+      const builtin = flags.builtin ? parseBuiltinAgentNames(flags.builtin) : [];
       const opt = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
       const running = await serve({
         port: number("--port", flags.port, true)!,
@@ -154,13 +158,28 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         maxConcurrent: number("--max-concurrent", flags.maxConcurrent, true)!,
         gracePeriodSeconds: number("--grace-period", flags.gracePeriod)!,
         discover: flags.discover,
-        ...(flags.builtin ? { builtin: parseBuiltinAgentNames(flags.builtin) } : {}),
+        ...(builtin.length > 0
+          ? { register: (registry: AgentRegistry) => void registerBuiltinAgents(registry, builtin) }
+          : {}),
         reflection: flags.reflection,
         banner: flags.banner ? process.stderr : false,
         ...opt("logLevel", flags.logLevel),
         version: packageVersion,
       });
-      await running.closed;
+      try {
+        await running.closed;
+      } finally {
+        const reason = running.stopReason;
+        if (reason === StopReason.SIGNAL || reason === StopReason.UNCAUGHT_EXCEPTION) {
+          // The process was asked to end (or is in an unknown state): an agent's leftover timer or
+          // socket must not keep a drained, health-NOT_SERVING server alive until Kubernetes kills it.
+          requestExitBackstop(1000, () =>
+            running.logger.warn(
+              "still running a second after stopping (agent timers or sockets are open): exiting",
+            ),
+          );
+        }
+      }
     });
 }
 
