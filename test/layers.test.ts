@@ -1,9 +1,10 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkLayers, layers, pendingViolations, readSources } from "./support/layers.js";
+import { checkLayers, importsOf, layers, pendingViolations, readSources } from "./support/layers.js";
 
-const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../src");
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const src = path.join(repo, "src");
 
 describe("the layering of src/", () => {
   const sources = readSources(src);
@@ -57,5 +58,20 @@ describe("the layer check", () => {
     const files = new Map([["plugins/x.ts", "export const x = 1;\n"]]);
     expect(checkLayers(files)[0]?.reason).toMatch(/not in the layer table/);
     expect(layers.plugins).toBeUndefined();
+  });
+});
+
+describe("the examples", () => {
+  it("use the public API only: no import reaches into the repository's src/ or test/", () => {
+    const examples = path.join(repo, "examples");
+    const reaching: string[] = [];
+    for (const [file, text] of readSources(examples)) {
+      if (file.includes("node_modules/")) continue;
+      for (const spec of importsOf(text)) {
+        const target = path.resolve(path.dirname(path.join(examples, file)), spec);
+        if (!target.startsWith(examples + path.sep)) reaching.push(`examples/${file} -> ${spec}`);
+      }
+    }
+    expect(reaching).toEqual([]);
   });
 });

@@ -149,8 +149,9 @@ export function readSources(srcDir: string): Map<string, string> {
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".ts")) {
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules" && entry.name !== "dist") walk(full);
+      } else if (entry.name.endsWith(".ts")) {
         out.set(path.relative(srcDir, full).split(path.sep).join("/"), readFileSync(full, "utf8"));
       }
     }
