@@ -19,8 +19,11 @@ import { CallAbortedError, type Operation, toWireError, type WireError } from ".
  * name, so passing it through would let any client grow a metric label without bound.
  */
 export interface CallHooks {
-  /** Called when a call starts; return false to refuse it (RESOURCE_EXHAUSTED). */
-  onStart?(op: Operation, taskType: string): boolean;
+  /**
+   * Called when a call starts, with the agent calls already in flight; return false to refuse it
+   * (RESOURCE_EXHAUSTED).
+   */
+  onStart?(op: Operation, taskType: string, inFlight: number): boolean;
   /** Called once for every call `onStart` accepted, with its gRPC status code (undefined for OK). */
   onEnd?(op: Operation, taskType: string, seconds: number, errorCode: status | undefined): void;
   /** Called instead of `onEnd` for a call `onStart` refused. */
@@ -32,19 +35,20 @@ export interface CallHooks {
 /** The task type hooks see for a call whose task type no agent serves. */
 export const UNSERVED_TASK_TYPE = "unknown";
 
-/** `hooks` with every task type no agent in `registry` serves (at any version) reported as one. */
-function boundedHooks(hooks: CallHooks, registry: AgentRegistry): CallHooks {
-  const label = (taskType: string): string =>
-    taskType === "" ||
-    registry.has(taskType, 0) ||
-    registry.agents().some((a) => a.taskCategory.name === taskType)
-      ? taskType
-      : UNSERVED_TASK_TYPE;
-  return {
-    ...(hooks.onStart ? { onStart: (op, t) => hooks.onStart!(op, label(t)) } : {}),
-    ...(hooks.onEnd ? { onEnd: (op, t, sec, code) => hooks.onEnd!(op, label(t), sec, code) } : {}),
-    ...(hooks.onRejected ? { onRejected: (op, t) => hooks.onRejected!(op, label(t)) } : {}),
-    ...(hooks.onInputs ? { onInputs: (t, bytes) => hooks.onInputs!(label(t), bytes) } : {}),
+/**
+ * The label hooks see for a task type: itself when an agent in `registry` serves it (at any
+ * version), else {@link UNSERVED_TASK_TYPE}. Served names are remembered, so the common case is one
+ * set lookup; names no agent serves are not (the caller picks them, the set would grow without bound).
+ */
+function taskTypeLabeler(registry: AgentRegistry): (taskType: string) => string {
+  const served = new Set<string>([""]);
+  return (taskType) => {
+    if (served.has(taskType)) return taskType;
+    if (registry.agents().some((a) => a.taskCategory.name === taskType)) {
+      served.add(taskType);
+      return taskType;
+    }
+    return UNSERVED_TASK_TYPE;
   };
 }
 
@@ -90,8 +94,8 @@ export interface CallPipeline {
     describe: (messages: readonly Req[]) => CallInfo,
     work: (messages: readonly Req[], scope: CallScope, send: Send<Res>) => Promise<void>,
   ): handleBidiStreamingCall<Req, Res>;
-  /** Reports a call's task input size to the hooks; `size` runs only when a hook listens. */
-  inputs(taskType: string, size: () => number): void;
+  /** Reports the size of a call's task inputs to the hooks; `size` runs only when a hook listens. */
+  inputs(scope: CallScope, size: () => number): void;
   /** Agent calls currently running (health checks and reflection are not counted). */
   readonly inFlight: () => number;
   /** Resolves when no agent call is running. */
@@ -114,7 +118,8 @@ interface Answer<Res> {
 /** Builds the call pipeline the service modules of a server share. */
 export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
   const { logger } = options;
-  const hooks = options.hooks && boundedHooks(options.hooks, options.registry);
+  const { hooks } = options;
+  const label = taskTypeLabeler(options.registry);
   // Agent calls in flight, so a drain can tell when only long-lived streams (health watches) remain.
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
@@ -138,21 +143,24 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     answer: Answer<Res>,
     work: (scope: CallScope) => Promise<Res>,
   ): void {
-    const { op, taskType } = info;
+    const { op } = info;
+    // Computed once per call: every hook of the call sees the same label.
+    const taskType = hooks ? label(info.taskType) : info.taskType;
     const started = process.hrtime.bigint();
-    if (hooks?.onStart && !hooks.onStart(op, taskType)) {
+    if (hooks?.onStart && !hooks.onStart(op, taskType, inFlight)) {
       hooks.onRejected?.(op, taskType);
       answer.fail({ code: status.RESOURCE_EXHAUSTED, details: refusedDetails });
       return;
     }
     inFlight++;
     const scope = new CallScope(call, logger, info, live);
+    scope.taskTypeLabel = taskType;
     let answered = false;
     const fail = (err: unknown): void => {
       if (answered) return;
       answered = true;
       try {
-        const wire = toWireError(err, op, taskType);
+        const wire = toWireError(err, op, info.taskType);
         logFailure(scope.logger, op, err, wire.code);
         hooks?.onEnd?.(op, taskType, seconds(started), wire.code);
         answer.fail(wire);
@@ -241,8 +249,8 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
       );
     },
 
-    inputs: (taskType, size) => {
-      if (hooks?.onInputs) hooks.onInputs(taskType, size());
+    inputs: (scope, size) => {
+      if (hooks?.onInputs) hooks.onInputs(scope.taskTypeLabel, size());
     },
     inFlight: () => inFlight,
     idle: () => (inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))),

@@ -51,6 +51,8 @@ export class CallScope {
   readonly context: AgentContext;
   /** Called once when the call is aborted while running (set by the pipeline that answers the call). */
   onAbort: ((err: CallAbortedError) => void) | undefined;
+  /** The task type as hooks and metrics see it (see `UNSERVED_TASK_TYPE`). */
+  taskTypeLabel = "";
   /** The deadline in epoch milliseconds (Infinity when the caller set none). */
   readonly deadlineMs: number;
   #logger: Logger | undefined;

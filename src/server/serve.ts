@@ -329,6 +329,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     health: true,
     reflection: o.reflection,
   });
+  metrics?.countInFlight(() => server.inFlight);
   let endpoint: MetricsEndpoint | undefined;
   try {
     endpoint =

@@ -22,6 +22,7 @@ import {
   taskRequest,
   toWireResource,
 } from "./agent-calls.js";
+import { wireSizeOf } from "./wire-sizes.js";
 
 /** `flyteidl.service.AsyncAgentService` (CreateTask, GetTask, DeleteTask, GetTaskMetrics, GetTaskLogs). */
 export function createAsyncAgentService(
@@ -39,11 +40,11 @@ export function createAsyncAgentService(
       const template = req.template;
       if (!template)
         throw new FlyteAgentError(ErrorCode.INVALID_TASK_TEMPLATE, "CreateTaskRequest has no template");
-      pipeline.inputs(template.type, () => encodedSize(req.inputs));
+      pipeline.inputs(scope, () => wireSizeOf(req.inputs) ?? encodedSize(req.inputs));
       const agent = asyncAgentFor(registry, { name: template.type, version: template.taskTypeVersion });
       const meta = await agent.create(taskRequest(scope, template, req.inputs, req.taskExecutionMetadata));
       const resourceMeta = Buffer.from(agent.codec.encode(meta));
-      scope.logger.info({ resource_meta_bytes: resourceMeta.length }, "task created");
+      scope.logger.debug({ resource_meta_bytes: resourceMeta.length }, "task created");
       return { resourceMeta };
     },
   );
@@ -66,7 +67,7 @@ export function createAsyncAgentService(
     async (req, scope) => {
       const agent = asyncAgentFor(registry, categoryOf(req.taskCategory, req.taskType));
       await agent.delete(agent.codec.decode(req.resourceMeta), scope.context);
-      scope.logger.info("task deleted");
+      scope.logger.debug("task deleted");
       return {};
     },
   );

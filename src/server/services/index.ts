@@ -1,9 +1,17 @@
+import type { ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import { CreateTaskRequest, ExecuteTaskSyncRequest } from "../../gen/flyteidl/admin/agent.js";
+import {
+  AgentMetadataServiceService,
+  AsyncAgentServiceService,
+  SyncAgentServiceService,
+} from "../../gen/flyteidl/service/agent.js";
 import type { Logger } from "../../core/context.js";
 import type { AgentRegistry } from "../../core/registry.js";
 import { type CallHooks, createCallPipeline } from "../call-pipeline.js";
 import { createAgentMetadataService } from "./agent-metadata-service.js";
 import { createAsyncAgentService } from "./async-agent-service.js";
 import { createSyncAgentService } from "./sync-agent-service.js";
+import { recordingFieldSize } from "./wire-sizes.js";
 
 export { toProtoAgent } from "./agent-metadata-service.js";
 
@@ -14,16 +22,56 @@ export interface ServiceOptions {
   readonly hooks?: CallHooks;
 }
 
+/** A protobuf service and its handlers, ready for `server.addService`. */
+export interface ServiceBinding {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+// The request decoders of the calls that carry task inputs also record the inputs' wire size, for
+// the input-size metric (CreateTaskRequest.inputs is field 1, ExecuteTaskSyncRequest.inputs field 2).
+const asyncAgentDefinition = {
+  ...AsyncAgentServiceService,
+  createTask: {
+    ...AsyncAgentServiceService.createTask,
+    requestDeserialize: recordingFieldSize(
+      (b) => CreateTaskRequest.decode(b),
+      1,
+      (r) => r.inputs,
+    ),
+  },
+};
+const syncAgentDefinition = {
+  ...SyncAgentServiceService,
+  executeTaskSync: {
+    ...SyncAgentServiceService.executeTaskSync,
+    requestDeserialize: recordingFieldSize(
+      (b) => ExecuteTaskSyncRequest.decode(b),
+      2,
+      (r) => r.inputs,
+    ),
+  },
+};
+
 /**
  * Builds the handlers of Flyte's three agent services over a registry, on one call pipeline: the
  * in-flight count, the drain and the hooks cover every service that pipeline serves.
  */
 export function createServiceHandlers(options: ServiceOptions) {
   const pipeline = createCallPipeline(options);
+  const asyncAgentService = createAsyncAgentService(pipeline, options.registry);
+  const syncAgentService = createSyncAgentService(pipeline, options.registry);
+  const metadataService = createAgentMetadataService(pipeline, options.registry);
   return {
-    asyncAgentService: createAsyncAgentService(pipeline, options.registry),
-    syncAgentService: createSyncAgentService(pipeline, options.registry),
-    metadataService: createAgentMetadataService(pipeline, options.registry),
+    asyncAgentService,
+    syncAgentService,
+    metadataService,
+    /** Every service with its handlers: what the server adds. */
+    services: [
+      { definition: asyncAgentDefinition, implementation: asyncAgentService },
+      { definition: syncAgentDefinition, implementation: syncAgentService },
+      { definition: AgentMetadataServiceService, implementation: metadataService },
+    ] as readonly ServiceBinding[],
     /** Agent calls currently running (health checks and reflection are not counted). */
     inFlight: pipeline.inFlight,
     /** Resolves when no agent call is running. */

@@ -4,6 +4,7 @@ import { ErrorCode, FlyteAgentError } from "../../core/errors.js";
 import type { AgentRegistry } from "../../core/registry.js";
 import type { CallPipeline } from "../call-pipeline.js";
 import { encodedSize, executionIdOf, syncAgentFor, taskRequest, toWireResource } from "./agent-calls.js";
+import { wireSizeOf } from "./wire-sizes.js";
 
 /**
  * `flyteidl.service.SyncAgentService` (ExecuteTaskSync). The client sends a header (template, output
@@ -38,7 +39,7 @@ export function createSyncAgentService(
       }
       const template = header.template;
       const inputs = messages.find((m) => m.inputs)?.inputs;
-      pipeline.inputs(template.type, () => encodedSize(inputs));
+      pipeline.inputs(scope, () => wireSizeOf(inputs) ?? encodedSize(inputs));
       const agent = syncAgentFor(registry, { name: template.type, version: template.taskTypeVersion });
       const resource = await scope.race(
         agent.do(taskRequest(scope, template, inputs, header.taskExecutionMetadata)),
