@@ -1,15 +1,16 @@
-import type {
-  CreateTaskRequest,
-  CreateTaskResponse,
-  DeleteTaskRequest,
-  DeleteTaskResponse,
-  GetTaskLogsRequest,
-  GetTaskLogsResponse,
-  GetTaskMetricsRequest,
-  GetTaskMetricsResponse,
-  GetTaskRequest,
+import {
+  type CreateTaskRequest,
+  type CreateTaskResponse,
+  type DeleteTaskRequest,
+  type DeleteTaskResponse,
+  type GetTaskLogsRequest,
+  type GetTaskLogsResponse,
+  type GetTaskMetricsRequest,
+  type GetTaskMetricsResponse,
+  type GetTaskRequest,
   GetTaskResponse,
 } from "../../gen/flyteidl/admin/agent.js";
+import { encodeResponse } from "./encoded-response.js";
 import type { AsyncAgentServiceServer } from "../../gen/flyteidl/service/agent.js";
 import { ErrorCode, FlyteAgentError } from "../../core/errors.js";
 import type { AgentRegistry } from "../../core/registry.js";
@@ -58,7 +59,8 @@ export function createAsyncAgentService(
     async (req, scope) => {
       const agent = asyncAgentFor(registry, categoryOf(req.taskCategory, req.taskType));
       const resource = await agent.get(agent.codec.decode(req.resourceMeta), scope.context);
-      return { resource: toWireResource(scope, agent, resource, undefined) };
+      const wire = toWireResource(scope, agent, resource, undefined);
+      return encodeResponse(GetTaskResponse, { resource: wire }, wire.outputs);
     },
   );
 

@@ -11,6 +11,7 @@ import { type CallHooks, createCallPipeline } from "../call-pipeline.js";
 import { createAgentMetadataService } from "./agent-metadata-service.js";
 import { createAsyncAgentService } from "./async-agent-service.js";
 import { createSyncAgentService } from "./sync-agent-service.js";
+import { passingEncoded } from "./encoded-response.js";
 import { recordingFieldSize } from "./wire-sizes.js";
 
 export { toProtoAgent } from "./agent-metadata-service.js";
@@ -30,8 +31,13 @@ export interface ServiceBinding {
 
 // The request decoders of the calls that carry task inputs also record the inputs' wire size, for
 // the input-size metric (CreateTaskRequest.inputs is field 1, ExecuteTaskSyncRequest.inputs field 2).
+// GetTask and ExecuteTaskSync answers arrive encoded (see encodeResponse).
 const asyncAgentDefinition = {
   ...AsyncAgentServiceService,
+  getTask: {
+    ...AsyncAgentServiceService.getTask,
+    responseSerialize: passingEncoded(AsyncAgentServiceService.getTask.responseSerialize),
+  },
   createTask: {
     ...AsyncAgentServiceService.createTask,
     requestDeserialize: recordingFieldSize(
@@ -50,6 +56,7 @@ const syncAgentDefinition = {
       2,
       (r) => r.inputs,
     ),
+    responseSerialize: passingEncoded(SyncAgentServiceService.executeTaskSync.responseSerialize),
   },
 };
 

@@ -1,9 +1,10 @@
-import type { ExecuteTaskSyncRequest, ExecuteTaskSyncResponse } from "../../gen/flyteidl/admin/agent.js";
+import { type ExecuteTaskSyncRequest, ExecuteTaskSyncResponse } from "../../gen/flyteidl/admin/agent.js";
 import type { SyncAgentServiceServer } from "../../gen/flyteidl/service/agent.js";
 import { ErrorCode, FlyteAgentError } from "../../core/errors.js";
 import type { AgentRegistry } from "../../core/registry.js";
 import type { CallPipeline } from "../call-pipeline.js";
 import { encodedSize, executionIdOf, syncAgentFor, taskRequest, toWireResource } from "./agent-calls.js";
+import { encodeResponse } from "./encoded-response.js";
 import { wireSizeOf } from "./wire-sizes.js";
 
 /**
@@ -44,7 +45,8 @@ export function createSyncAgentService(
       const resource = await scope.race(
         agent.do(taskRequest(scope, template, inputs, header.taskExecutionMetadata)),
       );
-      await send({ header: { resource: toWireResource(scope, agent, resource, template) } });
+      const wire = toWireResource(scope, agent, resource, template);
+      await send(encodeResponse(ExecuteTaskSyncResponse, { header: { resource: wire } }, wire.outputs));
     },
   );
 
