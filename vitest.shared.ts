@@ -18,8 +18,12 @@ export const shared: ViteUserConfig = {
     // Examples and templates import the package by name; inside this repo that is the source tree.
     alias: [
       { find: /^flyte-agent$/, replacement: src("index.ts") },
+      { find: /^flyte-agent\/server$/, replacement: src("server/index.ts") },
+      { find: /^flyte-agent\/executor$/, replacement: src("executor/index.ts") },
+      { find: /^flyte-agent\/conformance$/, replacement: src("conformance/index.ts") },
       { find: /^flyte-agent\/testing$/, replacement: src("testing/index.ts") },
       { find: /^flyte-agent\/deploy$/, replacement: src("deploy/index.ts") },
+      { find: /^flyte-agent\/flyteidl$/, replacement: src("flyteidl.ts") },
     ],
   },
 };

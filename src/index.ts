@@ -1,4 +1,12 @@
-// The public API of flyte-agent. What agent authors need most comes first.
+/**
+ * The public API of flyte-agent: what an agent author needs, most used first (agent base classes,
+ * the registry, `Resource` and phases, errors, secrets, task definitions, sensors, type helpers,
+ * storage, built-in agents). The rest has its own entry point, so an agent server loads only what it
+ * uses: `flyte-agent/server` (serving), `flyte-agent/executor` (running tasks locally),
+ * `flyte-agent/conformance`, `flyte-agent/testing`, `flyte-agent/deploy`, and the type-only
+ * `flyte-agent/flyteidl` for the protocol messages in these signatures.
+ * @packageDocumentation
+ */
 export {
   AsyncAgentBase,
   SyncAgentBase,
@@ -16,8 +24,6 @@ export {
   isAgent,
   isAsyncAgent,
   isSyncAgent,
-  isLiteralMap,
-  toProtoResource,
   silentLogger,
   FlyteAgentError,
   AgentNotFoundError,
@@ -61,7 +67,6 @@ export {
   toVariableMap,
   literalToPlain,
   plainToLiteral,
-  parseInputString,
   describeType,
   TypeTransformError,
   PreciseDate,
@@ -69,27 +74,6 @@ export {
   type BlobValue,
   type StructuredDatasetValue,
 } from "./types/index.js";
-export {
-  AgentServer,
-  serve,
-  serveWorkers,
-  availableCpus,
-  loadAgentModules,
-  type AgentServerOptions,
-  type ServeOptions,
-  type RunningAgentServer,
-  type ServeWorkersOptions,
-  type RunningWorkers,
-} from "./server/index.js";
-export {
-  createProject,
-  resolveProjectNames,
-  TemplateKind,
-  PackageManager,
-  type CreateProjectOptions,
-  type CreatedProject,
-  type ProjectNames,
-} from "./scaffold/index.js";
 export {
   defineSensorTask,
   FileSensor,
@@ -125,7 +109,6 @@ export {
   BuiltinAgentName,
   builtinAgentNames,
   builtinAgents,
-  parseBuiltinAgentNames,
   registerBuiltinAgents,
   defineWebhookTask,
   WebhookAgent,
@@ -137,28 +120,6 @@ export {
   type WebhookAgentOptions,
   type WebhookTaskOptions,
 } from "./builtin/index.js";
-export {
-  executeTask,
-  ExecutorSession,
-  parsePropellerConfig,
-  writeOutputsFile,
-  writeErrorFile,
-  type ExecuteTaskOptions,
-  type ExecutorSessionOptions,
-  type RpcRecord,
-  type ExecutionResult,
-  type ExecutionEvent,
-  type ContractWarning,
-  type PropellerAgentConfig,
-} from "./executor/index.js";
-export {
-  checkConformance,
-  ConformanceRule,
-  type ConformanceOptions,
-  type ConformanceReport,
-  type ConformanceCheck,
-  type CheckStatus,
-  type ConformanceRuleId,
-} from "./conformance/index.js";
-// Deployment (manifests, propeller routing, canary) is in "flyte-agent/deploy": it pulls in the
-// Kubernetes schemas, which agent servers never need at start-up.
+// Written by an agent whose job writes its outputs (or error) at the output prefix, as a container
+// task would. Imported from their file: the rest of the executor stays out of the root.
+export { writeOutputsFile, writeErrorFile } from "./executor/output-files.js";

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ErrorCode, isFlyteAgentError } from "../core/errors.js";
 import { CliError, ExitCode } from "./errors.js";
+import { takeExitBackstop } from "./exit-backstop.js";
 import { packageVersion } from "./version.js";
 
 /** Every command registers itself; their heavy parts are imported only when they run. */
@@ -30,16 +31,27 @@ export async function buildProgram(): Promise<Command> {
 
 /**
  * Runs the CLI with `argv` (as `process.argv`) and resolves to the exit code. This is the only place
- * that turns errors into exit codes; `bin/flyte-agent.js` sets `process.exitCode` from it.
+ * that turns errors into exit codes, and the only one that exits the process: when a command asked
+ * for an exit backstop (a server stopped by a signal), a process still running that long after the
+ * command finished is ended. `bin/flyte-agent.js` sets `process.exitCode` from the result.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  let code: number;
   try {
     const program = await buildProgram();
     await program.parseAsync([...argv]);
-    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.OK;
+    code = typeof process.exitCode === "number" ? process.exitCode : ExitCode.OK;
   } catch (err) {
-    return reportError(err);
+    code = reportError(err);
   }
+  const backstop = takeExitBackstop();
+  if (backstop) {
+    setTimeout(() => {
+      backstop.onExit();
+      process.exit(code);
+    }, backstop.afterMs).unref();
+  }
+  return code;
 }
 
 function reportError(err: unknown): number {

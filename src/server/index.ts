@@ -6,13 +6,18 @@ export {
   type ResolvedServeOptions,
   type ServeTlsOptions,
   type RunningAgentServer,
+  StopReason,
 } from "./serve.js";
+export { createServiceHandlers, toProtoAgent, type ServiceOptions } from "./services/index.js";
 export {
-  createServiceHandlers,
+  createCallPipeline,
   UNSERVED_TASK_TYPE,
   type CallHooks,
-  type ServiceOptions,
-} from "./services.js";
+  type CallPipeline,
+  type CallPipelineOptions,
+  type Send,
+} from "./call-pipeline.js";
+export { CallScope, type CallInfo } from "./call-scope.js";
 export { toWireError, CallAbortedError, type Operation, type WireError } from "./errors.js";
 export { HealthService, HealthStatus, ServingStatus, agentServiceNames } from "./health.js";
 export { addLazyReflection, addReflection } from "./reflection.js";

@@ -4,7 +4,7 @@ import type * as PromClient from "prom-client";
 import type { Counter, Histogram, Registry } from "prom-client";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Operation } from "./errors.js";
-import type { CallHooks } from "./services.js";
+import type { CallHooks } from "./call-pipeline.js";
 
 /** Options of {@link createServerMetrics}. */
 export interface ServerMetricsOptions {
@@ -42,7 +42,7 @@ export class ServerMetrics {
   readonly #rejected: Counter;
   // Label lookups hash their arguments on every call; children are cached per (operation, task type).
   readonly #series = new Map<string, LabelledSeries>();
-  #inFlight = 0;
+  #inFlight: () => number = () => 0;
 
   constructor(
     /** The prom-client registry holding every series. */
@@ -83,7 +83,7 @@ export class ServerMetrics {
       labelNames: ["operation"],
       registers,
     });
-    const inFlight = (): number => this.#inFlight;
+    const inFlight = (): number => this.#inFlight();
     new prom.Gauge({
       name: `${prefix}requests_in_flight`,
       help: "Agent calls being answered",
@@ -96,17 +96,19 @@ export class ServerMetrics {
 
   /** Agent calls being answered now. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#inFlight();
   }
 
-  /** @internal */
-  started(): void {
-    this.#inFlight++;
+  /**
+   * Reads `requests_in_flight` from the server's own count (`AgentServer.inFlight`) at scrape time,
+   * so one counter serves the drain, the concurrency limit and the gauge.
+   */
+  countInFlight(source: () => number): void {
+    this.#inFlight = source;
   }
 
   /** @internal */
   ended(op: Operation, taskType: string, seconds: number, code: status | undefined): void {
-    this.#inFlight--;
     const key = `${op}\u0000${taskType}`;
     let series = this.#series.get(key);
     if (!series) {
@@ -153,20 +155,12 @@ export async function createServerMetrics(options: ServerMetricsOptions = {}): P
 export function createCallHooks(options: CallHooksOptions): CallHooks {
   const { metrics } = options;
   const max = options.maxConcurrent ?? 0;
-  let inFlight = 0;
   return {
-    onStart: () => {
-      if (max > 0 && inFlight >= max) return false;
-      inFlight++;
-      metrics?.started();
-      return true;
-    },
-    onEnd: (op, taskType, seconds, code) => {
-      inFlight--;
-      metrics?.ended(op, taskType, seconds, code);
-    },
-    onRejected: (op) => metrics?.rejected(op),
-    onInputs: (taskType, bytes) => metrics?.inputs(taskType, bytes),
+    onStart: (_op, _taskType, inFlight) => max <= 0 || inFlight < max,
+    ...(metrics ? { onEnd: metrics.ended.bind(metrics) } : {}),
+    ...(metrics
+      ? { onRejected: metrics.rejected.bind(metrics), onInputs: metrics.inputs.bind(metrics) }
+      : {}),
   };
 }
 

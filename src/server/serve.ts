@@ -3,7 +3,6 @@ import { ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
 import type { Logger } from "../core/context.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { AgentRegistry, type AgentInfo, parseCategory } from "../core/registry.js";
-import { type BuiltinAgentName, registerBuiltinAgents } from "../builtin/index.js";
 import { formatBanner } from "./banner.js";
 import { createServerLogger } from "./logger.js";
 import type { Counter } from "prom-client";
@@ -39,10 +38,11 @@ export interface ServeOptions {
   /** Where modules and packages are looked up. @default process.cwd() */
   readonly cwd?: string;
   /**
-   * Built-in agents to serve as well (`"sensor"`, `"webhook"`). None by default, so a deployment
-   * advertises only what it was given.
+   * Registers more agents once the modules are imported and before the task-type allowlist applies
+   * (the CLI adds the `--builtin` agents here). None by default, so a deployment advertises only what
+   * it was given.
    */
-  readonly builtin?: readonly BuiltinAgentName[];
+  readonly register?: (registry: AgentRegistry) => void;
   /** Agents to serve. @default the process-wide registry, after the modules are imported */
   readonly registry?: AgentRegistry;
   /**
@@ -81,9 +81,10 @@ export interface ServeOptions {
    * (a promise an agent dropped) is logged at error level, counted in
    * `flyte_agent_unhandled_errors_total{kind}`, and serving goes on; an `uncaughtException` is logged
    * and counted too, then the server drains (as on SIGTERM) and {@link RunningAgentServer.closed}
-   * rejects, because the process may be in a state nobody planned for. After a stop caused by a
-   * signal or an uncaught exception, a process still alive a second later (an agent left timers or
-   * sockets open) exits. @default the value of `handleSignals`
+   * rejects, because the process may be in a state nobody planned for. The server never exits the
+   * process: after a stop whose {@link RunningAgentServer.stopReason} is a signal or an uncaught
+   * exception, the program that owns the process should end it (the CLI does, a second later, if an
+   * agent left timers or sockets open). @default the value of `handleSignals`
    */
   readonly handleProcessErrors?: boolean;
   /** Where the start-up banner goes; `false` for none. @default process.stderr */
@@ -108,7 +109,6 @@ export interface ResolvedServeOptions {
   readonly host: string;
   readonly modules: readonly string[];
   readonly discover: boolean;
-  readonly builtin: readonly BuiltinAgentName[];
   readonly cwd: string;
   readonly taskTypes: readonly string[] | undefined;
   readonly prometheusPort: number | false;
@@ -179,7 +179,6 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     host: options.host ?? "0.0.0.0",
     modules: options.modules ?? [],
     discover: options.discover ?? true,
-    builtin: options.builtin ?? [],
     cwd: options.cwd ?? process.cwd(),
     taskTypes: taskTypes && taskTypes.length > 0 ? taskTypes : undefined,
     prometheusPort,
@@ -195,6 +194,19 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     logLevel: options.logLevel ?? process.env.LOG_LEVEL ?? "info",
   };
 }
+
+/** Why a server started by {@link serve} stopped. */
+export const StopReason = {
+  /** SIGTERM or SIGINT: the process is asked to end. */
+  SIGNAL: "signal",
+  /** An exception no code caught: the process should end, its state is unknown. */
+  UNCAUGHT_EXCEPTION: "uncaughtException",
+  /** {@link ServeOptions.timeoutSeconds} passed. */
+  TIMEOUT: "timeout",
+  /** {@link RunningAgentServer.stop} was called. */
+  STOP: "stop",
+} as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
 
 /** A server started by {@link serve}. */
 export interface RunningAgentServer {
@@ -215,6 +227,14 @@ export interface RunningAgentServer {
    * with a FlyteAgentError (AGENT_FAILURE) when it stopped because of an uncaught exception.
    */
   readonly closed: Promise<void>;
+  /**
+   * Why the server is stopping or stopped; undefined while it serves. After `signal` or
+   * `uncaughtException` the process is expected to end: whoever owns it should exit once
+   * {@link RunningAgentServer.closed} settles, even if agent timers or sockets keep it alive.
+   */
+  readonly stopReason: StopReason | undefined;
+  /** The server's structured logger. */
+  readonly logger: Logger;
   /** Drains (health NOT_SERVING, in-flight calls finish within the grace period) and stops. */
   stop(): Promise<void>;
 }
@@ -302,7 +322,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     ...(options.registry ? { registry: options.registry } : {}),
   });
   const all = options.registry ?? AgentRegistry.default;
-  if (o.builtin.length > 0) registerBuiltinAgents(all, o.builtin);
+  options.register?.(all);
   const registry = o.taskTypes ? allowOnly(all, o.taskTypes) : all;
   const metrics = o.prometheusPort === false ? undefined : await createServerMetrics();
   const hooks = createCallHooks({ maxConcurrent: o.maxConcurrent, ...(metrics ? { metrics } : {}) });
@@ -321,6 +341,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
   // Nothing has run between the bind and here (only promise continuations), so no health check can
   // have seen SERVING yet.
   if (options.clusterWorker) server.health?.setAll(ServingStatus.NOT_SERVING);
+  metrics?.countInFlight(() => server.inFlight);
   let endpoint: MetricsEndpoint | undefined;
   try {
     endpoint =
@@ -369,19 +390,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
   // Callers may never await `closed`; its rejection must not become an unhandled rejection itself.
   closed.catch(() => {});
   let stopping: Promise<void> | undefined;
+  let stopReason: StopReason | undefined;
   let timeout: NodeJS.Timeout | undefined;
   let fatal: unknown;
-  /** The process is going down (signal or uncaught exception): make sure it does. */
-  const exitWhenStopped = (): void => {
-    void stopping?.then(() => {
-      // Normally the event loop is empty by now; an agent's leftover timer or socket would keep a
-      // drained, health-NOT_SERVING process alive until Kubernetes kills it.
-      setTimeout(() => {
-        logger.warn("still running a second after stopping (agent timers or sockets are open): exiting");
-        process.exit(fatal === undefined ? 0 : 1);
-      }, 1000).unref();
-    });
-  };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, "second signal: closing every connection now");
@@ -389,8 +400,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
       return;
     }
     logger.info({ signal, grace_period_s: o.gracePeriodSeconds, in_flight: server.inFlight }, "draining");
-    void stop();
-    exitWhenStopped();
+    void stop(StopReason.SIGNAL);
   };
   const onUnhandledRejection = (reason: unknown): void => {
     unhandled?.labels("unhandledRejection").inc();
@@ -414,10 +424,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
       { err, kind: "uncaughtException", grace_period_s: o.gracePeriodSeconds, in_flight: server.inFlight },
       `uncaught exception: draining and exiting: ${messageOf(err)}`,
     );
-    void stop();
-    exitWhenStopped();
+    void stop(StopReason.UNCAUGHT_EXCEPTION);
   };
-  const stop = (): Promise<void> => {
+  const stop = (reason: StopReason = StopReason.STOP): Promise<void> => {
+    stopReason ??= reason;
     stopping ??= (async () => {
       clearTimeout(timeout);
       await server.shutdown(o.gracePeriodSeconds * 1000);
@@ -457,7 +467,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
   if (o.timeoutSeconds !== undefined) {
     timeout = setTimeout(() => {
       logger.info({ timeout_s: o.timeoutSeconds }, "timeout reached: stopping");
-      void stop();
+      void stop(StopReason.TIMEOUT);
     }, o.timeoutSeconds * 1000);
   }
   return {
@@ -469,6 +479,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     modules,
     metrics,
     closed,
-    stop,
+    get stopReason() {
+      return stopReason;
+    },
+    logger,
+    stop: () => stop(),
   };
 }

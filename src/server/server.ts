@@ -1,14 +1,10 @@
 import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
-import {
-  AgentMetadataServiceService,
-  AsyncAgentServiceService,
-  SyncAgentServiceService,
-} from "../gen/flyteidl/service/agent.js";
 import { type Logger, silentLogger } from "../core/context.js";
 import { AgentRegistry } from "../core/registry.js";
 import { HealthService, HealthStatus, ServingStatus } from "./health.js";
 import { addLazyReflection } from "./reflection.js";
-import { type CallHooks, createServiceHandlers } from "./services.js";
+import type { CallHooks } from "./call-pipeline.js";
+import { createServiceHandlers } from "./services/index.js";
 
 /** Time answered-by-shutdown calls get to reach their clients before connections are destroyed. */
 const statusFlushMs = 200;
@@ -81,9 +77,9 @@ export class AgentServer {
       logger,
       ...(options.hooks ? { hooks: options.hooks } : {}),
     });
-    server.addService(AsyncAgentServiceService, handlers.asyncAgentService);
-    server.addService(SyncAgentServiceService, handlers.syncAgentService);
-    server.addService(AgentMetadataServiceService, handlers.metadataService);
+    for (const { definition, implementation } of handlers.services) {
+      server.addService(definition, implementation);
+    }
     const health = options.health ? new HealthStatus() : undefined;
     if (health) server.addService(HealthService, health.handlers());
     if (options.reflection) addLazyReflection(server, logger);

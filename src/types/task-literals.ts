@@ -27,26 +27,33 @@ export function decodeInputs(
  * @throws TypeTransformError naming the output when a value cannot become a literal that encodes
  * (a duration past int64 seconds, NaN where a duration is declared, a bigint inside a struct), so
  * the call fails with a clear status instead of grpc-js's bare "Error serializing response".
+ * With `check: false` each literal is not test-encoded: for a caller that encodes the answer itself
+ * and calls {@link checkOutputsEncode} only when that fails, so outputs are encoded once.
  */
 export function encodeOutputs(
   values: Record<string, unknown>,
   outputTypes: Readonly<Record<string, z.ZodType>> | undefined,
   template: TaskTemplate | undefined,
+  options: { readonly check?: boolean } = {},
 ): LiteralMap {
+  const check = options.check ?? true;
   if (outputTypes) {
     const map = convert("outputs", () => toLiteralMap(outputTypes, values as never, { label: "output" }));
-    for (const [name, lit] of Object.entries(map.literals)) checkEncodes(name, lit);
+    if (check) checkOutputsEncode(map);
     return map;
   }
   const variables = template?.interface?.outputs?.variables ?? {};
   const literals: Record<string, Literal> = {};
   for (const [name, value] of Object.entries(values)) {
-    literals[name] = checkEncodes(
-      name,
-      convert(name, () => plainToLiteral(value, variables[name]?.type, name, "output")),
-    );
+    const literal = convert(name, () => plainToLiteral(value, variables[name]?.type, name, "output"));
+    literals[name] = check ? checkEncodes(name, literal) : literal;
   }
   return { literals };
+}
+
+/** @throws TypeTransformError naming the first output literal of `map` that does not encode. */
+export function checkOutputsEncode(map: LiteralMap): void {
+  for (const [name, lit] of Object.entries(map.literals)) checkEncodes(name, lit);
 }
 
 /** Runs a conversion, turning the type engine's unexpected throws into a typed error naming `path`. */

@@ -1,9 +1,15 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExecuteTaskSyncRequest } from "../../src/gen/flyteidl/admin/agent.js";
-import { AgentRegistry, SyncAgentBase, TaskExecutionPhase, type Resource } from "../../src/index.js";
+import {
+  AgentRegistry,
+  AsyncAgentBase,
+  SyncAgentBase,
+  TaskExecutionPhase,
+  type Resource,
+} from "../../src/index.js";
 import { AgentServer } from "../../src/server/index.js";
-import { clients, executeSync } from "./helpers.js";
+import { clients, executeSync, failure, unary } from "./helpers.js";
 
 /** Answers whatever outputs the test put in `next`. */
 class OutputsAgent extends SyncAgentBase {
@@ -16,6 +22,25 @@ class OutputsAgent extends SyncAgentBase {
   }
 }
 
+/** A job whose result is a literal map the agent built itself, with a duration past int64 seconds. */
+class LiteralsAgent extends AsyncAgentBase {
+  constructor() {
+    super({ taskTypeName: "literals" });
+  }
+  async create(): Promise<unknown> {
+    return {};
+  }
+  async get(): Promise<Resource> {
+    return {
+      phase: TaskExecutionPhase.SUCCEEDED,
+      outputs: {
+        literals: { late: { scalar: { primitive: { duration: { seconds: 2n ** 70n, nanos: 0 } } } } },
+      },
+    };
+  }
+  async delete(): Promise<void> {}
+}
+
 const DURATION = 6;
 
 describe("outputs that cannot be encoded", () => {
@@ -26,6 +51,7 @@ describe("outputs that cannot be encoded", () => {
   beforeAll(async () => {
     const registry = new AgentRegistry();
     registry.register(agent);
+    registry.register(new LiteralsAgent());
     server = await AgentServer.start({ registry, host: "127.0.0.1", port: 0 });
     c = clients(server.address);
   });
@@ -69,6 +95,19 @@ describe("outputs that cannot be encoded", () => {
     const err = await callWith({ out: { n: 2n ** 64n } });
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/^output "out\.n": 18446744073709551616n does not fit a msgpack integer/);
+  });
+
+  it("answers a GetTask whose own literal map does not encode with INVALID_ARGUMENT naming the output", async () => {
+    const err = await failure(
+      unary(c.async.getTask.bind(c.async), {
+        taskType: "literals",
+        taskCategory: { name: "literals", version: 0 },
+        resourceMeta: Buffer.from("{}"),
+        outputPrefix: "",
+      }),
+    );
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/^output "late": does not fit its protobuf type/);
   });
 
   it("still answers outputs that fit", async () => {

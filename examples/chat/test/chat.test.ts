@@ -1,25 +1,16 @@
-import { credentials } from "@grpc/grpc-js";
-import { AgentRegistry, TaskExecutionPhase, silentLogger, type TaskRequest } from "flyte-agent";
+import { TaskExecutionPhase, type TaskRequest } from "flyte-agent";
+import { createTaskRequest, runThroughExecutor, startTestServer } from "flyte-agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SyncAgentServiceClient } from "../../../src/gen/flyteidl/service/agent.js";
-import { AgentServer } from "../../../src/server/index.js";
-import { executeSync } from "../../../test/examples/grpc.js";
 import { ChatAgent } from "../src/chat-agent.js";
 import { startFakeChatServer, type FakeChatServer } from "../src/fake-chat-server.js";
 import { chat } from "../task.js";
 
 function request(message: string, custom?: Record<string, unknown>): TaskRequest {
-  const template = chat.template();
-  if (custom) template.custom = custom;
-  return {
-    signal: new AbortController().signal,
-    logger: silentLogger,
-    outputPrefix: "",
-    taskTemplate: template,
-    inputs: { message },
-    inputLiterals: chat.encodeInputs({ message }),
-    taskExecutionMetadata: undefined,
-  };
+  return createTaskRequest(
+    chat,
+    { message },
+    custom ? { editTemplate: (t) => void (t.custom = custom) } : {},
+  );
 }
 
 describe("ChatAgent against a local OpenAI-compatible server", () => {
@@ -83,21 +74,9 @@ describe("ChatAgent against a local OpenAI-compatible server", () => {
   });
 
   it("is served through the real gRPC server", async () => {
-    const registry = new AgentRegistry();
-    registry.register(agent);
-    const server = await AgentServer.start({ registry, host: "127.0.0.1", port: 0 });
-    const client = new SyncAgentServiceClient(server.address, credentials.createInsecure());
-    try {
-      const answer = await executeSync(
-        client,
-        { template: chat.template(), outputPrefix: "", taskExecutionMetadata: undefined },
-        chat.encodeInputs({ message: "flyte" }),
-      );
-      expect(answer.header?.resource?.phase).toBe(TaskExecutionPhase.SUCCEEDED);
-      expect(chat.decodeOutputs(answer.header?.resource?.outputs)).toEqual({ answer: "ETYLF" });
-    } finally {
-      client.close();
-      await server.shutdown(1000);
-    }
+    await using server = await startTestServer({ agents: [agent] });
+    const result = await runThroughExecutor(chat, { message: "flyte" }, { server });
+    expect(result.phase).toBe("SUCCEEDED");
+    expect(result.outputs).toEqual({ answer: "ETYLF" });
   });
 });

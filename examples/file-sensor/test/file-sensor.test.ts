@@ -2,33 +2,22 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { credentials } from "@grpc/grpc-js";
-import { AgentRegistry, TaskExecutionPhase, isSensorEngine } from "flyte-agent";
+import { AgentRegistry, type SensorEngine, isSensorEngine } from "flyte-agent";
+import { runThroughExecutor, startAsyncTask, startTestServer, type TestServer } from "flyte-agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type {
-  CreateTaskResponse,
-  GetTaskRequest,
-  GetTaskResponse,
-} from "../../../src/gen/flyteidl/admin/agent.js";
-import { AsyncAgentServiceClient } from "../../../src/gen/flyteidl/service/agent.js";
-import { AgentServer } from "../../../src/server/index.js";
-import { unary } from "../../../test/examples/grpc.js";
 import { waitForFile } from "../task.js";
 
 describe("the file-sensor example", () => {
   let dir: string;
-  let server: AgentServer;
-  let client: AsyncAgentServiceClient;
+  let server: TestServer;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "file-sensor-example-"));
     // What `flyte-agent run` / `serve --modules` do: serve the process-wide registry the module filled.
-    server = await AgentServer.start({ registry: AgentRegistry.default, host: "127.0.0.1", port: 0 });
-    client = new AsyncAgentServiceClient(server.address, credentials.createInsecure());
+    server = await startTestServer({ registry: AgentRegistry.default });
   });
   afterAll(async () => {
-    client.close();
-    await server.shutdown(1000);
+    await server.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -50,23 +39,19 @@ describe("the file-sensor example", () => {
   });
 
   it("keeps running until the file appears, then succeeds", async () => {
+    const engine = AgentRegistry.default.getAgent("sensor") as SensorEngine;
     const uri = pathToFileURL(join(dir, "ready.txt")).href;
-    const created: CreateTaskResponse = await unary(client.createTask.bind(client), {
-      template: waitForFile.template(),
-      inputs: waitForFile.encodeInputs({ path: uri }),
-      outputPrefix: dir,
-      taskExecutionMetadata: undefined,
-    });
-    const get = () =>
-      unary<GetTaskRequest, GetTaskResponse>(client.getTask.bind(client), {
-        taskType: "sensor",
-        taskCategory: { name: "sensor", version: 0 },
-        resourceMeta: created.resourceMeta,
-        outputPrefix: dir,
-      });
-    expect((await get()).resource?.phase).toBe(TaskExecutionPhase.RUNNING);
-    expect((await get()).resource?.phase).toBe(TaskExecutionPhase.RUNNING);
+    const run = await startAsyncTask(engine, waitForFile, { path: uri }, { outputPrefix: dir });
+    expect((await run.poll()).phaseName).toBe("RUNNING");
+    expect((await run.poll()).phaseName).toBe("RUNNING");
     await writeFile(join(dir, "ready.txt"), "go");
-    expect((await get()).resource?.phase).toBe(TaskExecutionPhase.SUCCEEDED);
+    expect((await run.poll()).phaseName).toBe("SUCCEEDED");
+  });
+
+  it("is served through the real gRPC server", async () => {
+    const uri = pathToFileURL(join(dir, "ready.txt")).href;
+    await writeFile(join(dir, "ready.txt"), "go");
+    const result = await runThroughExecutor(waitForFile, { path: uri }, { server });
+    expect(result.phase).toBe("SUCCEEDED");
   });
 });

@@ -3,31 +3,20 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { TaskExecutionPhase, type Resource } from "flyte-agent";
+import { realClock } from "flyte-agent/executor";
 import {
-  AgentRegistry,
-  TaskExecutionPhase,
-  silentLogger,
-  type AgentContext,
-  type Resource,
-} from "flyte-agent";
+  createAgentContext,
+  createTaskRequest,
+  runThroughExecutor,
+  startTestServer,
+} from "flyte-agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type {
-  CreateTaskResponse,
-  GetTaskRequest,
-  GetTaskResponse,
-} from "../../../src/gen/flyteidl/admin/agent.js";
-import { AsyncAgentServiceClient } from "../../../src/gen/flyteidl/service/agent.js";
-import { AgentServer } from "../../../src/server/index.js";
 import { WarehouseAgent, type WarehouseMetadata } from "../src/warehouse-agent.js";
 import { warehouseDogeCoin } from "../task.js";
 
-const context = (): AgentContext => ({
-  signal: new AbortController().signal,
-  logger: silentLogger,
-  outputPrefix: "",
-});
+const context = () => createAgentContext();
 
 /** Polls the real job process (it runs outside this test) at a short interval. */
 async function until(
@@ -60,14 +49,7 @@ describe("WarehouseAgent", () => {
   let agent: WarehouseAgent;
 
   function createRequest(inputs: { version: number; slow?: boolean }, prefix: string) {
-    return {
-      ...context(),
-      outputPrefix: prefix,
-      taskTemplate: warehouseDogeCoin.template(),
-      inputs: { slow: false, ...inputs },
-      inputLiterals: warehouseDogeCoin.encodeInputs(inputs),
-      taskExecutionMetadata: undefined,
-    };
+    return createTaskRequest(warehouseDogeCoin, inputs, { outputPrefix: prefix });
   }
 
   beforeAll(async () => {
@@ -131,12 +113,17 @@ describe("WarehouseAgent", () => {
   });
 
   it("reports a failing query as FAILED with the warehouse's message", async () => {
-    const template = warehouseDogeCoin.template();
-    template.sql = { statement: "SELECT * FROM no_such_table WHERE version = $version", dialect: 0 };
-    const meta = await agent.create({
-      ...createRequest({ version: 1 }, join(root, "attempt-4")),
-      taskTemplate: template,
-    });
+    const meta = await agent.create(
+      createTaskRequest(
+        warehouseDogeCoin,
+        { version: 1 },
+        {
+          outputPrefix: join(root, "attempt-4"),
+          editTemplate: (t) =>
+            void (t.sql = { statement: "SELECT * FROM no_such_table WHERE version = $version", dialect: 0 }),
+        },
+      ),
+    );
     const done = await until(
       agent,
       meta,
@@ -152,51 +139,19 @@ describe("WarehouseAgent", () => {
   });
 
   it("is served through the real gRPC server", async () => {
-    const registry = new AgentRegistry();
-    registry.register(agent);
-    const server = await AgentServer.start({ registry, host: "127.0.0.1", port: 0 });
-    const client = new AsyncAgentServiceClient(server.address, credentials.createInsecure());
-    const unary = <Req, Res>(
-      fn: (r: Req, m: Metadata, cb: (e: ServiceError | null, v: Res) => void) => unknown,
-      req: Req,
-    ) =>
-      new Promise<Res>((resolve, reject) => fn(req, new Metadata(), (e, v) => (e ? reject(e) : resolve(v))));
-    try {
-      const prefix = join(root, "attempt-5");
-      const created: CreateTaskResponse = await unary(client.createTask.bind(client), {
-        template: warehouseDogeCoin.template(),
-        inputs: warehouseDogeCoin.encodeInputs({ version: 7 }),
-        outputPrefix: prefix,
-        taskExecutionMetadata: undefined,
-      });
-      const getTask = () =>
-        unary<GetTaskRequest, GetTaskResponse>(client.getTask.bind(client), {
-          taskType: "warehouse_query",
-          taskCategory: { name: "warehouse_query", version: 0 },
-          resourceMeta: created.resourceMeta,
-          outputPrefix: prefix,
-        });
-      const deadline = Date.now() + 20_000;
-      let got = await getTask();
-      while (isActive(got.resource?.phase) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-        got = await getTask();
-      }
-      expect(got.resource?.phase).toBe(TaskExecutionPhase.SUCCEEDED);
-      expect(got.resource?.logLinks[0]?.name).toBe("Warehouse job log");
-      expect(warehouseDogeCoin.decodeOutputs(got.resource?.outputs)).toEqual({
-        results: { uri: join(prefix, "results"), format: "parquet" },
-      });
-    } finally {
-      client.close();
-      await server.shutdown(1000);
-    }
+    await using server = await startTestServer({ agents: [agent] });
+    // The job is a real process, so the executor polls on the wall clock, briefly.
+    const result = await runThroughExecutor(
+      warehouseDogeCoin,
+      { version: 7 },
+      { server, clock: realClock, pollIntervalMs: 20, maxPollIntervalMs: 20, timeoutMs: 20_000 },
+    );
+    expect(result.phase).toBe("SUCCEEDED");
+    expect(result.outputs).toEqual({
+      results: { uri: join(result.outputPrefix, "results"), format: "parquet" },
+    });
   });
 });
-
-function isActive(phase: number | undefined): boolean {
-  return phase === TaskExecutionPhase.QUEUED || phase === TaskExecutionPhase.RUNNING;
-}
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,6 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { type Command, Option } from "commander";
+import type { AgentRegistry } from "../../core/registry.js";
 import { UsageError } from "../errors.js";
 import type { ServeOptions } from "../../server/serve.js";
+import { requestExitBackstop } from "../exit-backstop.js";
 import { packageVersion } from "../version.js";
 
 /** Flags of `flyte-agent serve agent` as commander parses them. */
@@ -138,7 +141,8 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       ).hideHelp(),
     )
     .action(async (flags: ServeFlags) => {
-      const { parseBuiltinAgentNames } = await import("../../builtin/builtin-agents.js");
+      const { parseBuiltinAgentNames, registerBuiltinAgents } =
+        await import("../../builtin/builtin-agents.js");
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
         throw new UsageError("--tls-cert and --tls-key go together: pass both to serve TLS");
       }
@@ -146,6 +150,7 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
       }
       const prometheusPort = flags.prometheusPort ?? flags.prometheus_port;
+      const builtin = flags.builtin ? parseBuiltinAgentNames(flags.builtin) : [];
       const opt = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
       const workers = await workerCount(flags.workers);
       const options: ServeOptions = {
@@ -171,18 +176,49 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         maxConcurrent: number("--max-concurrent", flags.maxConcurrent, true)!,
         gracePeriodSeconds: number("--grace-period", flags.gracePeriod)!,
         discover: flags.discover,
-        ...(flags.builtin ? { builtin: parseBuiltinAgentNames(flags.builtin) } : {}),
+        ...(builtin.length > 0
+          ? { register: (registry: AgentRegistry) => void registerBuiltinAgents(registry, builtin) }
+          : {}),
         reflection: flags.reflection,
         banner: flags.banner ? process.stderr : false,
         ...opt("logLevel", flags.logLevel),
         version: packageVersion,
       };
-      // With workers, this process only supervises: the server and the agents load in each worker.
-      const running =
-        workers === 1
-          ? await (await import("../../server/serve.js")).serve(options)
-          : await (await import("../../server/workers.js")).serveWorkers({ ...options, workers });
-      await running.closed;
+      if (workers !== 1) {
+        // This process only supervises: the server and the agents load in each worker. The server
+        // knows no built-in agent, so the workers import one module that registers the named ones.
+        const { builtinModuleEnv } = await import("../../builtin/register-from-env.js");
+        if (builtin.length > 0) process.env[builtinModuleEnv] = builtin.join(",");
+        const { serveWorkers } = await import("../../server/workers.js");
+        const running = await serveWorkers({
+          ...options,
+          workers,
+          modules: [
+            ...(options.modules ?? []),
+            ...(builtin.length > 0
+              ? [fileURLToPath(new URL("../../builtin/register-from-env.js", import.meta.url))]
+              : []),
+          ],
+        });
+        await running.closed;
+        return;
+      }
+      const { serve, StopReason } = await import("../../server/serve.js");
+      const running = await serve(options);
+      try {
+        await running.closed;
+      } finally {
+        const reason = running.stopReason;
+        if (reason === StopReason.SIGNAL || reason === StopReason.UNCAUGHT_EXCEPTION) {
+          // The process was asked to end (or is in an unknown state): an agent's leftover timer or
+          // socket must not keep a drained, health-NOT_SERVING server alive until Kubernetes kills it.
+          requestExitBackstop(1000, () =>
+            running.logger.warn(
+              "still running a second after stopping (agent timers or sockets are open): exiting",
+            ),
+          );
+        }
+      }
     });
 }
 

@@ -1,0 +1,202 @@
+import type { AgentContext, Logger } from "../core/context.js";
+import { CallAbortedError, type Operation } from "./errors.js";
+
+/** What the pipeline knows about a call before its agent runs: for hooks, logs and the call's scope. */
+export interface CallInfo {
+  readonly op: Operation;
+  /** The caller's task type (`""` for calls that name none, as ListAgents). */
+  readonly taskType: string;
+  /** Where outputs of this attempt go. @default "" */
+  readonly outputPrefix?: string;
+  /** The task execution id, when the caller sent one (logged on every line of the call). */
+  readonly executionId?: string | undefined;
+}
+
+/** The part of a grpc-js call a scope watches: its deadline and its cancellation. */
+export interface WatchedCall {
+  getDeadline(): Date | number;
+  on(event: "cancelled", fn: () => void): unknown;
+}
+
+/**
+ * A logger that creates its pino child (with the call's bindings) only when something is logged:
+ * most GetTask calls log nothing, and a child per call is measurable at tens of thousands of calls/s.
+ */
+function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const get = (): Logger => (child ??= parent.child(bindings()));
+  const forward =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (obj: unknown, msg?: string): void => {
+      if (msg === undefined) get()[level](obj);
+      else get()[level](obj, msg);
+    };
+  return {
+    debug: forward("debug"),
+    info: forward("info"),
+    warn: forward("warn"),
+    error: forward("error"),
+    child: (b) => get().child(b),
+  };
+}
+
+type AbortReason = CallAbortedError["reason"];
+
+/**
+ * One call's deadline, cancellation, logger and agent context. Everything a call may not need is
+ * made on first use: the AbortController when the agent reads `signal`, the logger when something
+ * logs. Only a call with a deadline gets a timer.
+ */
+export class CallScope {
+  readonly context: AgentContext;
+  /** Called once when the call is aborted while running (set by the pipeline that answers the call). */
+  onAbort: ((err: CallAbortedError) => void) | undefined;
+  /** The task type as hooks and metrics see it (see `UNSERVED_TASK_TYPE`). */
+  taskTypeLabel = "";
+  /** The deadline in epoch milliseconds (Infinity when the caller set none). */
+  readonly deadlineMs: number;
+  #logger: Logger | undefined;
+  #controller: AbortController | undefined;
+  #aborted: CallAbortedError | undefined;
+  // grpc-js emits "cancelled" after every answered call too; only a signal already handed out hears it.
+  #lateReason: AbortReason | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #racing: ((err: CallAbortedError) => void) | undefined;
+  #done = false;
+
+  constructor(
+    call: WatchedCall,
+    private readonly parentLogger: Logger,
+    private readonly info: CallInfo,
+    private readonly live: Set<CallScope>,
+  ) {
+    live.add(this);
+    const raw = call.getDeadline();
+    const deadlineMs = raw instanceof Date ? raw.getTime() : raw;
+    this.deadlineMs = deadlineMs;
+    const hasDeadline = Number.isFinite(deadlineMs);
+    if (hasDeadline) {
+      this.#timer = setTimeout(() => this.abort("deadline"), Math.max(0, deadlineMs - Date.now()));
+    }
+    call.on("cancelled", () => this.abort("cancelled"));
+    const outputPrefix = info.outputPrefix ?? "";
+    // Own enumerable getters, so an agent spreading or destructuring its context still gets them.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const scope = this;
+    this.context = hasDeadline
+      ? {
+          get signal() {
+            return scope.signal;
+          },
+          get logger() {
+            return scope.logger;
+          },
+          outputPrefix,
+          deadline: new Date(deadlineMs),
+        }
+      : {
+          get signal() {
+            return scope.signal;
+          },
+          get logger() {
+            return scope.logger;
+          },
+          outputPrefix,
+        };
+  }
+
+  get logger(): Logger {
+    return (this.#logger ??= lazyChild(this.parentLogger, () => {
+      const { op, taskType, executionId } = this.info;
+      return executionId
+        ? { op, task_type: taskType, task_execution_id: executionId }
+        : { op, task_type: taskType };
+    }));
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      const reason = this.#aborted ?? (this.#lateReason && new CallAbortedError(this.#lateReason));
+      if (reason) this.#controller.abort(reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Why the call was aborted while it ran, if it was. */
+  get aborted(): CallAbortedError | undefined {
+    return this.#aborted;
+  }
+
+  /**
+   * True when the call may no longer send a message: it was answered or aborted, or its deadline is
+   * past. grpc-js ends a call on its own deadline timer (grpc-js 1.14.7 server-interceptors.ts:659),
+   * created before ours and measured on the loop's millisecond clock, so it may fire first and up to
+   * a millisecond before `Date.now()` reaches the deadline: hence the millisecond of margin.
+   */
+  get closed(): boolean {
+    return this.#done || this.#aborted !== undefined || Date.now() >= this.deadlineMs - 1;
+  }
+
+  /**
+   * Throws the reason the call may no longer send a message, if there is one; a deadline found past
+   * here aborts the call as its timer would have. Once grpc-js has begun its deadline status on a
+   * stream that already sent a message, it ends the HTTP/2 stream and waits for `wantTrailers`
+   * (server-interceptors.ts:972-987); a message written after that fails as a write after end and
+   * leaves the stream open with no status at all, while its `sendMessage` (:891) does not check for
+   * it. So nothing may be written once the deadline is past.
+   */
+  checkSendable(): void {
+    if (!this.closed) return;
+    if (!this.#aborted && !this.#done) this.abort("deadline");
+    throw this.#aborted ?? new CallAbortedError(this.#lateReason ?? "cancelled");
+  }
+
+  abort(reason: AbortReason): void {
+    if (this.#aborted || this.#lateReason) return;
+    if (this.#done) {
+      // The call was answered: nobody waits for it any more, so no error is made unless the agent
+      // holds the signal.
+      this.#lateReason = reason;
+      this.#controller?.abort(new CallAbortedError(reason));
+      return;
+    }
+    const err = new CallAbortedError(reason);
+    this.#aborted = err;
+    this.#controller?.abort(err);
+    const racing = this.#racing;
+    this.#racing = undefined;
+    racing?.(err);
+    this.onAbort?.(err);
+  }
+
+  /** Settles as `work` does, or rejects as soon as the call is aborted. One race at a time. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.#aborted) {
+      work.catch(() => {});
+      return Promise.reject(this.#aborted);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#racing = reject;
+      work.then(
+        (value) => {
+          this.#racing = undefined;
+          resolve(value);
+        },
+        (err: Error) => {
+          this.#racing = undefined;
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** The call has been answered. */
+  dispose(): void {
+    this.live.delete(this);
+    this.#done = true;
+    this.onAbort = undefined;
+    this.#racing = undefined;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+}

@@ -1,0 +1,89 @@
+import type { ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import { CreateTaskRequest, ExecuteTaskSyncRequest } from "../../gen/flyteidl/admin/agent.js";
+import {
+  AgentMetadataServiceService,
+  AsyncAgentServiceService,
+  SyncAgentServiceService,
+} from "../../gen/flyteidl/service/agent.js";
+import type { Logger } from "../../core/context.js";
+import type { AgentRegistry } from "../../core/registry.js";
+import { type CallHooks, createCallPipeline } from "../call-pipeline.js";
+import { createAgentMetadataService } from "./agent-metadata-service.js";
+import { createAsyncAgentService } from "./async-agent-service.js";
+import { createSyncAgentService } from "./sync-agent-service.js";
+import { passingEncoded } from "./encoded-response.js";
+import { recordingFieldSize } from "./wire-sizes.js";
+
+export { toProtoAgent } from "./agent-metadata-service.js";
+
+/** What the service handlers need from the server. */
+export interface ServiceOptions {
+  readonly registry: AgentRegistry;
+  readonly logger: Logger;
+  readonly hooks?: CallHooks;
+}
+
+/** A protobuf service and its handlers, ready for `server.addService`. */
+export interface ServiceBinding {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+// The request decoders of the calls that carry task inputs also record the inputs' wire size, for
+// the input-size metric (CreateTaskRequest.inputs is field 1, ExecuteTaskSyncRequest.inputs field 2).
+// GetTask and ExecuteTaskSync answers arrive encoded (see encodeResponse).
+const asyncAgentDefinition = {
+  ...AsyncAgentServiceService,
+  getTask: {
+    ...AsyncAgentServiceService.getTask,
+    responseSerialize: passingEncoded(AsyncAgentServiceService.getTask.responseSerialize),
+  },
+  createTask: {
+    ...AsyncAgentServiceService.createTask,
+    requestDeserialize: recordingFieldSize(
+      (b) => CreateTaskRequest.decode(b),
+      1,
+      (r) => r.inputs,
+    ),
+  },
+};
+const syncAgentDefinition = {
+  ...SyncAgentServiceService,
+  executeTaskSync: {
+    ...SyncAgentServiceService.executeTaskSync,
+    requestDeserialize: recordingFieldSize(
+      (b) => ExecuteTaskSyncRequest.decode(b),
+      2,
+      (r) => r.inputs,
+    ),
+    responseSerialize: passingEncoded(SyncAgentServiceService.executeTaskSync.responseSerialize),
+  },
+};
+
+/**
+ * Builds the handlers of Flyte's three agent services over a registry, on one call pipeline: the
+ * in-flight count, the drain and the hooks cover every service that pipeline serves.
+ */
+export function createServiceHandlers(options: ServiceOptions) {
+  const pipeline = createCallPipeline(options);
+  const asyncAgentService = createAsyncAgentService(pipeline, options.registry);
+  const syncAgentService = createSyncAgentService(pipeline, options.registry);
+  const metadataService = createAgentMetadataService(pipeline, options.registry);
+  return {
+    asyncAgentService,
+    syncAgentService,
+    metadataService,
+    /** Every service with its handlers: what the server adds. */
+    services: [
+      { definition: asyncAgentDefinition, implementation: asyncAgentService },
+      { definition: syncAgentDefinition, implementation: syncAgentService },
+      { definition: AgentMetadataServiceService, implementation: metadataService },
+    ] as readonly ServiceBinding[],
+    /** Agent calls currently running (health checks and reflection are not counted). */
+    inFlight: pipeline.inFlight,
+    /** Resolves when no agent call is running. */
+    idle: pipeline.idle,
+    /** Answers every call still running with UNAVAILABLE (and fires its agent's signal). */
+    abortAll: pipeline.abortAll,
+  };
+}
