@@ -18,6 +18,9 @@ function invalid(message: string): FlyteAgentError {
   return new FlyteAgentError(ErrorCode.INVALID_RESOURCE_META, message);
 }
 
+/** How deep arrays and objects may nest in resource_meta: Python's default recursion limit. */
+const MAX_DEPTH = 1000;
+
 /**
  * Parses JSON as Python's `json.loads` does, exactly: integers of any size (a `number` while a double
  * holds it exactly, else a `bigint`), floats as numbers, `NaN`/`Infinity`/`-Infinity`, and duplicate
@@ -27,11 +30,17 @@ function invalid(message: string): FlyteAgentError {
  */
 export function parsePythonJson(text: string): unknown {
   let i = 0;
+  let depth = 0;
   const fail = (what: string): never => {
     throw invalid(`resource_meta is not valid JSON: ${what} at offset ${i}`);
   };
   const ws = (): void => {
     while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  // Python's json.loads gives up past its recursion limit (1000 by default) with a RecursionError;
+  // so does this parser, before JavaScript's own stack would.
+  const enter = (): void => {
+    if (++depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} arrays or objects`);
   };
   const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
   const literal = (word: string, value: unknown): unknown => {
@@ -46,6 +55,7 @@ export function parsePythonJson(text: string): unknown {
     switch (c) {
       case "{": {
         i++;
+        enter();
         const obj: Record<string, unknown> = {};
         const keys: string[] = [];
         const floats = new Map<string, boolean>();
@@ -78,10 +88,12 @@ export function parsePythonJson(text: string): unknown {
           }
         }
         forms.set(obj, { floats, keys });
+        depth--;
         return [obj, false];
       }
       case "[": {
         i++;
+        enter();
         const arr: unknown[] = [];
         const floats = new Map<string, boolean>();
         ws();
@@ -101,6 +113,7 @@ export function parsePythonJson(text: string): unknown {
           }
         }
         forms.set(arr, { floats });
+        depth--;
         return [arr, false];
       }
       case '"':

@@ -123,6 +123,13 @@ describe("Python-exact resource_meta JSON", () => {
     );
   });
 
+  it("refuses nesting past Python's recursion limit (1000) with a resource-meta error, not a stack overflow", () => {
+    expect(parsePythonJson("[".repeat(1000) + "]".repeat(1000))).toBeInstanceOf(Array);
+    for (const deep of ["[".repeat(1001) + "]".repeat(1001), '{"a": '.repeat(200_000)]) {
+      expect(() => parsePythonJson(deep)).toThrow(/nested deeper than 1000 arrays or objects/);
+    }
+  });
+
   it("refuses values JSON cannot hold, naming the field", () => {
     expect(() => pythonJsonDumps({ f: () => 1 })).toThrow(/\$\.f is a function/);
   });
