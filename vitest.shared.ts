@@ -10,6 +10,7 @@ export const slowSuites = [
   "test/reliability/faults.test.ts",
   "test/reliability/faults-executor.test.ts",
   "test/scaffold/templates.e2e.test.ts",
+  "test/examples/quickstart-clone.e2e.test.ts",
 ];
 
 export const shared: ViteUserConfig = {
