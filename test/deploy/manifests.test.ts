@@ -158,5 +158,30 @@ describe("renderDockerfile", () => {
       "a,b",
     ]);
     expect(text.indexOf("USER")).toBeGreaterThan(text.indexOf("npm ci"));
+    expect(text).not.toMatch(/AS build/);
+  });
+
+  it("builds in a stage of its own when the project has a build script, and ships no dev tooling", () => {
+    const text = renderDockerfile({ build: true, healthCheck: "dist/health-check.js" });
+    const [build, runtime] = text.split(/^FROM /m).slice(1);
+    expect(build).toMatch(/^node:22-slim AS build$/m);
+    expect(build).toMatch(/^RUN npm ci --no-audit --no-fund$/m);
+    expect(build).toMatch(/^RUN npm run build$/m);
+    // The runtime stage installs production dependencies itself and takes only dist/ from the build.
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).not.toMatch(/^COPY \. \.$/m);
+    expect(runtime).toMatch(/^HEALTHCHECK .* CMD \["node","dist\/health-check.js"\]$/m);
+  });
+
+  it("installs from pnpm's and yarn's lockfiles with their own commands", () => {
+    const pnpm = renderDockerfile({ build: true, packageManager: "pnpm" });
+    expect(pnpm).toMatch(/^RUN corepack enable pnpm$/m);
+    expect(pnpm).toMatch(/^COPY package.json pnpm-lock.yaml \.\/$/m);
+    expect(pnpm).toMatch(/^RUN pnpm install --frozen-lockfile --prod$/m);
+    const yarn = renderDockerfile({ packageManager: "yarn" });
+    expect(yarn).toMatch(/^COPY package.json yarn.lock \.\/$/m);
+    expect(yarn).toMatch(/^RUN yarn install --frozen-lockfile --production/m);
+    expect(yarn).not.toMatch(/\bnpm /);
   });
 });

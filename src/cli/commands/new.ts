@@ -95,11 +95,17 @@ export function register(program: Command): void {
     .option("-d, --dir <path>", "where to create the project (default: ./<name>)")
     .option("-f, --force", "write into a non-empty directory, replacing the template's files")
     .option("-y, --yes", "ask nothing: use defaults for what is not given")
-    .option("--package-manager <pm>", "npm | pnpm | yarn | bun, for the next steps (default: npm)")
+    .option(
+      "--package-manager <pm>",
+      "npm | pnpm | yarn: the scripts, next steps and Dockerfile use it (default: npm)",
+    )
     .option("--package-name <name>", "the npm package name (default: flyte-agent-<name>)")
     .option("--class-name <name>", "the agent class (default: <Name>Agent)")
     .option("--task-type <type>", "the task type served (default: the name with - and . as _)")
-    .option("--flyte-agent <spec>", "the flyte-agent dependency to write (default: ^<this version>)")
+    .option(
+      "--flyte-agent <spec>",
+      "the flyte-agent dependency to write (default: this checkout or tarball as file:<path>, else ^<version>)",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  flyte-agent new bigquery\n  flyte-agent new s3-ready --template sensor --dir agents/s3\n",
