@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { DeployError } from "./errors.js";
 
 /** The package managers a Dockerfile can install with; each is known by its lockfile. */
@@ -40,6 +40,11 @@ export interface DockerfileOptions {
   readonly packageManager?: PackageManager;
   /** A script (relative to the project) that exits 0 when the server is healthy; becomes HEALTHCHECK. */
   readonly healthCheck?: string;
+  /**
+   * Paths inside the project that dependencies are installed from (`file:./vendor/x.tgz`): copied
+   * in with package.json, since the install runs before the rest of the project is copied. @default []
+   */
+  readonly localDependencies?: readonly string[];
 }
 
 /** Where the image installs the CLI; the Deployment runs the same path. */
@@ -107,7 +112,10 @@ export function renderDockerfile(options: DockerfileOptions = {}): string {
   });
   // pnpm and yarn come with Node through corepack.
   const corepack = pm === PackageManager.NPM ? [] : [`RUN corepack enable ${pm}`];
-  const manifests = `COPY package.json ${LOCKFILES[pm]} ./`;
+  const manifests = [
+    `COPY package.json ${LOCKFILES[pm]} ./`,
+    ...(options.localDependencies ?? []).map((p) => `COPY ${p} ./${p}`),
+  ];
   const lines = ["# syntax=docker/dockerfile:1"];
   if (options.build) {
     lines.push(
@@ -115,7 +123,7 @@ export function renderDockerfile(options: DockerfileOptions = {}): string {
       "WORKDIR /app",
       ...corepack,
       "# Dependencies first, so source edits do not reinstall them.",
-      manifests,
+      ...manifests,
       `RUN ${INSTALL[pm].all}`,
       "COPY . .",
       `RUN ${pm} run build`,
@@ -123,7 +131,7 @@ export function renderDockerfile(options: DockerfileOptions = {}): string {
       "# The runtime stage: production dependencies and the build output, no compiler or test runner.",
     );
   }
-  lines.push(`FROM ${base}`, "ENV NODE_ENV=production", "WORKDIR /app", ...corepack, manifests);
+  lines.push(`FROM ${base}`, "ENV NODE_ENV=production", "WORKDIR /app", ...corepack, ...manifests);
   lines.push(`RUN ${INSTALL[pm].production}`);
   lines.push(options.build ? `COPY --from=build /app/${outDir} ./${outDir}` : "COPY . .");
   lines.push(
@@ -145,6 +153,7 @@ export interface ProjectFacts {
   readonly packageManager: PackageManager;
   readonly build: boolean;
   readonly healthCheck?: string;
+  readonly localDependencies: readonly string[];
 }
 
 interface ProjectPackageJson {
@@ -186,6 +195,7 @@ export async function inspectProject(dir: string): Promise<ProjectFacts> {
       `${root} has no ${wanted}: install the project once (npm install, pnpm install or yarn) so the image installs exactly those versions`,
     );
   }
+  const localDependencies: string[] = [];
   for (const [name, spec] of Object.entries({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
     const path = /^(?:file|link):(.*)$/.exec(spec)?.[1];
     if (path === undefined) continue;
@@ -196,11 +206,13 @@ export async function inspectProject(dir: string): Promise<ProjectFacts> {
         `${name} is a dependency on ${spec}, outside ${root}, which an image build cannot see: copy it into the project (e.g. ${name}.tgz) and depend on file:./${name}.tgz, or depend on a published version`,
       );
     }
+    localDependencies.push(rel.split(sep).join("/"));
   }
   const build = typeof pkg.scripts?.build === "string";
   return {
     packageManager,
     build,
+    localDependencies,
     ...(build && existsSync(join(root, "src", "health-check.ts"))
       ? { healthCheck: "dist/health-check.js" }
       : {}),
