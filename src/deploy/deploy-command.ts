@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildImage } from "./docker.js";
 import { type DockerfileOptions, inspectProject, renderDockerfile } from "./dockerfile.js";
+import { ensureDir } from "./ensure-dir.js";
 import { DeployError } from "./errors.js";
 import { Kubectl } from "./kubectl.js";
 import type { ManifestOptions } from "./manifests.js";
@@ -149,7 +150,7 @@ export async function runDeploy(input: DeployInput, io: DeployIo): Promise<void>
     }
   }
   if (input.build) {
-    await mkdir(input.dir, { recursive: true });
+    await ensureDir(input.dir, "--dir");
     const built = await buildImage({
       image: input.manifest.image,
       contextDir: resolve(input.dir),

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { PackageManager, renderDockerfile } from "../deploy/dockerfile.js";
+import { ensureDir } from "../deploy/ensure-dir.js";
 import { defaultFlyteAgentSpec } from "./flyte-agent-spec.js";
 import { type ProjectNameOptions, type ProjectNames, resolveProjectNames } from "./names.js";
 
@@ -148,7 +149,9 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
     if (!s.isDirectory()) invalid(`${dir} exists and is not a directory: choose another name or --dir`);
     return await readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // A missing directory, or a path through a file: ensureDir says which, naming the flag.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw err;
   }
 }
@@ -257,6 +260,8 @@ export async function createProject(options: CreateProjectOptions): Promise<Crea
     );
   }
 
+  // The project directory first, so a bad --dir is named as such (and never loops, see ensureDir).
+  await ensureDir(o.dir, "--dir", options.dir ?? options.name);
   const pairs = replacements(o.names);
   const written: string[] = [];
   for (const rel of await listTemplateFiles(source)) {

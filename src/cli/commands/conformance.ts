@@ -1,7 +1,7 @@
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
-import { durationFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+import { durationFlag, listFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
 
 /** Flags of `flyte-agent conformance` (besides the task's own inputs). */
 interface ConformanceFlags extends TlsFlags {
@@ -16,11 +16,6 @@ interface ConformanceFlags extends TlsFlags {
   strict?: boolean;
   help?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [
-  ...previous,
-  ...value.split(",").filter(Boolean),
-];
 
 /** Registers `flyte-agent conformance`. */
 export function register(program: Command): void {
@@ -41,7 +36,7 @@ export function register(program: Command): void {
     .option(
       "--endpoint <host:port>",
       "the agent server; repeat it for each replica of one deployment to check they read each other's resource_meta",
-      collect,
+      listFlag,
     )
     .option("--tls", "use TLS (system roots unless --ca-file)")
     .option("--ca-file <pem>", "CA certificate for TLS")
@@ -53,7 +48,11 @@ export function register(program: Command): void {
       "a task file (TypeScript or JavaScript) whose task runs through the lifecycle checks",
     )
     .option("--task <name>", "which task of --task-file, when it defines several")
-    .option("--modules <paths>", "modules to import before the task file, comma-separated", collect)
+    .option(
+      "-m, --modules <paths>",
+      "modules to import before the task file: comma-separated or repeated",
+      listFlag,
+    )
     .option(
       "--output-prefix <prefix>",
       "where inputs and outputs go; the server must reach it (default: a local temp dir)",
@@ -95,8 +94,8 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
   const endpoints = flags.endpoint ?? [];
   if (endpoints.length === 0)
     throw new UsageError("name the agent server to check: flyte-agent conformance --endpoint host:port");
-  const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
-  const taskTimeoutMs = await durationFlag("--task-timeout", flags.taskTimeout);
+  const pollIntervalMs = durationFlag("--poll-interval", flags.pollInterval);
+  const taskTimeoutMs = durationFlag("--task-timeout", flags.taskTimeout);
 
   const { checkConformance } = await import("../../conformance/index.js");
   const { createConformanceRenderer } = await import("../render/conformance-renderer.js");

@@ -1,6 +1,13 @@
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
-import { durationFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+import {
+  checkEndpointReachable,
+  durationFlag,
+  listFlag,
+  repeatFlag,
+  type TlsFlags,
+  tlsFromFlags,
+} from "../flags.js";
 
 /** Flags of `flyte-agent run` (besides the task's own inputs). */
 interface RunFlags extends TlsFlags {
@@ -18,9 +25,6 @@ interface RunFlags extends TlsFlags {
   env: string[];
   help?: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").filter(Boolean)];
-const collectOne = (value: string, previous: string[]) => [...previous, value];
 
 /** Splits the tokens commander left alone into file, task name and `--input value` pairs. */
 function splitArgs(args: readonly string[]): { file?: string; task?: string; rest: string[] } {
@@ -55,9 +59,9 @@ export function register(program: Command): void {
       "route as FlytePropeller would from its agent-service/connector-service config",
     )
     .option(
-      "--modules <paths>",
+      "-m, --modules <paths>",
       "modules to import first (agent registrations), comma-separated",
-      collect,
+      listFlag,
       [],
     )
     .option("--timeout <duration>", "abort (DeleteTask) after this long, e.g. 10m")
@@ -74,7 +78,7 @@ export function register(program: Command): void {
     .option(
       "--env <KEY=VALUE>",
       "environment variable for the task execution metadata (repeatable)",
-      collectOne,
+      repeatFlag,
       [],
     )
     .allowUnknownOption()
@@ -110,8 +114,8 @@ async function runCommand(
     return;
   }
   const inputs = buildInputs(task, inputArgs);
-  const timeoutMs = await durationFlag("--timeout", flags.timeout);
-  const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
+  const timeoutMs = durationFlag("--timeout", flags.timeout);
+  const pollIntervalMs = durationFlag("--poll-interval", flags.pollInterval);
   let retries: number | undefined;
   if (flags.retries !== undefined) {
     retries = Number(flags.retries);
@@ -137,11 +141,16 @@ async function runCommand(
     config = parsePropellerConfig(text, flags.config);
   }
   const tls = tlsFromFlags(flags);
+  if (flags.endpoint) await checkEndpointReachable("--endpoint", flags.endpoint);
 
   const { executeTask } = await import("../../executor/execute-task.js");
   const { createRunRenderer } = await import("../render/run-renderer.js");
   const renderer = createRunRenderer({ json: flags.json === true, out: process.stdout, err: process.stderr });
   const controller = new AbortController();
+  // A reader that went away (`| head`) stops the run like Ctrl-C does: DeleteTask, then exit.
+  const { outputClosed } = await import("../output.js");
+  const onOutputClosed = () => controller.abort();
+  outputClosed.addEventListener("abort", onOutputClosed, { once: true });
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
@@ -177,5 +186,6 @@ async function runCommand(
     else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
   } finally {
     process.off("SIGINT", onSigint);
+    outputClosed.removeEventListener("abort", onOutputClosed);
   }
 }
