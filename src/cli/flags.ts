@@ -73,6 +73,12 @@ export async function checkEndpointReachable(
   });
 }
 
+/** An "Examples:" block for a command's --help: `[command, what it does]` pairs. */
+export function examplesHelp(examples: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...examples.map(([c]) => c.length));
+  return `\nExamples:\n${examples.map(([c, what]) => `  ${c.padEnd(width)}  # ${what}`).join("\n")}\n`;
+}
+
 /** The TLS flags `run` and `conformance` share. */
 export interface TlsFlags {
   tls?: boolean;

@@ -19,6 +19,16 @@ describe("flyte-agent binary", () => {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, "m"));
   });
 
+  it.each([["new"], ["serve", "agent"], ["serve", "connector"], ["run"], ["deploy"], ["conformance"]])(
+    "%s --help shows examples",
+    async (...command) => {
+      const r = await execa("node", [bin, ...command, "--help"]);
+      const examples = r.stdout.split("Examples:\n")[1];
+      expect(examples).toBeDefined();
+      expect(examples).toMatch(new RegExp(`^ {2}flyte-agent ${command[0]} `, "m"));
+    },
+  );
+
   it("exits 2 with a one-line hint on an unknown command", async () => {
     const r = await execa("node", [bin, "frobnicate"], { reject: false });
     expect(r.exitCode).toBe(2);

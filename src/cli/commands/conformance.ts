@@ -1,7 +1,16 @@
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
-import { durationFlag, listFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+import { durationFlag, examplesHelp, listFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+
+const CONFORMANCE_EXAMPLES = examplesHelp([
+  ["flyte-agent conformance --endpoint localhost:8000", "server-wide checks of any agent server"],
+  [
+    "flyte-agent conformance --endpoint localhost:8000 --task-file task.ts --version 10",
+    "and one task's whole lifecycle",
+  ],
+  ["flyte-agent conformance --endpoint agent.prod:443 --tls --json", "over TLS, as one JSON report"],
+]);
 
 /** Flags of `flyte-agent conformance` (besides the task's own inputs). */
 interface ConformanceFlags extends TlsFlags {
@@ -77,14 +86,14 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
     const { buildInputs, describeInputs } = await import("../render/task-inputs.js");
     task = pickTask(await loadTaskFile(flags.taskFile, { modules: flags.modules ?? [] }), flags.task);
     if (flags.help) {
-      process.stdout.write(cmd.helpInformation());
+      process.stdout.write(cmd.helpInformation() + CONFORMANCE_EXAMPLES);
       process.stdout.write(`\n${describeInputs(task)}\n`);
       return;
     }
     inputs = buildInputs(task, extra);
   } else {
     if (flags.help) {
-      process.stdout.write(cmd.helpInformation());
+      process.stdout.write(cmd.helpInformation() + CONFORMANCE_EXAMPLES);
       return;
     }
     if (flags.task) throw new UsageError("--task needs --task-file");

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { type Document, isMap, parseAllDocuments } from "yaml";
 import type { CommonInput, DeployInput } from "../../deploy/deploy-command.js";
 import { UsageError } from "../errors.js";
-import { listFlag, repeatFlag, secondsFlag } from "../flags.js";
+import { examplesHelp, listFlag, repeatFlag, secondsFlag } from "../flags.js";
 
 interface CommonFlags {
   name: string;
@@ -90,6 +90,19 @@ export function register(program: Command): void {
       .command("deploy")
       .description(
         "Deploy an agent to Kubernetes: image, manifests and FlytePropeller routing (prints them unless --apply); --canary deploys a canary",
+      )
+      .addHelpText(
+        "after",
+        examplesHelp([
+          ["flyte-agent deploy --image ghcr.io/acme/bq:1.0 --build --push", "build and push the image"],
+          [
+            "flyte-agent deploy --image ghcr.io/acme/bq:1.0 --task-types bq --propeller-config propeller.yaml --out out/",
+            "review the objects and the routing",
+          ],
+          ["flyte-agent deploy --image ghcr.io/acme/bq:1.0 --task-types bq --apply", "apply with kubectl"],
+          ["flyte-agent deploy --canary --image ghcr.io/acme/bq:1.1 --task-types bq --apply", "a canary"],
+          ["flyte-agent deploy promote --apply", "the canary becomes stable"],
+        ]),
       )
       .option("--image <name:tag>", "container image of the agent")
       .option("--replicas <n>", "replicas of the Deployment", "1")

@@ -7,7 +7,19 @@ import {
   repeatFlag,
   type TlsFlags,
   tlsFromFlags,
+  examplesHelp,
 } from "../flags.js";
+
+const RUN_EXAMPLES = examplesHelp([
+  [
+    "flyte-agent run tasks.ts dailyTotals --day 2024-05-01",
+    "in-process: the file's agents on a loopback port",
+  ],
+  ["flyte-agent run tasks.ts --help", "the task's inputs and their types"],
+  ["flyte-agent run tasks.ts --day now --endpoint localhost:8000", "an agent server running elsewhere"],
+  ["flyte-agent run tasks.ts --day now --config propeller.yaml", "route as FlytePropeller's configmap says"],
+  ["flyte-agent run tasks.ts --day now --json | jq .", "one JSON object per event, then the result"],
+]);
 
 /** Flags of `flyte-agent run` (besides the task's own inputs). */
 interface RunFlags extends TlsFlags {
@@ -87,7 +99,7 @@ export function register(program: Command): void {
       const { file, task: taskName, rest } = splitArgs(cmd.args);
       if (!file) {
         if (flags.help) {
-          process.stdout.write(cmd.helpInformation());
+          process.stdout.write(cmd.helpInformation() + RUN_EXAMPLES);
           return;
         }
         throw new UsageError("name a task file: flyte-agent run <file> [task-name] [--<input> <value> ...]");
@@ -109,7 +121,7 @@ async function runCommand(
   const loaded = await loadTaskFile(file, { modules: flags.modules });
   const task = pickTask(loaded, taskName);
   if (flags.help) {
-    process.stdout.write(cmd.helpInformation());
+    process.stdout.write(cmd.helpInformation() + RUN_EXAMPLES);
     process.stdout.write(`\n${describeInputs(task)}\n`);
     return;
   }
