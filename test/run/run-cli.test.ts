@@ -1,5 +1,5 @@
 import { type ResultPromise, execa } from "execa";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -80,6 +80,30 @@ describe("flyte-agent run", () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/SUCCEEDED/);
     expect(r.stdout).toMatch(/doubled: 42/);
+  });
+
+  it("removes its temp dir at the end unless --keep is given (then says where it is)", async () => {
+    const tmp = tempDir();
+    const env = { TMPDIR: tmp };
+    const plain = await execa("node", [bin, "run", single, "--n", "5", ...fast], {
+      reject: false,
+      cwd: root,
+      env,
+    });
+    expect(plain.exitCode).toBe(0);
+    // (tsx keeps its compile cache in TMPDIR too; only the run's own directories count.)
+    const runDirs = () => readdirSync(tmp).filter((e) => e.startsWith("flyte-agent-run-"));
+    expect(runDirs()).toEqual([]);
+    const kept = await execa("node", [bin, "run", single, "--n", "5", "--keep", ...fast], {
+      reject: false,
+      cwd: root,
+      env,
+    });
+    expect(kept.exitCode).toBe(0);
+    const left = runDirs();
+    expect(left).toHaveLength(1);
+    expect(kept.stdout + kept.stderr).toContain(`inputs and outputs kept in ${join(tmp, left[0]!)}`);
+    expect(readdirSync(join(tmp, left[0]!))).toContain("inputs");
   });
 
   it("finds the only task of a file and reports outputs as JSON", async () => {

@@ -21,6 +21,7 @@ import type {
 import { AsyncAgentServiceClient } from "../../../src/gen/flyteidl/service/agent.js";
 import { AgentServer } from "../../../src/server/index.js";
 import { WarehouseAgent, type WarehouseMetadata } from "../src/warehouse-agent.js";
+import { defaultJobsDir } from "../src/jobs.js";
 import { warehouseDogeCoin } from "../task.js";
 
 const context = (): AgentContext => ({
@@ -206,3 +207,14 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe("defaultJobsDir", () => {
+  it("is per user under the temp dir unless FLYTE_WAREHOUSE_JOBS_DIR or FLYTE_AGENT_HOME says otherwise", () => {
+    expect(defaultJobsDir({}, "alice")).toBe(join(tmpdir(), "flyte-agent-alice", "warehouse", "jobs"));
+    expect(defaultJobsDir({}, "bob")).not.toBe(defaultJobsDir({}, "alice"));
+    expect(defaultJobsDir({ FLYTE_AGENT_HOME: "/srv/fa" }, "alice")).toBe(
+      join("/srv/fa", "warehouse", "jobs"),
+    );
+    expect(defaultJobsDir({ FLYTE_WAREHOUSE_JOBS_DIR: "/data/jobs" }, "alice")).toBe("/data/jobs");
+  });
+});

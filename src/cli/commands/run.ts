@@ -34,6 +34,7 @@ interface RunFlags extends TlsFlags {
   strict?: boolean;
   json?: boolean;
   outputDir?: string;
+  keep?: boolean;
   env: string[];
   help?: boolean;
 }
@@ -86,7 +87,11 @@ export function register(program: Command): void {
     .option("--reproduce-stuck-task", "hang like FlytePropeller after GetTask's failure budget is spent")
     .option("--strict", "fail the run on contract warnings")
     .option("--json", "print one JSON object per event and a final result")
-    .option("--output-dir <dir>", "where inputs and output prefixes go (default: a temp dir)")
+    .option(
+      "--output-dir <dir>",
+      "where inputs and output prefixes go, kept (default: a temp dir, removed at the end)",
+    )
+    .option("--keep", "keep the temp dir with inputs and outputs (its path is printed)")
     .option(
       "--env <KEY=VALUE>",
       "environment variable for the task execution metadata (repeatable)",
@@ -158,6 +163,13 @@ async function runCommand(
   const { executeTask } = await import("../../executor/execute-task.js");
   const { createRunRenderer } = await import("../render/run-renderer.js");
   const renderer = createRunRenderer({ json: flags.json === true, out: process.stdout, err: process.stderr });
+  // Inputs and outputs go to a temp dir of this run, removed at the end (unless --keep): a local run
+  // must not leave a directory behind every time.
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const outputDir = flags.outputDir ?? (await mkdtemp(path.join(os.tmpdir(), "flyte-agent-run-")));
+  const removeOutputDir = flags.outputDir === undefined && flags.keep !== true;
   const controller = new AbortController();
   // A reader that went away (`| head`) stops the run like Ctrl-C does: DeleteTask, then exit.
   const { outputClosed } = await import("../output.js");
@@ -185,7 +197,7 @@ async function runCommand(
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(retries !== undefined ? { retries } : {}),
       ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
-      ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
+      outputDir,
       propellerTiming: flags.propellerTiming === true,
       reproduceStuckTask: flags.reproduceStuckTask === true,
       strict: flags.strict === true,
@@ -194,9 +206,11 @@ async function runCommand(
       onEvent: (e) => renderer.onEvent(e),
     });
     renderer.finish(result);
+    if (flags.keep && flags.outputDir === undefined) renderer.note(`inputs and outputs kept in ${outputDir}`);
     if (result.interrupted === "interrupted") process.exitCode = ExitCode.INTERRUPTED;
     else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
   } finally {
+    if (removeOutputDir) await rm(outputDir, { recursive: true, force: true });
     process.off("SIGINT", onSigint);
     outputClosed.removeEventListener("abort", onOutputClosed);
   }
