@@ -161,6 +161,19 @@ const cases: Case[] = [
     message: /^error: --propeller-config broken\.yaml is not valid YAML \(line \d+\): .+$/,
   },
   {
+    name: "deploy with a memory limit below the request (nothing printed as valid)",
+    args: () => ["deploy", "--image", "a:1", "--memory", "512Mi", "--memory-limit", "256Mi"],
+    code: 2,
+    message:
+      /^error: the memory request 512Mi is above its limit 256Mi: raise the limit or lower the request$/,
+  },
+  {
+    name: "deploy with a PDB above the replicas",
+    args: () => ["deploy", "--image", "a:1", "--replicas", "2", "--pdb-min-available", "3"],
+    code: 2,
+    message: /^error: PodDisruptionBudget minAvailable 3 is not below the 2 replica\(s\)/,
+  },
+  {
     name: "serve with no agents",
     args: () => ["serve", "agent", ...serveFlags, "--no-discover"],
     code: 2,
@@ -175,6 +188,8 @@ describe("errors and exit codes of the binary", () => {
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines.at(-1)).toMatch(c.message);
     expect(r.exitCode).toBe(c.code);
+    // Nothing half-done on stdout (no manifests printed as if valid).
+    expect(r.stdout).not.toMatch(/^kind:/m);
     // No stack trace, no library log line.
     expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
     expect(r.stderr).not.toMatch(/^E No address added/m);
