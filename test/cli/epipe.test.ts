@@ -50,7 +50,18 @@ describe("a reader that goes away", () => {
   it("run --json | head -1: exits 141 quietly after deleting the task", async () => {
     const jobs = join(dir, "jobs");
     const { first, result } = await headOne(
-      ["run", "examples/warehouse/task.ts", "--version", "2", "--slow", "--json", "--poll-interval", "50ms"],
+      // -q: the agent's own logs would go to stderr, which must otherwise stay empty here.
+      [
+        "run",
+        "examples/warehouse/task.ts",
+        "--version",
+        "2",
+        "--slow",
+        "--json",
+        "-q",
+        "--poll-interval",
+        "50ms",
+      ],
       { FLYTE_WAREHOUSE_JOBS_DIR: jobs, FLYTE_WAREHOUSE_SLOW_MS: "60000" },
     );
     expect(JSON.parse(first)).toMatchObject({ type: "started" });

@@ -106,6 +106,30 @@ describe("flyte-agent run", () => {
     expect(readdirSync(join(tmp, left[0]!))).toContain("inputs");
   });
 
+  it("shows the agent's logs and the stack of its exception on stderr; -q hides them, LOG_LEVEL filters", async () => {
+    const file = join(root, "test/run/fixtures/logging-agent.ts");
+    const args = ["run", file, "--retries", "0", ...fast];
+    const shown = await execa("node", [bin, ...args], { reject: false, cwd: root, env: { LOG_LEVEL: "" } });
+    expect(shown.exitCode).toBe(1);
+    const logs = shown.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { level: string; msg: string; err?: { stack?: string } });
+    expect(logs.find((l) => l.msg === "about to fail")).toMatchObject({ level: "info" });
+    const failure = logs.find((l) => l.level === "error");
+    expect(failure?.err?.stack).toMatch(/kaput in create\n\s+at BoomAgent\.create .*logging-agent\.ts/);
+    const quiet = await execa("node", [bin, ...args, "-q"], { reject: false, cwd: root });
+    expect(quiet.exitCode).toBe(1);
+    expect(quiet.stderr).not.toMatch(/about to fail|kaput in create\n/);
+    const errorsOnly = await execa("node", [bin, ...args], {
+      reject: false,
+      cwd: root,
+      env: { LOG_LEVEL: "error" },
+    });
+    expect(errorsOnly.stderr).not.toMatch(/about to fail/);
+    expect(errorsOnly.stderr).toMatch(/"level":"error"/);
+  });
+
   it("finds the only task of a file and reports outputs as JSON", async () => {
     const r = await run([single, "--n", "5", "--json", ...fast]);
     expect(r.exitCode).toBe(0);

@@ -35,6 +35,7 @@ interface RunFlags extends TlsFlags {
   json?: boolean;
   outputDir?: string;
   keep?: boolean;
+  quiet?: boolean;
   env: string[];
   help?: boolean;
 }
@@ -92,6 +93,10 @@ export function register(program: Command): void {
       "where inputs and output prefixes go, kept (default: a temp dir, removed at the end)",
     )
     .option("--keep", "keep the temp dir with inputs and outputs (its path is printed)")
+    .option(
+      "-q, --quiet",
+      "hide the agent's logs (shown on stderr for in-process runs: readable on a terminal, JSON with --json; level from $LOG_LEVEL)",
+    )
     .option(
       "--env <KEY=VALUE>",
       "environment variable for the task execution metadata (repeatable)",
@@ -160,6 +165,32 @@ async function runCommand(
   const tls = tlsFromFlags(flags);
   if (flags.endpoint) await checkEndpointReachable("--endpoint", flags.endpoint);
 
+  // In-process runs serve the file's agents on a loopback port whose logs are the agent's side of the
+  // run: context.logger output and the stack of an exception, on stderr (not with -q).
+  let inProcess: { address: string; shutdown(graceMs?: number): Promise<void> } | undefined;
+  if (!flags.endpoint && !config) {
+    const [{ AgentServer }, { AgentRegistry }, { createServerLogger }, { prettyLogStream }] =
+      await Promise.all([
+        import("../../server/server.js"),
+        import("../../core/registry.js"),
+        import("../../server/logger.js"),
+        import("../render/pretty-log.js"),
+      ]);
+    const level = flags.quiet ? "silent" : process.env.LOG_LEVEL || "info";
+    const readable = !flags.json && process.stderr.isTTY === true;
+    const logger = await createServerLogger({
+      level,
+      destination: readable
+        ? prettyLogStream({ out: process.stderr, color: !process.env.NO_COLOR, prefix: "agent " })
+        : process.stderr,
+    });
+    inProcess = await AgentServer.start({
+      host: "127.0.0.1",
+      port: 0,
+      registry: AgentRegistry.default,
+      logger,
+    });
+  }
   const { executeTask } = await import("../../executor/execute-task.js");
   const { createRunRenderer } = await import("../render/run-renderer.js");
   const renderer = createRunRenderer({ json: flags.json === true, out: process.stdout, err: process.stderr });
@@ -193,6 +224,7 @@ async function runCommand(
       task,
       inputs: inputs,
       ...(flags.endpoint ? { endpoint: flags.endpoint, tls } : {}),
+      ...(inProcess ? { endpoint: inProcess.address } : {}),
       ...(config ? { config, tls } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(retries !== undefined ? { retries } : {}),
@@ -210,6 +242,7 @@ async function runCommand(
     if (result.interrupted === "interrupted") process.exitCode = ExitCode.INTERRUPTED;
     else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
   } finally {
+    await inProcess?.shutdown(1000);
     if (removeOutputDir) await rm(outputDir, { recursive: true, force: true });
     process.off("SIGINT", onSigint);
     outputClosed.removeEventListener("abort", onOutputClosed);

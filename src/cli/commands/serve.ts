@@ -160,6 +160,7 @@ function addServeCommand(parent: Command, name: string, description: string): vo
     )
     .action(async (flags: ServeFlags) => {
       const { serve } = await import("../../server/serve.js");
+      const { createServerLogger } = await import("../../server/logger.js");
       const { parseBuiltinAgentNames } = await import("../../builtin/builtin-agents.js");
       if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
         throw new UsageError("--tls-cert and --tls-key go together: pass both to serve TLS");
@@ -183,8 +184,18 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       if (process.env.GRPC_VERBOSITY === undefined) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
       const opt = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
       const port = number("--port", flags.port, true)!;
+      // On a terminal the log is for a person; anywhere else it stays JSON lines for collectors.
+      let logger: Awaited<ReturnType<typeof createServerLogger>> | undefined;
+      if (process.stdout.isTTY) {
+        const { prettyLogStream } = await import("../render/pretty-log.js");
+        logger = await createServerLogger({
+          level: logLevel ?? "info",
+          destination: prettyLogStream({ out: process.stdout, color: !process.env.NO_COLOR }),
+        });
+      }
       const running = await serve({
         requireAgents: true,
+        ...(logger ? { logger } : {}),
         port,
         host: flags.host,
         modules: flags.modules ?? [],
