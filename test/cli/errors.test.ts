@@ -23,6 +23,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cli-errors-"));
   await writeFile(join(dir, "bad.pem"), "not a certificate\n");
   await writeFile(join(dir, "a-file"), "");
+  await writeFile(join(dir, "broken.ts"), "export const x = 1;\nconst y = ;\n");
   await writeFile(join(dir, "broken.yaml"), "plugins:\n  agent-service: [unclosed\n");
   await writeFile(join(dir, "package.json"), JSON.stringify({ name: "cli-errors", type: "module" }));
   busy = createServer();
@@ -95,6 +96,13 @@ const cases: Case[] = [
     code: 2,
     message:
       /^error: --tls-cert bad\.pem is not a PEM certificate: give the file that starts with -----BEGIN CERTIFICATE-----$/,
+  },
+  {
+    name: "a syntax error in a -m module (with its line and column)",
+    args: () => ["serve", "agent", ...serveFlags, "-m", "./broken.ts"],
+    code: 2,
+    message:
+      /^error: agent module \.\/broken\.ts \(from --modules\) failed to load: Transform failed with 1 error: \S*broken\.ts:2:10: ERROR: Unexpected ";"$/,
   },
   {
     name: "an unreachable endpoint",
