@@ -11,6 +11,7 @@ export const slowSuites = [
   "test/reliability/faults-executor.test.ts",
   "test/scaffold/templates.e2e.test.ts",
   "test/server/workers.test.ts",
+  "test/examples/quickstart-clone.e2e.test.ts",
 ];
 
 export const shared: ViteUserConfig = {

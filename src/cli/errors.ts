@@ -7,6 +7,8 @@ export const ExitCode = {
   USAGE: 2,
   /** Interrupted by Ctrl-C (128 + SIGINT). */
   INTERRUPTED: 130,
+  /** The reader of the output went away (`| head`): stopped quietly, as SIGPIPE would (128 + 13). */
+  OUTPUT_CLOSED: 141,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

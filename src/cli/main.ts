@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ErrorCode, isFlyteAgentError } from "../core/errors.js";
 import { CliError, ExitCode } from "./errors.js";
 import { takeExitBackstop } from "./exit-backstop.js";
+import { guardOutput, outputClosed } from "./output.js";
 import { packageVersion } from "./version.js";
 
 /** Every command registers itself; their heavy parts are imported only when they run. */
@@ -36,19 +37,23 @@ export async function buildProgram(): Promise<Command> {
  * command finished is ended. `bin/flyte-agent.js` sets `process.exitCode` from the result.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  guardOutput();
   let code: number;
   try {
     const program = await buildProgram();
     await program.parseAsync([...argv]);
     code = typeof process.exitCode === "number" ? process.exitCode : ExitCode.OK;
   } catch (err) {
-    code = reportError(err);
+    code = outputClosed.aborted ? ExitCode.OUTPUT_CLOSED : reportError(err);
   }
+  // Work stopped because nobody reads the output any more: say nothing, as `| head` expects.
+  if (outputClosed.aborted && code !== ExitCode.OK) code = ExitCode.OUTPUT_CLOSED;
   const backstop = takeExitBackstop();
   if (backstop) {
+    const exitCode = code;
     setTimeout(() => {
       backstop.onExit();
-      process.exit(code);
+      process.exit(exitCode);
     }, backstop.afterMs).unref();
   }
   return code;
@@ -56,14 +61,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
-    // Help and version are "errors" to commander; they have already been printed.
-    if (
-      err.code === "commander.helpDisplayed" ||
-      err.code === "commander.version" ||
-      err.code === "commander.help"
-    ) {
-      return ExitCode.OK;
-    }
+    // Help and version are "errors" to commander; they have already been printed. Help asked for
+    // (--help, `help`) is a success; help shown because no command was named is a usage error.
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return ExitCode.OK;
+    if (err.code === "commander.help" && err.exitCode === 0) return ExitCode.OK;
     return ExitCode.USAGE;
   }
   if (err instanceof CliError) {

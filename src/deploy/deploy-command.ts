@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildImage } from "./docker.js";
-import { renderDockerfile } from "./dockerfile.js";
+import { type DockerfileOptions, inspectProject, renderDockerfile } from "./dockerfile.js";
+import { ensureDir } from "./ensure-dir.js";
 import { DeployError } from "./errors.js";
 import { Kubectl } from "./kubectl.js";
 import type { ManifestOptions } from "./manifests.js";
@@ -130,20 +131,30 @@ async function output(
  */
 export async function runDeploy(input: DeployInput, io: DeployIo): Promise<void> {
   const kubectl = kubectlFor(input, io);
-  const dockerfile = renderDockerfile({
+  const serving: DockerfileOptions = {
     ...(input.manifest.modules ? { modules: input.manifest.modules } : {}),
     ...(input.manifest.port !== undefined ? { port: input.manifest.port } : {}),
     ...(input.manifest.prometheusPort !== undefined ? { prometheusPort: input.manifest.prometheusPort } : {}),
     ...(input.manifest.gracePeriodSeconds !== undefined
       ? { gracePeriodSeconds: input.manifest.gracePeriodSeconds }
       : {}),
-  });
+  };
+  // The Dockerfile is the one `new` writes, fitted to the project: its lockfile, its build script.
+  let dockerfile: string | undefined;
+  if (input.build || input.out) {
+    try {
+      dockerfile = renderDockerfile({ ...serving, ...(await inspectProject(input.dir)) });
+    } catch (err) {
+      if (input.build || !(err instanceof DeployError)) throw err;
+      io.err(`note: no Dockerfile written: ${err.message}\n`);
+    }
+  }
   if (input.build) {
-    await mkdir(input.dir, { recursive: true });
+    await ensureDir(input.dir, "--dir");
     const built = await buildImage({
       image: input.manifest.image,
       contextDir: resolve(input.dir),
-      dockerfile,
+      dockerfile: dockerfile!,
       push: input.push,
       bin: input.docker,
       ...(io.env ? { env: io.env } : {}),
@@ -153,8 +164,9 @@ export async function runDeploy(input: DeployInput, io: DeployIo): Promise<void>
         `built ${input.manifest.image}${built.pushed ? " and pushed it" : ""} (Dockerfile: ${built.dockerfilePath})\n`,
       );
     } else {
-      io.err(
-        `no container engine is reachable (\`${input.docker} info\` failed), so the image was not built; the Dockerfile is at ${built.dockerfilePath}. Build and push it with:\n${built.instructions.map((c) => `  ${c}\n`).join("")}`,
+      // Nothing was built: that is a failure, even though the Dockerfile is ready for the user.
+      throw new DeployError(
+        `no container engine is reachable (\`${input.docker} info\` failed), so ${input.manifest.image} was not built; the Dockerfile is at ${built.dockerfilePath}: build and push it with:\n${built.instructions.map((c) => `  ${c}`).join("\n")}`,
       );
     }
   }
@@ -166,7 +178,7 @@ export async function runDeploy(input: DeployInput, io: DeployIo): Promise<void>
   };
   const plan = input.canary ? planCanary(options) : planDeploy(options);
   report(plan, io, !input.apply);
-  await output(plan, input, io, input.build ? {} : { Dockerfile: dockerfile });
+  await output(plan, input, io, input.build || !dockerfile ? {} : { Dockerfile: dockerfile });
 }
 
 /** Runs `flyte-agent deploy promote` or `deploy rollback`. */

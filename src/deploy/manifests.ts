@@ -85,6 +85,41 @@ export interface ResolvedManifestOptions {
 }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain, as the API server checks Secret and ServiceAccount names. */
+const dnsSubdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A task type (or category `name_vN`) that FlytePropeller's config keys and the allowlist can carry. */
+const taskTypePattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+const quantitySuffix: Readonly<Record<string, number>> = {
+  "": 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/**
+ * A Kubernetes resource quantity (`500m`, `1.5`, `200Mi`, `1G`, `1e3`) in base units, or undefined
+ * when the API server would refuse the text.
+ */
+export function parseQuantity(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d*)?|\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const value = Number(m[1]);
+  if (m[2]) return value * 10 ** Number(m[2].slice(1));
+  return value * quantitySuffix[m[3] ?? ""]!;
+}
 
 function invalid(message: string): FlyteAgentError {
   return new FlyteAgentError(ErrorCode.INVALID_CONFIG, message);
@@ -109,8 +144,13 @@ export function resolveManifestOptions(options: ManifestOptions): ResolvedManife
     if (!Number.isInteger(n) || n < min) throw invalid(`${label} must be an integer ≥ ${min}, got ${n}`);
     return n;
   };
-  const port = positive("port", options.port ?? 8000);
-  const prometheusPort = positive("prometheus port", options.prometheusPort ?? 9090);
+  const tcpPort = (label: string, n: number) => {
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      throw invalid(`${label} must be a port number from 1 to 65535, got ${n}`);
+    return n;
+  };
+  const port = tcpPort("port", options.port ?? 8000);
+  const prometheusPort = tcpPort("prometheus port", options.prometheusPort ?? 9090);
   if (port === prometheusPort) throw invalid("the gRPC port and the Prometheus port must differ");
   const auto = options.autoscaling;
   const replicas = positive("replicas", options.replicas ?? auto?.minReplicas ?? 1, 0);
@@ -130,6 +170,25 @@ export function resolveManifestOptions(options: ManifestOptions): ResolvedManife
   if (pdb && (pdb.minAvailable === undefined) === (pdb.maxUnavailable === undefined)) {
     throw invalid("a PodDisruptionBudget takes exactly one of minAvailable or maxUnavailable");
   }
+  if (pdb) checkDisruptionBudget(pdb, autoscaling?.minReplicas ?? replicas);
+  const requests = options.requests ?? { cpu: "500m", memory: "200Mi" };
+  const limits = options.limits ?? { cpu: "500m", memory: "300Mi" };
+  checkResources(requests, limits);
+  for (const t of options.taskTypes ?? []) {
+    if (!taskTypePattern.test(t))
+      throw invalid(
+        `task type ${JSON.stringify(t)} may hold only letters, digits, "_", "-" and "." (no spaces), as FlytePropeller's config keys do`,
+      );
+  }
+  const secretName = options.secretName ?? `${name}-secrets`;
+  if (!dnsSubdomain.test(secretName))
+    throw invalid(
+      `secret name ${JSON.stringify(secretName)} is not a valid DNS-1123 subdomain (lower-case letters, digits, '-', '.')`,
+    );
+  if (options.serviceAccountName !== undefined && !dnsSubdomain.test(options.serviceAccountName))
+    throw invalid(
+      `service account ${JSON.stringify(options.serviceAccountName)} is not a valid DNS-1123 subdomain (lower-case letters, digits, '-', '.')`,
+    );
   for (const key of Object.keys(options.env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key))
       throw invalid(`environment variable name ${JSON.stringify(key)} is not valid`);
@@ -144,9 +203,9 @@ export function resolveManifestOptions(options: ManifestOptions): ResolvedManife
     port,
     prometheusPort,
     gracePeriodSeconds: positive("grace period", options.gracePeriodSeconds ?? 30, 0),
-    requests: options.requests ?? { cpu: "500m", memory: "200Mi" },
-    limits: options.limits ?? { cpu: "500m", memory: "300Mi" },
-    secretName: options.secretName ?? `${name}-secrets`,
+    requests,
+    limits,
+    secretName,
     env: options.env ?? {},
     headless: options.headless ?? false,
     autoscaling,
@@ -154,6 +213,62 @@ export function resolveManifestOptions(options: ManifestOptions): ResolvedManife
     serviceAccountName: options.serviceAccountName,
     canary: options.canary ?? false,
   };
+}
+
+/**
+ * What the API server and the eviction API would make of a PodDisruptionBudget: a percentage above
+ * 100% is refused, and a minAvailable that leaves no pod to evict blocks every node drain.
+ */
+function checkDisruptionBudget(
+  pdb: NonNullable<ManifestOptions["podDisruptionBudget"]>,
+  replicas: number,
+): void {
+  for (const [field, value] of Object.entries(pdb) as [string, number | string | undefined][]) {
+    if (value === undefined) continue;
+    if (typeof value === "string") {
+      const m = /^(\d+)%$/.exec(value);
+      if (!m)
+        throw invalid(
+          `PodDisruptionBudget ${field} must be a number of pods or a percentage, got ${JSON.stringify(value)}`,
+        );
+      if (Number(m[1]) > 100) throw invalid(`PodDisruptionBudget ${field} ${value} is above 100%`);
+      if (field === "minAvailable" && Number(m[1]) === 100)
+        throw invalid(
+          "PodDisruptionBudget minAvailable 100% lets no pod be evicted, so every node drain blocks: use less",
+        );
+    } else {
+      if (!Number.isInteger(value) || value < 0)
+        throw invalid(`PodDisruptionBudget ${field} must be a non-negative integer, got ${value}`);
+      if (field === "minAvailable" && value >= replicas)
+        throw invalid(
+          `PodDisruptionBudget minAvailable ${value} is not below the ${replicas} replica(s), so no pod may be evicted and every node drain blocks: use at most ${Math.max(replicas - 1, 0)}, or more replicas`,
+        );
+    }
+  }
+}
+
+/** Requests and limits as the API server checks them: valid quantities, each request within its limit. */
+function checkResources(requests: ResourceQuantities, limits: ResourceQuantities): void {
+  for (const [kind, set] of [
+    ["request", requests],
+    ["limit", limits],
+  ] as const) {
+    for (const [resource, text] of Object.entries(set) as [string, string | undefined][]) {
+      if (text !== undefined && parseQuantity(text) === undefined)
+        throw invalid(
+          `${resource} ${kind} ${JSON.stringify(text)} is not a Kubernetes quantity (e.g. 500m, 1, 256Mi, 1Gi)`,
+        );
+    }
+  }
+  for (const resource of ["cpu", "memory"] as const) {
+    const request = requests[resource];
+    const limit = limits[resource];
+    if (request === undefined || limit === undefined) continue;
+    if (parseQuantity(request)! > parseQuantity(limit)!)
+      throw invalid(
+        `the ${resource} request ${request} is above its limit ${limit}: raise the limit or lower the request`,
+      );
+  }
 }
 
 /** A Kubernetes object as written to YAML. */

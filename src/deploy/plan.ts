@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkAgentEndpoint, type EndpointCheckResult } from "./check-endpoint.js";
+import { ensureDir } from "./ensure-dir.js";
 import { DeployError } from "./errors.js";
 import type { Kubectl } from "./kubectl.js";
 import {
@@ -329,7 +330,7 @@ export function planToYaml(plan: DeployPlan): string {
 
 /** Writes a plan's files into `dir`: one YAML file per object, the patched config and its diff. */
 export async function writePlan(plan: DeployPlan, dir: string): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir, "--out");
   const written: string[] = [];
   const put = async (file: string, text: string) => {
     const path = join(dir, file);

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createProject } from "./create-project.js";
 
@@ -53,7 +54,10 @@ describe("createProject", () => {
     const project = await createProject({ name: "bigquery", cwd, template: "sync" });
     const pkg = JSON.parse(await readFile(join(project.dir, "package.json"), "utf8"));
     expect(pkg.name).toBe("flyte-agent-bigquery");
-    expect(pkg.dependencies["flyte-agent"]).toBe(`^${own.version}`);
+    // Run from this checkout, the project depends on the checkout itself (nothing is published yet).
+    expect(pkg.dependencies["flyte-agent"]).toBe(
+      `file:${fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "")}`,
+    );
     expect(pkg.dependencies.zod).toBe(own.dependencies.zod);
     expect(pkg.devDependencies.typescript).toBe(own.devDependencies.typescript);
     expect(pkg.flyteAgent.modules).toEqual(["./dist/agent.js"]);
@@ -99,8 +103,15 @@ describe("createProject", () => {
     ).rejects.toThrow(/a sensor's task type is always "sensor"/);
   });
 
-  it("writes next steps for the chosen package manager", async () => {
+  it("writes the scripts, next steps and Dockerfile for the chosen package manager", async () => {
     const project = await createProject({ name: "x", cwd, packageManager: "pnpm" });
+    const pkg = JSON.parse(await readFile(join(project.dir, "package.json"), "utf8"));
+    expect(pkg.scripts.serve).toBe("pnpm run build && flyte-agent serve agent");
+    expect(JSON.stringify(pkg.scripts)).not.toMatch(/\bnpm run/);
+    const dockerfile = await readFile(join(project.dir, "Dockerfile"), "utf8");
+    expect(dockerfile).toContain("COPY package.json pnpm-lock.yaml ./");
+    expect(dockerfile).toContain("RUN pnpm install --frozen-lockfile --prod");
+    expect(dockerfile).not.toMatch(/\bnpm /);
     expect(project.nextSteps).toEqual([
       "cd x",
       "pnpm install",

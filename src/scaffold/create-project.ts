@@ -2,6 +2,9 @@ import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/pro
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { PackageManager, renderDockerfile } from "../deploy/dockerfile.js";
+import { ensureDir } from "../deploy/ensure-dir.js";
+import { defaultFlyteAgentSpec } from "./flyte-agent-spec.js";
 import { type ProjectNameOptions, type ProjectNames, resolveProjectNames } from "./names.js";
 
 /** The project templates shipped in `templates/`. */
@@ -15,9 +18,7 @@ export const TemplateKind = {
 } as const;
 export type TemplateKind = (typeof TemplateKind)[keyof typeof TemplateKind];
 
-/** The package managers whose commands the next steps can be written in. */
-export const PackageManager = { NPM: "npm", PNPM: "pnpm", YARN: "yarn", BUN: "bun" } as const;
-export type PackageManager = (typeof PackageManager)[keyof typeof PackageManager];
+export { PackageManager } from "../deploy/dockerfile.js";
 
 /** What {@link createProject} takes. */
 export interface CreateProjectOptions extends ProjectNameOptions {
@@ -31,9 +32,12 @@ export interface CreateProjectOptions extends ProjectNameOptions {
   readonly cwd?: string;
   /** Write into a non-empty directory, replacing files the template has. @default false */
   readonly force?: boolean;
-  /** The `flyte-agent` dependency written to package.json. @default `^<this package's version>` */
+  /**
+   * The `flyte-agent` dependency written to package.json. @default where this copy came from: its
+   * checkout or tarball as a `file:` path, else `^<this package's version>` (see {@link defaultFlyteAgentSpec})
+   */
   readonly flyteAgentSpec?: string;
-  /** Whose commands the next steps use. @default "npm" */
+  /** Whose commands the scripts, the next steps and the Dockerfile use. @default "npm" */
   readonly packageManager?: PackageManager;
   /** Where the templates are. @default this package's `templates/` */
   readonly templatesDir?: string;
@@ -132,7 +136,8 @@ async function resolveOptions(options: CreateProjectOptions): Promise<ResolvedOp
     cwd,
     dir,
     force: options.force ?? false,
-    flyteAgentSpec: options.flyteAgentSpec ?? `^${(await readOwnPackage()).version}`,
+    flyteAgentSpec:
+      options.flyteAgentSpec ?? (await defaultFlyteAgentSpec(packageRoot, (await readOwnPackage()).version)),
     packageManager,
     templatesDir: resolve(options.templatesDir ?? join(packageRoot, "templates")),
   };
@@ -145,7 +150,9 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
     if (!s.isDirectory()) invalid(`${dir} exists and is not a directory: choose another name or --dir`);
     return await readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // A missing directory, or a path through a file: ensureDir says which, naming the flag.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw err;
   }
 }
@@ -199,6 +206,7 @@ async function rewritePackageJson(text: string, o: ResolvedOptions): Promise<str
     version?: string;
     dependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
+    scripts?: Record<string, string>;
   };
   const own = await readOwnPackage();
   const ownVersions = { ...own.devDependencies, ...own.dependencies };
@@ -214,13 +222,16 @@ async function rewritePackageJson(text: string, o: ResolvedOptions): Promise<str
   sync(pkg.dependencies);
   sync(pkg.devDependencies);
   pkg.dependencies = { ...pkg.dependencies, "flyte-agent": o.flyteAgentSpec };
+  // The scripts call each other with the package manager the project is made for.
+  for (const [name, script] of Object.entries(pkg.scripts ?? {}))
+    pkg.scripts![name] = script.replace(/\bnpm run /g, `${o.packageManager} run `);
   return `${JSON.stringify({ ...pkg, name: o.names.packageName, version: "0.1.0" }, null, 2)}\n`;
 }
 
 function nextSteps(o: ResolvedOptions): string[] {
   const rel = relative(o.cwd, o.dir);
   const pm = o.packageManager;
-  const run = (script: string) => (pm === "npm" ? `npm run ${script}` : `${pm} run ${script}`);
+  const run = (script: string) => `${pm} run ${script}`;
   return [
     ...(rel === "" ? [] : [`cd ${/\s/.test(rel) ? JSON.stringify(rel) : rel}`]),
     `${pm} install`,
@@ -250,6 +261,8 @@ export async function createProject(options: CreateProjectOptions): Promise<Crea
     );
   }
 
+  // The project directory first, so a bad --dir is named as such (and never loops, see ensureDir).
+  await ensureDir(o.dir, "--dir", options.dir ?? options.name);
   const pairs = replacements(o.names);
   const written: string[] = [];
   for (const rel of await listTemplateFiles(source)) {
@@ -272,6 +285,12 @@ export async function createProject(options: CreateProjectOptions): Promise<Crea
     }
     written.push(target);
   }
+  // The image is built by the same generator `deploy` uses, for this package manager.
+  await writeFile(
+    join(o.dir, "Dockerfile"),
+    renderDockerfile({ build: true, packageManager: o.packageManager, healthCheck: "dist/health-check.js" }),
+  );
+  written.push("Dockerfile");
   return {
     dir: o.dir,
     template: o.template,

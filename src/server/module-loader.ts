@@ -74,7 +74,14 @@ export async function loadAgentModules(options: LoadAgentModulesOptions = {}): P
       namespace = await importModuleFile(file);
     } catch (err) {
       if (err instanceof FlyteAgentError) throw err;
-      const message = err instanceof Error ? err.message.split("\n", 1)[0] : String(err);
+      // One line, but with the place: a transform error's first line ("Transform failed with 1
+      // error:") says nothing; the line naming file:line:column does.
+      const lines = (err instanceof Error ? err.message : String(err))
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
+      const located = lines.slice(1).find((l) => /:\d+:\d+: /.test(l));
+      const message = located ? `${lines[0]} ${located}` : (lines[0] ?? "");
       throw new FlyteAgentError(
         ErrorCode.INVALID_CONFIG,
         `agent module ${item.specifier} (from ${item.from}) failed to load: ${message}`,

@@ -89,6 +89,8 @@ export interface ServeOptions {
   readonly handleProcessErrors?: boolean;
   /** Where the start-up banner goes; `false` for none. @default process.stderr */
   readonly banner?: NodeJS.WritableStream | false;
+  /** Refuse to start when no agent is registered (the CLI's choice: a server with nothing to serve is a mistake). @default false */
+  readonly requireAgents?: boolean;
   /** The structured logger. @default pino JSON lines on standard output at `logLevel` */
   readonly logger?: Logger;
   /** @default "info" */
@@ -324,6 +326,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
   const all = options.registry ?? AgentRegistry.default;
   options.register?.(all);
   const registry = o.taskTypes ? allowOnly(all, o.taskTypes) : all;
+  check(
+    !options.requireAgents || registry.listAgents().length > 0,
+    "no agents to serve: pass --modules <file> (a module that registers agents), declare flyteAgent.modules in package.json, or add --builtin sensor",
+  );
   const metrics = o.prometheusPort === false ? undefined : await createServerMetrics();
   const hooks = createCallHooks({ maxConcurrent: o.maxConcurrent, ...(metrics ? { metrics } : {}) });
   const credentials = credentialsFor(o.tls);

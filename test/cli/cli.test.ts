@@ -19,6 +19,48 @@ describe("flyte-agent binary", () => {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, "m"));
   });
 
+  it.each([["new"], ["serve", "agent"], ["serve", "connector"], ["run"], ["deploy"], ["conformance"]])(
+    "%s --help shows examples",
+    async (...command) => {
+      const r = await execa("node", [bin, ...command, "--help"]);
+      const examples = r.stdout.split("Examples:\n")[1];
+      expect(examples).toBeDefined();
+      expect(examples).toMatch(new RegExp(`^ {2}flyte-agent ${command[0]} `, "m"));
+    },
+  );
+
+  it("serve logs for a person on a terminal (a pty) and JSON lines elsewhere", async () => {
+    const args = ["serve", "agent", "--builtin", "sensor", "--host", "127.0.0.1", "--port", "0"];
+    const rest = ["--no-prometheus", "--no-banner", "--timeout", "300ms"];
+    const script = [
+      "import os, pty, sys",
+      "pid, fd = pty.fork()",
+      "if pid == 0:",
+      "    os.execvp('node', ['node'] + sys.argv[1:])",
+      "out = b''",
+      "try:",
+      "    while True:",
+      "        chunk = os.read(fd, 1024)",
+      "        if not chunk: break",
+      "        out += chunk",
+      "except OSError:",
+      "    pass",
+      "_, status = os.waitpid(pid, 0)",
+      "sys.stdout.write(out.decode())",
+      "sys.exit(os.waitstatus_to_exitcode(status))",
+    ].join("\n");
+    const tty = await execa("python3", ["-c", script, bin, ...args, ...rest], {
+      reject: false,
+      env: { NO_COLOR: "1" },
+    });
+    expect(tty.exitCode).toBe(0);
+    expect(tty.stdout).toMatch(/^\d\d:\d\d:\d\d INFO {2}agent server listening port=\d+ host=127\.0\.0\.1/m);
+    expect(tty.stdout).not.toMatch(/^\{"level"/m);
+    const piped = await execa("node", [bin, ...args, ...rest], { reject: false });
+    expect(piped.exitCode).toBe(0);
+    expect(piped.stdout).toMatch(/^\{"level":"info".*"msg":"agent server listening"/m);
+  });
+
   it("exits 2 with a one-line hint on an unknown command", async () => {
     const r = await execa("node", [bin, "frobnicate"], { reject: false });
     expect(r.exitCode).toBe(2);

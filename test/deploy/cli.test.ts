@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -209,9 +209,12 @@ describe("flyte-agent deploy (binary)", () => {
     expect(down.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 
-  it("writes the Dockerfile and build instructions when no container engine answers, and builds when one does", async () => {
+  it("writes the project's Dockerfile and build instructions when no container engine answers (exit 1), and builds when one does", async () => {
     const ws = workspace();
     const project = join(ws.dir, "project");
+    mkdirSync(project);
+    writeFileSync(join(project, "package.json"), JSON.stringify({ scripts: { build: "tsc" } }));
+    writeFileSync(join(project, "package-lock.json"), "{}");
     const noEngine = await ws.run([
       "deploy",
       "--build",
@@ -221,10 +224,14 @@ describe("flyte-agent deploy (binary)", () => {
       "--dir",
       project,
     ]);
-    expect(noEngine.exitCode).toBe(0);
-    expect(existsSync(join(project, "Dockerfile"))).toBe(true);
+    expect(noEngine.exitCode).toBe(1);
+    const dockerfile = readFileSync(join(project, "Dockerfile"), "utf8");
+    // The project has a build script: a build stage, then a runtime stage with the output only.
+    expect(dockerfile).toMatch(
+      /FROM node:22-slim AS build[\s\S]*RUN npm run build[\s\S]*COPY --from=build \/app\/dist/,
+    );
     expect(noEngine.stderr).toMatch(
-      /no container engine is reachable .* Build and push it with:\n {2}docker build -t reg.example\/a:1/,
+      /^error: no container engine is reachable .* so reg.example\/a:1 was not built; the Dockerfile is at .*: build and push it with:\n {2}docker build -t reg.example\/a:1/m,
     );
     expect(ws.docker().map((c) => c.args[0])).toEqual(["info"]);
 
@@ -244,6 +251,33 @@ describe("flyte-agent deploy (binary)", () => {
       ["build", "-t", "reg.example/a:1"],
       ["push", "reg.example/a:1"],
     ]);
+  });
+
+  it("refuses to build an image from a directory that is no project, or whose flyte-agent the build cannot see", async () => {
+    const ws = workspace();
+    const empty = await ws.run(["deploy", "--build", "--image", "a:1", "--dir", join(ws.dir, "nothing")]);
+    expect(empty.exitCode).toBe(1);
+    expect(empty.stderr.trim()).toMatch(
+      /^error: \S+nothing\/package.json is missing: pass --dir <agent project> \(a directory with package.json\)$/,
+    );
+    const project = join(ws.dir, "outside");
+    mkdirSync(project);
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ dependencies: { "flyte-agent": "file:/opt/flyte-agent-0.1.0.tgz" } }),
+    );
+    const noLock = await ws.run(["deploy", "--build", "--image", "a:1", "--dir", project]);
+    expect(noLock.exitCode).toBe(1);
+    expect(noLock.stderr).toMatch(
+      /has no lockfile \(package-lock.json, pnpm-lock.yaml, yarn.lock\): install the project once/,
+    );
+    writeFileSync(join(project, "package-lock.json"), "{}");
+    const outside = await ws.run(["deploy", "--build", "--image", "a:1", "--dir", project]);
+    expect(outside.exitCode).toBe(1);
+    expect(outside.stderr.trim()).toMatch(
+      /^error: flyte-agent is a dependency on file:\/opt\/flyte-agent-0.1.0.tgz, outside \S+, which an image build cannot see: copy it into the project/,
+    );
+    expect(ws.docker()).toEqual([]);
   });
 
   it("rejects bad flags with exit code 2", async () => {

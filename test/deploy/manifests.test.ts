@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { createManifests, toYamlStream, validateManifests } from "../../src/deploy/manifests.js";
+import {
+  createManifests,
+  parseQuantity,
+  toYamlStream,
+  validateManifests,
+} from "../../src/deploy/manifests.js";
 import { renderDockerfile } from "../../src/deploy/dockerfile.js";
 
 type Obj = Record<string, any>;
@@ -137,6 +142,90 @@ describe("validateManifests", () => {
   });
 });
 
+describe("semantic checks the API server (or a node drain) would apply, before anything is printed", () => {
+  const base = { image: "a:1" } as const;
+  it.each([
+    [
+      "a memory limit below the request",
+      { ...base, requests: { memory: "512Mi" }, limits: { memory: "256Mi" } },
+      /^the memory request 512Mi is above its limit 256Mi: raise the limit or lower the request$/,
+    ],
+    [
+      "a cpu request above its limit, in other units",
+      { ...base, requests: { cpu: "1.5" }, limits: { cpu: "1000m" } },
+      /^the cpu request 1\.5 is above its limit 1000m/,
+    ],
+    [
+      "a quantity the API server refuses",
+      { ...base, requests: { memory: "lots" } },
+      /memory request "lots" is not a Kubernetes quantity/,
+    ],
+    ["port 70000", { ...base, port: 70000 }, /^port must be a port number from 1 to 65535, got 70000$/],
+    [
+      "prometheus port 0",
+      { ...base, prometheusPort: 0 },
+      /^prometheus port must be a port number from 1 to 65535, got 0$/,
+    ],
+    [
+      "a PDB of 150%",
+      { ...base, replicas: 3, podDisruptionBudget: { minAvailable: "150%" } },
+      /^PodDisruptionBudget minAvailable 150% is above 100%$/,
+    ],
+    [
+      "a PDB min-available above the replicas",
+      { ...base, replicas: 2, podDisruptionBudget: { minAvailable: 3 } },
+      /^PodDisruptionBudget minAvailable 3 is not below the 2 replica\(s\), so no pod may be evicted and every node drain blocks/,
+    ],
+    [
+      "a PDB min-available equal to the autoscaler's minimum",
+      { ...base, autoscaling: { minReplicas: 2, maxReplicas: 4 }, podDisruptionBudget: { minAvailable: 2 } },
+      /minAvailable 2 is not below the 2 replica/,
+    ],
+    [
+      "a task type with a space",
+      { ...base, taskTypes: ["big query"] },
+      /^task type "big query" may hold only letters, digits/,
+    ],
+    [
+      "a secret name that is no DNS-1123 subdomain",
+      { ...base, secretName: "My_Secret" },
+      /secret name "My_Secret" is not a valid DNS-1123 subdomain/,
+    ],
+    [
+      "a service account that is no DNS-1123 subdomain",
+      { ...base, serviceAccountName: "Agent SA" },
+      /service account "Agent SA" is not a valid DNS-1123 subdomain/,
+    ],
+    ["HPA max below min", { ...base, autoscaling: { minReplicas: 4, maxReplicas: 2 } }, /below min replicas/],
+  ] as const)("refuses %s", (_name, options, message) => {
+    expect(() => createManifests(options as never)).toThrow(message);
+  });
+
+  it("accepts what is valid: requests equal to limits, 100% maxUnavailable, dotted task types", () => {
+    expect(() =>
+      createManifests({
+        ...base,
+        replicas: 3,
+        requests: { cpu: "1", memory: "1Gi" },
+        limits: { cpu: "1000m", memory: "1024Mi" },
+        podDisruptionBudget: { maxUnavailable: "100%" },
+        taskTypes: ["bigquery_query_job_task", "spark.v2", "custom-task"],
+      }),
+    ).not.toThrow();
+  });
+
+  it("reads Kubernetes quantities", () => {
+    expect(parseQuantity("500m")).toBe(0.5);
+    expect(parseQuantity("1Gi")).toBe(2 ** 30);
+    expect(parseQuantity("1G")).toBe(1e9);
+    expect(parseQuantity("1e3")).toBe(1000);
+    expect(parseQuantity("256Mi")! < parseQuantity("300M")!).toBe(true);
+    expect(parseQuantity("1.5Gi")).toBe(1.5 * 2 ** 30);
+    expect(parseQuantity("-1")).toBeUndefined();
+    expect(parseQuantity("1 Gi")).toBeUndefined();
+  });
+});
+
 describe("renderDockerfile", () => {
   it("installs production dependencies only and runs the server as a non-root user", () => {
     const text = renderDockerfile({ taskTypes: ["a", "b"] });
@@ -158,5 +247,30 @@ describe("renderDockerfile", () => {
       "a,b",
     ]);
     expect(text.indexOf("USER")).toBeGreaterThan(text.indexOf("npm ci"));
+    expect(text).not.toMatch(/AS build/);
+  });
+
+  it("builds in a stage of its own when the project has a build script, and ships no dev tooling", () => {
+    const text = renderDockerfile({ build: true, healthCheck: "dist/health-check.js" });
+    const [build, runtime] = text.split(/^FROM /m).slice(1);
+    expect(build).toMatch(/^node:22-slim AS build$/m);
+    expect(build).toMatch(/^RUN npm ci --no-audit --no-fund$/m);
+    expect(build).toMatch(/^RUN npm run build$/m);
+    // The runtime stage installs production dependencies itself and takes only dist/ from the build.
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).not.toMatch(/^COPY \. \.$/m);
+    expect(runtime).toMatch(/^HEALTHCHECK .* CMD \["node","dist\/health-check.js"\]$/m);
+  });
+
+  it("installs from pnpm's and yarn's lockfiles with their own commands", () => {
+    const pnpm = renderDockerfile({ build: true, packageManager: "pnpm" });
+    expect(pnpm).toMatch(/^RUN corepack enable pnpm$/m);
+    expect(pnpm).toMatch(/^COPY package.json pnpm-lock.yaml \.\/$/m);
+    expect(pnpm).toMatch(/^RUN pnpm install --frozen-lockfile --prod$/m);
+    const yarn = renderDockerfile({ packageManager: "yarn" });
+    expect(yarn).toMatch(/^COPY package.json yarn.lock \.\/$/m);
+    expect(yarn).toMatch(/^RUN yarn install --frozen-lockfile --production/m);
+    expect(yarn).not.toMatch(/\bnpm /);
   });
 });

@@ -6,9 +6,13 @@ import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readmeQuickstart } from "../support/readme.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(repo, "bin", "flyte-agent.js");
+
+// Child npm processes must not inherit this run's npm settings (npm test sets npm_* variables).
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 
 describe("the README quickstart, through the real CLI binary", () => {
   let dir: string;
@@ -17,6 +21,23 @@ describe("the README quickstart, through the real CLI binary", () => {
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("runs the README's own command (npx, resolved to this checkout) to SUCCEEDED", async () => {
+    const command = await readmeQuickstart();
+    const [install, run] = command.split(" && ");
+    expect(install).toBe("npm ci");
+    expect(run).toMatch(/^npx flyte-agent run examples\/warehouse\/task\.ts/);
+    const result = await execa("sh", ["-c", run!], {
+      cwd: repo,
+      env: { ...cleanEnv, FLYTE_WAREHOUSE_JOBS_DIR: join(dir, "jobs-readme"), NO_COLOR: "1" },
+      extendEnv: false,
+      reject: false,
+    });
+    // Only the agent's own log lines (JSON, not a terminal) on stderr: no warning, no error.
+    expect(result.stderr).not.toMatch(/"level":"(warn|error|fatal)"|^error:/m);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/SUCCEEDED/);
   });
 
   it("runs the warehouse example to SUCCEEDED with a log link and a readable parquet result", async () => {

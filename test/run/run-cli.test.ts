@@ -1,5 +1,5 @@
 import { type ResultPromise, execa } from "execa";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -85,6 +85,54 @@ describe("flyte-agent run", () => {
     const res = result(r.stdout);
     expect(res).toMatchObject({ phase: "SUCCEEDED", succeeded: true, outputs: { doubled: 10 }, attempts: 1 });
     expect(lines(r.stdout).some((l) => l.type === "phase" && l.phase === "SUCCEEDED")).toBe(true);
+  });
+
+  it("removes its temp dir at the end unless --keep is given (then says where it is)", async () => {
+    const tmp = tempDir();
+    const env = { TMPDIR: tmp };
+    const plain = await execa("node", [bin, "run", single, "--n", "5", ...fast], {
+      reject: false,
+      cwd: root,
+      env,
+    });
+    expect(plain.exitCode).toBe(0);
+    // (tsx keeps its compile cache in TMPDIR too; only the run's own directories count.)
+    const runDirs = () => readdirSync(tmp).filter((e) => e.startsWith("flyte-agent-run-"));
+    expect(runDirs()).toEqual([]);
+    const kept = await execa("node", [bin, "run", single, "--n", "5", "--keep", ...fast], {
+      reject: false,
+      cwd: root,
+      env,
+    });
+    expect(kept.exitCode).toBe(0);
+    const left = runDirs();
+    expect(left).toHaveLength(1);
+    expect(kept.stdout + kept.stderr).toContain(`inputs and outputs kept in ${join(tmp, left[0]!)}`);
+    expect(readdirSync(join(tmp, left[0]!))).toContain("inputs");
+  });
+
+  it("shows the agent's logs and the stack of its exception on stderr; -q hides them, LOG_LEVEL filters", async () => {
+    const file = join(root, "test/run/fixtures/logging-agent.ts");
+    const args = ["run", file, "--retries", "0", ...fast];
+    const shown = await execa("node", [bin, ...args], { reject: false, cwd: root, env: { LOG_LEVEL: "" } });
+    expect(shown.exitCode).toBe(1);
+    const logs = shown.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { level: string; msg: string; err?: { stack?: string } });
+    expect(logs.find((l) => l.msg === "about to fail")).toMatchObject({ level: "info" });
+    const failure = logs.find((l) => l.level === "error");
+    expect(failure?.err?.stack).toMatch(/kaput in create\n\s+at BoomAgent\.create .*logging-agent\.ts/);
+    const quiet = await execa("node", [bin, ...args, "-q"], { reject: false, cwd: root });
+    expect(quiet.exitCode).toBe(1);
+    expect(quiet.stderr).not.toMatch(/about to fail|kaput in create\n/);
+    const errorsOnly = await execa("node", [bin, ...args], {
+      reject: false,
+      cwd: root,
+      env: { LOG_LEVEL: "error" },
+    });
+    expect(errorsOnly.stderr).not.toMatch(/about to fail/);
+    expect(errorsOnly.stderr).toMatch(/"level":"error"/);
   });
 
   it("lists the task's inputs with their types after the file with --help", async () => {

@@ -114,6 +114,56 @@ describe("resolveNewOptions", () => {
     }
   });
 
+  it("re-asks a question whose answer is refused, explaining why, instead of failing at the end", async () => {
+    const answers = ["Big Query!", "bigquery", "cron", "sync"];
+    const problems: string[] = [];
+    const options = await resolveNewOptions(undefined, {}, async (_q, validate) => {
+      for (;;) {
+        const a = answers.shift()!;
+        const problem = validate?.(a);
+        if (problem === undefined) return a;
+        problems.push(problem);
+      }
+    });
+    expect(options).toEqual({ name: "bigquery", template: "sync" });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/Big Query!/);
+    expect(problems[1]).toBe("choose one of async, sync, sensor");
+  });
+
+  it("exits 130 on Ctrl-C at a question, on a real terminal, writing nothing", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "flyte-agent-ctrlc-"));
+    try {
+      // A pseudo-terminal from Python's pty module: the CLI sees a TTY and asks; ^C is sent at the prompt.
+      const script = [
+        "import os, pty, sys, time",
+        "pid, fd = pty.fork()",
+        "if pid == 0:",
+        "    os.execvp('node', ['node', sys.argv[1], 'new'])",
+        "out = b''",
+        "while b'Agent name' not in out:",
+        "    out += os.read(fd, 1024)",
+        "os.write(fd, b'\\x03')",
+        "try:",
+        "    while True:",
+        "        chunk = os.read(fd, 1024)",
+        "        if not chunk: break",
+        "        out += chunk",
+        "except OSError:",
+        "    pass",
+        "_, status = os.waitpid(pid, 0)",
+        "sys.stdout.write(out.decode())",
+        "sys.exit(os.waitstatus_to_exitcode(status))",
+      ].join("\n");
+      const r = await execa("python3", ["-c", script, bin], { cwd, reject: false, timeout: 20_000 });
+      expect(r.stdout).toMatch(/error: cancelled: nothing was written/);
+      expect(r.exitCode).toBe(130);
+      expect(await readdir(cwd)).toEqual([]);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
   it("asks nothing without a terminal", async () => {
     await expect(resolveNewOptions("bq", { template: "sync", dir: "d" }, undefined)).resolves.toEqual({
       name: "bq",

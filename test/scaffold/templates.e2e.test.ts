@@ -1,15 +1,17 @@
 /**
- * The scaffolder end to end, as a user meets it: pack flyte-agent, scaffold every template, install
- * the projects with the tarball as their flyte-agent dependency, and run each project's own scripts.
- * Needs a built dist/ (`npm test` builds first) and an npm cache holding the dependencies (`npm ci`
- * fills it); nothing else is fetched when the cache is warm.
+ * The scaffolder end to end, as a user meets it before anything is published: `npm pack`, then
+ * `npx --package <tarball> flyte-agent new <name>`, then the next steps it prints, verbatim, for every
+ * template; and the image `deploy --out` describes, built the way Docker would build it (see
+ * docker-context.ts) and started. Needs a built dist/ (`npm test` builds first) and an npm cache
+ * holding the dependencies (`npm ci` fills it); the installs prefer that cache.
  */
 import { execa, type Options } from "execa";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emulateDockerBuild } from "../support/docker-context.js";
 
 const repo = new URL("../..", import.meta.url).pathname;
 const bin = join(repo, "bin/flyte-agent.js");
@@ -22,13 +24,15 @@ const runOutput: Record<(typeof kinds)[number], RegExp> = {
 };
 
 // The child npm and vitest processes must not inherit this run's npm or vitest settings.
-const env = {
-  ...Object.fromEntries(
+const env: Record<string, string> = {
+  ...(Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !/^(npm_|VITEST|NODE_OPTIONS$|NODE_ENV$|FORCE_COLOR$)/i.test(k),
+      ([k, v]) => v !== undefined && !/^(npm_|VITEST|NODE_OPTIONS$|NODE_ENV$|FORCE_COLOR$)/i.test(k),
     ),
-  ),
+  ) as Record<string, string>),
   NO_COLOR: "1",
+  // Installs take what the checkout's `npm ci` put in the cache instead of asking the registry.
+  npm_config_prefer_offline: "true",
 };
 const sh = (cmd: string, args: string[], cwd: string, options: Options = {}) =>
   execa(cmd, args, { cwd, env, extendEnv: false, all: true, reject: false, stdin: "ignore", ...options });
@@ -37,8 +41,28 @@ function check(r: { exitCode?: number; all?: unknown; command: string }): void {
   if (r.exitCode !== 0) throw new Error(`${r.command} exited ${r.exitCode}:\n${String(r.all)}`);
 }
 
+/** Waits for a server's log to name the port it bound, or for the process to end. */
+function boundPort(server: ReturnType<typeof sh>): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = "";
+    server.all?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void server.then((r) => reject(new Error(`serve exited ${r.exitCode} before listening:\n${out}`)));
+  });
+}
+
+async function stop(server: ReturnType<typeof sh>): Promise<void> {
+  if (server.pid !== undefined) process.kill(-server.pid, "SIGTERM");
+  await server;
+}
+
 describe("generated projects", () => {
   let root = "";
+  let tarball = "";
+  const steps = new Map<string, string[]>();
 
   beforeAll(async () => {
     if (!existsSync(join(repo, "dist/testing/index.js"))) {
@@ -48,81 +72,72 @@ describe("generated projects", () => {
     // dist/ is already built; packing must not rebuild it under the feet of other tests.
     const pack = await sh("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", root], repo);
     check(pack);
-    const tarball = (JSON.parse(String(pack.stdout)) as { filename: string }[])[0]!.filename;
-
+    tarball = join(root, (JSON.parse(String(pack.stdout)) as { filename: string }[])[0]!.filename);
     for (const kind of kinds) {
+      // As the README says: npx runs the packed CLI, which points the project at that tarball.
       const r = await sh(
-        "node",
-        [bin, "new", `${kind}-demo`, "--template", kind, "--yes", "--flyte-agent", `file:../${tarball}`],
+        "npx",
+        ["--yes", "--package", tarball, "flyte-agent", "new", `${kind}-demo`, "--template", kind, "--yes"],
         root,
       );
       check(r);
+      const printed = String(r.stdout).split("Next steps:\n")[1] ?? "";
+      steps.set(
+        kind,
+        printed
+          .split("\n")
+          .map((l) => l.trim())
+          .filter(Boolean),
+      );
     }
-    // One install for the three projects (npm workspaces), so the test stays within CI's budget.
-    await writeFile(
-      join(root, "package.json"),
-      JSON.stringify({ name: "e2e-root", private: true, workspaces: kinds.map((k) => `${k}-demo`) }),
-    );
-    check(
-      await sh("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], root),
-    );
   }, 300_000);
 
   afterAll(async () => {
+    // npx keeps the tarball's install in its cache; drop it.
+    const cache = join(process.env.npm_config_cache ?? join(homedir(), ".npm"), "_npx");
+    for (const e of await readdir(cache).catch(() => [] as string[])) {
+      const pkg = await readFile(join(cache, e, "package.json"), "utf8").catch(() => "");
+      if (root && pkg.includes(root.slice(1))) await rm(join(cache, e), { recursive: true, force: true });
+    }
     if (root) await rm(root, { recursive: true, force: true });
-  });
-
-  it("installs flyte-agent from the packed tarball with the templates inside", async () => {
-    const installed = JSON.parse(await readFile(join(root, "node_modules/flyte-agent/package.json"), "utf8"));
-    const own = JSON.parse(await readFile(join(repo, "package.json"), "utf8"));
-    expect(installed.version).toBe(own.version);
-    for (const kind of kinds)
-      expect(existsSync(join(root, "node_modules/flyte-agent/templates", kind, "_gitignore"))).toBe(true);
   });
 
   describe.each(kinds)("the %s template", (kind) => {
     const dir = () => join(root, `${kind}-demo`);
 
-    it("passes its own tests", async () => {
-      const r = await sh("npm", ["test"], dir());
-      check(r);
-      expect(String(r.all)).toMatch(/Tests\s+\d+ passed/);
-    }, 120_000);
+    it("depends on the tarball it was made from and prints the steps this test follows", async () => {
+      const pkg = JSON.parse(await readFile(join(dir(), "package.json"), "utf8"));
+      expect(pkg.dependencies["flyte-agent"]).toBe(`file:${tarball}`);
+      expect(steps.get(kind)).toEqual([
+        `cd ${kind}-demo`,
+        "npm install",
+        "npm test",
+        "npm run run",
+        "npm run serve",
+      ]);
+    });
 
-    it("type-checks and builds", async () => {
-      check(await sh("npm", ["run", "typecheck"], dir()));
-      check(await sh("npm", ["run", "build"], dir()));
-      expect(existsSync(join(dir(), "dist/agent.js"))).toBe(true);
-      expect(existsSync(join(dir(), "dist/health-check.js"))).toBe(true);
-    }, 120_000);
-
-    it("serves the agent it finds through package.json, healthy, and runs the task against it", async () => {
-      // A process group of its own, so stopping it stops npm and the server npm started; --timeout is
-      // the safety net should a test fail before stopping it.
-      const args = [
-        "run",
-        "serve",
-        "--",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--no-prometheus",
-        "--timeout",
-        "30",
-      ];
-      const server = sh("npm", args, dir(), { buffer: false, detached: true });
+    it("follows the printed next steps verbatim: install, test, run, serve", async () => {
+      const [cd, install, test, run, serve] = steps.get(kind)!;
+      const step = (command: string) => sh("sh", ["-c", `${cd} && ${command}`], root);
+      check(await step(install!));
+      const tested = await step(test!);
+      check(tested);
+      expect(String(tested.all)).toMatch(/Tests\s+\d+ passed/);
+      const ran = await step(run!);
+      check(ran);
+      expect(String(ran.all)).toMatch(/SUCCEEDED/);
+      expect(String(ran.all)).toMatch(runOutput[kind]);
+      // The serve step verbatim, with a free port instead of 8000 and no metrics port (tests share
+      // the machine); a process group of its own so stopping it stops npm and the server.
+      const server = sh(
+        "sh",
+        ["-c", `${cd} && ${serve} -- --host 127.0.0.1 --port 0 --no-prometheus --timeout 60`],
+        root,
+        { buffer: false, detached: true },
+      );
       try {
-        // The banner names the bound address once the server listens.
-        const port = await new Promise<number>((resolve, reject) => {
-          let out = "";
-          server.all?.on("data", (chunk: Buffer) => {
-            out += chunk.toString();
-            const m = /127\.0\.0\.1:(\d+)/.exec(out);
-            if (m) resolve(Number(m[1]));
-          });
-          void server.then((r) => reject(new Error(`serve exited ${r.exitCode} before listening:\n${out}`)));
-        });
+        const port = await boundPort(server);
         const health = await sh("node", ["dist/health-check.js"], dir(), {
           env: { ...env, PORT: String(port) },
         });
@@ -131,16 +146,57 @@ describe("generated projects", () => {
         check(r);
         expect(String(r.all)).toMatch(runOutput[kind]);
       } finally {
-        if (server.pid !== undefined) process.kill(-server.pid, "SIGTERM");
-        await server;
+        await stop(server);
       }
-    }, 60_000);
+    }, 300_000);
 
-    it("runs its task with the run script", async () => {
-      const r = await sh("npm", ["run", "run"], dir());
-      check(r);
-      expect(String(r.all)).toMatch(/SUCCEEDED/);
-      expect(String(r.all)).toMatch(runOutput[kind]);
-    }, 120_000);
+    it("builds, from deploy --out's Dockerfile, an image that starts the server", async () => {
+      // The project as a user would ship it: flyte-agent vendored into the build context (a path
+      // outside it is refused), installed once so the lockfile names it.
+      const project = join(root, `${kind}-image`);
+      await cp(dir(), project, {
+        recursive: true,
+        filter: (src) => !/\/(node_modules|dist)$/.test(src),
+      });
+      await copyFile(tarball, join(project, "flyte-agent.tgz"));
+      const pkg = JSON.parse(await readFile(join(project, "package.json"), "utf8"));
+      pkg.dependencies["flyte-agent"] = "file:./flyte-agent.tgz";
+      await writeFile(join(project, "package.json"), JSON.stringify(pkg, null, 2));
+      await rm(join(project, "package-lock.json"), { force: true });
+      check(await sh("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund"], project));
+
+      const out = join(root, `${kind}-deploy`);
+      const deploy = await sh(
+        "node",
+        [bin, "deploy", "--image", `${kind}:1`, "--dir", project, "--out", out],
+        project,
+      );
+      check(deploy);
+      const dockerfile = await readFile(join(out, "Dockerfile"), "utf8");
+      // The file new wrote and the file deploy writes are one generator's output.
+      const written = await readFile(join(project, "Dockerfile"), "utf8");
+      expect(dockerfile.replace(/^COPY flyte-agent\.tgz \.\/flyte-agent\.tgz\n/gm, "")).toBe(written);
+      expect(dockerfile.match(/^COPY flyte-agent\.tgz/gm)).toHaveLength(2);
+      const image = await emulateDockerBuild(dockerfile, project, join(root, `${kind}-stages`), env);
+      // No dev tooling in the runtime stage.
+      expect(existsSync(join(image.workdir, "node_modules/typescript"))).toBe(false);
+      expect(existsSync(join(image.workdir, "node_modules/vitest"))).toBe(false);
+      expect(existsSync(join(image.workdir, "src"))).toBe(false);
+      const server = sh(
+        image.cmd[0]!,
+        [...image.cmd.slice(1), "--host", "127.0.0.1", "--port", "0", "--no-prometheus", "--timeout", "60"],
+        image.workdir,
+        { buffer: false, detached: true, env: image.env },
+      );
+      try {
+        const port = await boundPort(server);
+        const health = await sh("node", ["dist/health-check.js"], image.workdir, {
+          env: { ...image.env, PORT: String(port) },
+        });
+        expect(health.exitCode).toBe(0);
+      } finally {
+        await stop(server);
+      }
+    }, 300_000);
   });
 });

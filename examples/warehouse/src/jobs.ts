@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -46,11 +46,22 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).h
 
 /**
  * Where jobs live: `$FLYTE_WAREHOUSE_JOBS_DIR`, else `$FLYTE_AGENT_HOME/warehouse/jobs`, else
- * `<os tmpdir>/flyte-agent/warehouse/jobs`. Every replica of the agent must see the same directory.
+ * `<os tmpdir>/flyte-agent-<user>/warehouse/jobs` — per user, since a directory another Unix user
+ * created first in a shared /tmp is not writable. Every replica of the agent must see the same
+ * directory.
  */
-export function defaultJobsDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultJobsDir(env: NodeJS.ProcessEnv = process.env, user = currentUser()): string {
   if (env.FLYTE_WAREHOUSE_JOBS_DIR) return env.FLYTE_WAREHOUSE_JOBS_DIR;
-  return join(env.FLYTE_AGENT_HOME ?? join(tmpdir(), "flyte-agent"), "warehouse", "jobs");
+  return join(env.FLYTE_AGENT_HOME ?? join(tmpdir(), `flyte-agent-${user}`), "warehouse", "jobs");
+}
+
+/** The user name for per-user paths (the uid when the system has no name for it). */
+function currentUser(): string {
+  try {
+    return userInfo().username.replace(/[^\w.-]/g, "_") || String(process.getuid?.() ?? "user");
+  } catch {
+    return String(process.getuid?.() ?? "user");
+  }
 }
 
 /**

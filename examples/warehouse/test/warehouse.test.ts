@@ -14,6 +14,7 @@ import {
 } from "flyte-agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WarehouseAgent, type WarehouseMetadata } from "../src/warehouse-agent.js";
+import { defaultJobsDir } from "../src/jobs.js";
 import { warehouseDogeCoin } from "../task.js";
 
 const context = () => createAgentContext();
@@ -161,3 +162,14 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe("defaultJobsDir", () => {
+  it("is per user under the temp dir unless FLYTE_WAREHOUSE_JOBS_DIR or FLYTE_AGENT_HOME says otherwise", () => {
+    expect(defaultJobsDir({}, "alice")).toBe(join(tmpdir(), "flyte-agent-alice", "warehouse", "jobs"));
+    expect(defaultJobsDir({}, "bob")).not.toBe(defaultJobsDir({}, "alice"));
+    expect(defaultJobsDir({ FLYTE_AGENT_HOME: "/srv/fa" }, "alice")).toBe(
+      join("/srv/fa", "warehouse", "jobs"),
+    );
+    expect(defaultJobsDir({ FLYTE_WAREHOUSE_JOBS_DIR: "/data/jobs" }, "alice")).toBe("/data/jobs");
+  });
+});

@@ -1,7 +1,16 @@
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
-import { durationFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+import { durationFlag, examplesHelp, listFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+
+const CONFORMANCE_EXAMPLES = examplesHelp([
+  ["flyte-agent conformance --endpoint localhost:8000", "server-wide checks of any agent server"],
+  [
+    "flyte-agent conformance --endpoint localhost:8000 --task-file task.ts --version 10",
+    "and one task's whole lifecycle",
+  ],
+  ["flyte-agent conformance --endpoint agent.prod:443 --tls --json", "over TLS, as one JSON report"],
+]);
 
 /** Flags of `flyte-agent conformance` (besides the task's own inputs). */
 interface ConformanceFlags extends TlsFlags {
@@ -17,11 +26,6 @@ interface ConformanceFlags extends TlsFlags {
   strict?: boolean;
   help?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [
-  ...previous,
-  ...value.split(",").filter(Boolean),
-];
 
 /** Registers `flyte-agent conformance`. */
 export function register(program: Command): void {
@@ -49,7 +53,7 @@ export function register(program: Command): void {
     .option(
       "--endpoint <host:port>",
       "the agent server; repeat it for each replica of one deployment to check they read each other's resource_meta",
-      collect,
+      listFlag,
     )
     .option("--tls", "use TLS (system roots unless --ca-file)")
     .option("--ca-file <pem>", "CA certificate for TLS")
@@ -61,7 +65,11 @@ export function register(program: Command): void {
       "a task file (TypeScript or JavaScript) whose task runs through the lifecycle checks",
     )
     .option("--task <name>", "which task of --task-file, when it defines several")
-    .option("--modules <paths>", "modules to import before the task file, comma-separated", collect)
+    .option(
+      "-m, --modules <paths>",
+      "modules to import before the task file: comma-separated or repeated",
+      listFlag,
+    )
     .option(
       "--output-prefix <prefix>",
       "where inputs and outputs go; the server must reach it (default: a local temp dir)",
@@ -90,14 +98,14 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
     const { buildInputs, describeInputs } = await import("../render/task-inputs.js");
     task = pickTask(await loadTaskFile(flags.taskFile, { modules: flags.modules ?? [] }), flags.task);
     if (flags.help) {
-      process.stdout.write(cmd.helpInformation());
+      process.stdout.write(cmd.helpInformation() + CONFORMANCE_EXAMPLES);
       process.stdout.write(`\n${describeInputs(task)}\n`);
       return;
     }
     inputs = buildInputs(task, extra);
   } else {
     if (flags.help) {
-      process.stdout.write(cmd.helpInformation());
+      process.stdout.write(cmd.helpInformation() + CONFORMANCE_EXAMPLES);
       return;
     }
     if (flags.task) throw new UsageError("--task needs --task-file");
@@ -107,8 +115,8 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
   const endpoints = flags.endpoint ?? [];
   if (endpoints.length === 0)
     throw new UsageError("name the agent server to check: flyte-agent conformance --endpoint host:port");
-  const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
-  const taskTimeoutMs = await durationFlag("--task-timeout", flags.taskTimeout);
+  const pollIntervalMs = durationFlag("--poll-interval", flags.pollInterval);
+  const taskTimeoutMs = durationFlag("--task-timeout", flags.taskTimeout);
 
   let config;
   if (flags.config) {

@@ -1,6 +1,9 @@
 import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { type Document, isMap, parseAllDocuments } from "yaml";
 import type { CommonInput, DeployInput } from "../../deploy/deploy-command.js";
 import { UsageError } from "../errors.js";
+import { examplesHelp, listFlag, repeatFlag, secondsFlag } from "../flags.js";
 
 interface CommonFlags {
   name: string;
@@ -19,7 +22,7 @@ interface CommonFlags {
 interface DeployFlags extends CommonFlags {
   image?: string;
   replicas: string;
-  taskTypes?: string;
+  taskTypes: string[];
   modules: string[];
   port: string;
   prometheusPort: string;
@@ -47,8 +50,6 @@ const stdio = {
   out: (text: string) => void process.stdout.write(text),
   err: (text: string) => void process.stderr.write(text),
 };
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 function int(label: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -90,22 +91,42 @@ export function register(program: Command): void {
       .description(
         "Deploy an agent to Kubernetes: image, manifests and FlytePropeller routing (prints them unless --apply); --canary deploys a canary",
       )
+      .addHelpText(
+        "after",
+        examplesHelp([
+          ["flyte-agent deploy --image ghcr.io/acme/bq:1.0 --build --push", "build and push the image"],
+          [
+            "flyte-agent deploy --image ghcr.io/acme/bq:1.0 --task-types bq --propeller-config propeller.yaml --out out/",
+            "review the objects and the routing",
+          ],
+          ["flyte-agent deploy --image ghcr.io/acme/bq:1.0 --task-types bq --apply", "apply with kubectl"],
+          ["flyte-agent deploy --canary --image ghcr.io/acme/bq:1.1 --task-types bq --apply", "a canary"],
+          ["flyte-agent deploy promote --apply", "the canary becomes stable"],
+        ]),
+      )
       .option("--image <name:tag>", "container image of the agent")
       .option("--replicas <n>", "replicas of the Deployment", "1")
       .option(
         "--task-types <a,b>",
-        "task types this deployment serves (the server's allowlist) and that are routed to it",
+        "task types this deployment serves (the server's allowlist) and that are routed to it; comma-separated or repeated",
+        listFlag,
+        [],
       )
-      .option("--modules <path>", "module that registers agents (repeatable)", collect, [])
+      .option(
+        "-m, --modules <paths>",
+        "modules that register agents: comma-separated or repeated",
+        listFlag,
+        [],
+      )
       .option("--port <n>", "gRPC port", "8000")
       .option("--prometheus-port <n>", "Prometheus metrics port", "9090")
-      .option("--grace-period <s>", "seconds the server drains in-flight calls on shutdown", "30")
+      .option("--grace-period <duration>", "time the server drains in-flight calls on shutdown", "30s")
       .option("--cpu <q>", "CPU request", "500m")
       .option("--memory <q>", "memory request", "200Mi")
       .option("--cpu-limit <q>", "CPU limit", "500m")
       .option("--memory-limit <q>", "memory limit", "300Mi")
       .option("--secret <name>", "Secret mounted at /etc/secrets (default: <name>-secrets)")
-      .option("--env <KEY=VALUE>", "environment variable (repeatable)", collect, [])
+      .option("--env <KEY=VALUE>", "environment variable (repeatable)", repeatFlag, [])
       .option("--headless", "headless Service, so FlytePropeller's round_robin reaches every replica")
       .option("--hpa-max <n>", "add a HorizontalPodAutoscaler with this many replicas at most")
       .option("--hpa-min <n>", "autoscaler minimum (default: --replicas)")
@@ -154,7 +175,36 @@ export function register(program: Command): void {
   );
 }
 
+/**
+ * A --propeller-config file must be readable YAML whether or not routing is asked for: a typo found
+ * only on the day --task-types is added is a trap.
+ */
+function checkPropellerConfigFile(file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(
+      `cannot read --propeller-config ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): give the FlytePropeller ConfigMap as a YAML file`,
+    );
+  }
+  for (const doc of parseAllDocuments(text) as Document[]) {
+    const bad = doc.errors[0];
+    if (bad) {
+      const line = bad.linePos?.[0].line;
+      throw new UsageError(
+        `--propeller-config ${file} is not valid YAML${line ? ` (line ${line})` : ""}: ${bad.message.split("\n")[0]}`,
+      );
+    }
+    if (doc.contents !== null && !isMap(doc.contents))
+      throw new UsageError(
+        `--propeller-config ${file} is not a ConfigMap or a plugins: document: its top level is not a mapping`,
+      );
+  }
+}
+
 function commonInput(flags: CommonFlags): CommonInput {
+  if (flags.propellerConfig !== undefined) checkPropellerConfigFile(flags.propellerConfig);
   if (flags.checkEndpoint !== undefined && !/^[^\s:]+:\d+$|^\[[^\]]+\]:\d+$/.test(flags.checkEndpoint)) {
     throw new UsageError(`--check-endpoint must be host:port, got ${JSON.stringify(flags.checkEndpoint)}`);
   }
@@ -183,10 +233,14 @@ function toDeployInput(flags: DeployFlags): DeployInput {
     if (i <= 0) throw new UsageError(`--env takes KEY=VALUE, got ${JSON.stringify(kv)}`);
     env[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  const taskTypes = (flags.taskTypes ?? "")
-    .split(",")
-    .map((t) => t.trim())
-    .filter(Boolean);
+  const taskTypes = flags.taskTypes;
+  if (flags.canary && taskTypes.length === 0)
+    throw new UsageError(
+      "--canary needs --task-types: name the task types the canary takes over (e.g. --task-types bigquery)",
+    );
+  const gracePeriodSeconds = secondsFlag("--grace-period", flags.gracePeriod)!;
+  if (!Number.isInteger(gracePeriodSeconds))
+    throw new UsageError(`--grace-period must be whole seconds (e.g. 30s), got "${flags.gracePeriod}"`);
   const hpaMax = int("--hpa-max", flags.hpaMax);
   const hpaMin = int("--hpa-min", flags.hpaMin);
   const pdb = flags.pdbMinAvailable;
@@ -201,7 +255,7 @@ function toDeployInput(flags: DeployFlags): DeployInput {
       modules: flags.modules,
       port: int("--port", flags.port)!,
       prometheusPort: int("--prometheus-port", flags.prometheusPort)!,
-      gracePeriodSeconds: int("--grace-period", flags.gracePeriod)!,
+      gracePeriodSeconds,
       requests: {
         ...(flags.cpu ? { cpu: flags.cpu } : {}),
         ...(flags.memory ? { memory: flags.memory } : {}),

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { readdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { CreateProjectOptions, PackageManager, TemplateKind } from "../../scaffold/index.js";
-import { UsageError } from "../errors.js";
+import { CliError, ExitCode, UsageError } from "../errors.js";
 
 /** The flags of `flyte-agent new`, as commander parses them. */
 export interface NewFlags {
@@ -17,8 +17,11 @@ export interface NewFlags {
   flyteAgent?: string;
 }
 
-/** Asks one question and resolves to the answer (trimmed); the CLI answers from the terminal. */
-export type Ask = (question: string) => Promise<string>;
+/**
+ * Asks one question and resolves to the answer (trimmed); the CLI answers from the terminal. With
+ * `validate`, an answer it finds a problem with (a sentence) is refused and the question asked again.
+ */
+export type Ask = (question: string, validate?: (answer: string) => string | undefined) => Promise<string>;
 
 const TEMPLATES = ["async", "sync", "sensor"];
 
@@ -47,11 +50,23 @@ export async function resolveNewOptions(
       throw new UsageError(
         "missing the agent name: run `flyte-agent new <name>`, e.g. `flyte-agent new bigquery`",
       );
-    projectName = (await ask("Agent name (e.g. bigquery): ")) || undefined;
+    // Validation is synchronous for the prompt, so the name rules are loaded up front.
+    const { resolveProjectNames } = await import("../../scaffold/names.js");
+    projectName = await ask("Agent name (e.g. bigquery): ", (answer) => {
+      if (answer === "") return "type a name, e.g. bigquery";
+      try {
+        resolveProjectNames(answer);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    });
     if (!projectName) throw new UsageError("no agent name given: run `flyte-agent new <name>`");
   }
   if (template === undefined && ask) {
-    const answer = await ask(`Template (${TEMPLATES.join(" | ")}) [async]: `);
+    const answer = await ask(`Template (${TEMPLATES.join(" | ")}) [async]: `, (a) =>
+      a === "" || TEMPLATES.includes(a) ? undefined : `choose one of ${TEMPLATES.join(", ")}`,
+    );
     template = answer === "" ? undefined : answer;
   }
   if (template !== undefined && !TEMPLATES.includes(template)) {
@@ -61,6 +76,7 @@ export async function resolveNewOptions(
   if (ask && !force && (await isNonEmptyDir(resolve(cwd, flags.dir ?? projectName)))) {
     const answer = await ask(
       `${flags.dir ?? projectName} is not empty. Write the template's files into it? (y/N) `,
+      (a) => (a === "" || /^(y(es)?|no?)$/i.test(a) ? undefined : "answer y or n"),
     );
     if (!/^y(es)?$/i.test(answer))
       throw new UsageError(`left ${flags.dir ?? projectName} as it was: nothing written`);
@@ -82,7 +98,26 @@ export async function resolveNewOptions(
 async function terminalAsk(): Promise<{ ask: Ask; close(): void }> {
   const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stdout });
-  return { ask: async (q) => (await rl.question(q)).trim(), close: () => rl.close() };
+  // Ctrl-C (or Ctrl-D) at a question cancels the command like Ctrl-C anywhere else: exit 130.
+  const cancelled = new AbortController();
+  rl.on("SIGINT", () => cancelled.abort());
+  rl.on("close", () => cancelled.abort());
+  const ask: Ask = async (question, validate) => {
+    for (;;) {
+      let answer: string;
+      try {
+        answer = (await rl.question(question, { signal: cancelled.signal })).trim();
+      } catch {
+        process.stdout.write("\n");
+        throw new CliError("cancelled: nothing was written", ExitCode.INTERRUPTED);
+      }
+      const problem = validate?.(answer);
+      if (problem === undefined) return answer;
+      // Re-ask instead of failing at the end: the answer so far is kept, the bad one explained.
+      process.stdout.write(`  ${problem}\n`);
+    }
+  };
+  return { ask, close: () => rl.close() };
 }
 
 /** Registers `flyte-agent new`. */
@@ -95,11 +130,17 @@ export function register(program: Command): void {
     .option("-d, --dir <path>", "where to create the project (default: ./<name>)")
     .option("-f, --force", "write into a non-empty directory, replacing the template's files")
     .option("-y, --yes", "ask nothing: use defaults for what is not given")
-    .option("--package-manager <pm>", "npm | pnpm | yarn | bun, for the next steps (default: npm)")
+    .option(
+      "--package-manager <pm>",
+      "npm | pnpm | yarn: the scripts, next steps and Dockerfile use it (default: npm)",
+    )
     .option("--package-name <name>", "the npm package name (default: flyte-agent-<name>)")
     .option("--class-name <name>", "the agent class (default: <Name>Agent)")
     .option("--task-type <type>", "the task type served (default: the name with - and . as _)")
-    .option("--flyte-agent <spec>", "the flyte-agent dependency to write (default: ^<this version>)")
+    .option(
+      "--flyte-agent <spec>",
+      "the flyte-agent dependency to write (default: this checkout or tarball as file:<path>, else ^<version>)",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  flyte-agent new bigquery\n  flyte-agent new s3-ready --template sensor --dir agents/s3\n",

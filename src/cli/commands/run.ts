@@ -1,6 +1,25 @@
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
-import { durationFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+import {
+  checkEndpointReachable,
+  durationFlag,
+  listFlag,
+  repeatFlag,
+  type TlsFlags,
+  tlsFromFlags,
+  examplesHelp,
+} from "../flags.js";
+
+const RUN_EXAMPLES = examplesHelp([
+  [
+    "flyte-agent run tasks.ts dailyTotals --day 2024-05-01",
+    "in-process: the file's agents on a loopback port",
+  ],
+  ["flyte-agent run tasks.ts --help", "the task's inputs and their types"],
+  ["flyte-agent run tasks.ts --day now --endpoint localhost:8000", "an agent server running elsewhere"],
+  ["flyte-agent run tasks.ts --day now --config propeller.yaml", "route as FlytePropeller's configmap says"],
+  ["flyte-agent run tasks.ts --day now --json | jq .", "one JSON object per event, then the result"],
+]);
 
 /** Flags of `flyte-agent run` (besides the task's own inputs). */
 interface RunFlags extends TlsFlags {
@@ -16,12 +35,11 @@ interface RunFlags extends TlsFlags {
   verbose?: boolean;
   json?: boolean;
   outputDir?: string;
+  keep?: boolean;
+  quiet?: boolean;
   env: string[];
   help?: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").filter(Boolean)];
-const collectOne = (value: string, previous: string[]) => [...previous, value];
 
 /** Splits the tokens commander left alone into file, task name and `--input value` pairs. */
 function splitArgs(args: readonly string[]): { file?: string; task?: string; rest: string[] } {
@@ -64,9 +82,9 @@ export function register(program: Command): void {
       "route as FlytePropeller would from its agent-service/connector-service config",
     )
     .option(
-      "--modules <paths>",
+      "-m, --modules <paths>",
       "modules to import first (agent registrations), comma-separated",
-      collect,
+      listFlag,
       [],
     )
     .option(
@@ -88,11 +106,19 @@ export function register(program: Command): void {
       "also show log-link/custom_info changes within a phase (marked: a cluster's console does not show them until the phase changes)",
     )
     .option("--json", "print one JSON object per event and a final result")
-    .option("--output-dir <dir>", "where inputs and output prefixes go (default: a temp dir)")
+    .option(
+      "--output-dir <dir>",
+      "where inputs and output prefixes go, kept (default: a temp dir, removed at the end)",
+    )
+    .option("--keep", "keep the temp dir with inputs and outputs (its path is printed)")
+    .option(
+      "-q, --quiet",
+      "hide the agent's logs (shown on stderr for in-process runs: readable on a terminal, JSON with --json; level from $LOG_LEVEL)",
+    )
     .option(
       "--env <KEY=VALUE>",
       "environment variable for the task execution metadata (repeatable)",
-      collectOne,
+      repeatFlag,
       [],
     )
     .allowUnknownOption()
@@ -101,7 +127,7 @@ export function register(program: Command): void {
       const { file, task: taskName, rest } = splitArgs(cmd.args);
       if (!file) {
         if (flags.help) {
-          process.stdout.write(cmd.helpInformation());
+          process.stdout.write(cmd.helpInformation() + RUN_EXAMPLES);
           return;
         }
         throw new UsageError("name a task file: flyte-agent run <file> [task-name] [--<input> <value> ...]");
@@ -131,13 +157,13 @@ async function runCommand(
     : undefined;
   const task = spec?.task ?? pickTask(await loadTaskFile(file, { modules: flags.modules }), taskName);
   if (flags.help) {
-    process.stdout.write(cmd.helpInformation());
+    process.stdout.write(cmd.helpInformation() + RUN_EXAMPLES);
     process.stdout.write(`\n${spec ? taskSpec.describeTemplateInputs(task) : describeInputs(task)}\n`);
     return;
   }
   const inputs = spec?.inputs ?? buildInputs(task, spec?.inputArgs ?? inputArgs);
-  const timeoutMs = await durationFlag("--timeout", flags.timeout);
-  const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
+  const timeoutMs = durationFlag("--timeout", flags.timeout);
+  const pollIntervalMs = durationFlag("--poll-interval", flags.pollInterval);
   let retries: number | undefined;
   if (flags.retries !== undefined) {
     retries = Number(flags.retries);
@@ -163,18 +189,49 @@ async function runCommand(
     config = parsePropellerConfig(text, flags.config);
   }
   const tls = tlsFromFlags(flags);
+  if (flags.endpoint) await checkEndpointReachable("--endpoint", flags.endpoint);
 
-  const { executeTask } = await import("../../executor/execute-task.js");
-  // In-process runs: serve the loaded registrations on a loopback port and drive that.
-  let server: { address: string; shutdown(graceMs?: number): Promise<void> } | undefined;
+  // In-process runs serve the file's agents on a loopback port whose logs are the agent's side of the
+  // run: context.logger output and the stack of an exception, on stderr (not with -q).
+  let inProcess: { address: string; shutdown(graceMs?: number): Promise<void> } | undefined;
   if (!flags.endpoint && !config) {
-    const { AgentServer } = await import("../../server/server.js");
-    const { AgentRegistry } = await import("../../core/registry.js");
-    server = await AgentServer.start({ host: "127.0.0.1", port: 0, registry: AgentRegistry.default });
+    const [{ AgentServer }, { AgentRegistry }, { createServerLogger }, { prettyLogStream }] =
+      await Promise.all([
+        import("../../server/server.js"),
+        import("../../core/registry.js"),
+        import("../../server/logger.js"),
+        import("../render/pretty-log.js"),
+      ]);
+    const level = flags.quiet ? "silent" : process.env.LOG_LEVEL || "info";
+    const readable = !flags.json && process.stderr.isTTY === true;
+    const logger = await createServerLogger({
+      level,
+      destination: readable
+        ? prettyLogStream({ out: process.stderr, color: !process.env.NO_COLOR, prefix: "agent " })
+        : process.stderr,
+    });
+    inProcess = await AgentServer.start({
+      host: "127.0.0.1",
+      port: 0,
+      registry: AgentRegistry.default,
+      logger,
+    });
   }
+  const { executeTask } = await import("../../executor/execute-task.js");
   const { createRunRenderer } = await import("../render/run-renderer.js");
   const renderer = createRunRenderer({ json: flags.json === true, out: process.stdout, err: process.stderr });
+  // Inputs and outputs go to a temp dir of this run, removed at the end (unless --keep): a local run
+  // must not leave a directory behind every time.
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const outputDir = flags.outputDir ?? (await mkdtemp(path.join(os.tmpdir(), "flyte-agent-run-")));
+  const removeOutputDir = flags.outputDir === undefined && flags.keep !== true;
   const controller = new AbortController();
+  // A reader that went away (`| head`) stops the run like Ctrl-C does: DeleteTask, then exit.
+  const { outputClosed } = await import("../output.js");
+  const onOutputClosed = () => controller.abort();
+  outputClosed.addEventListener("abort", onOutputClosed, { once: true });
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
@@ -193,12 +250,12 @@ async function runCommand(
       task,
       inputs: inputs,
       ...(flags.endpoint ? { endpoint: flags.endpoint, tls } : {}),
-      ...(server ? { endpoint: server.address } : {}),
+      ...(inProcess ? { endpoint: inProcess.address } : {}),
       ...(config ? { config, tls } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(retries !== undefined ? { retries } : {}),
       ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
-      ...(flags.outputDir ? { outputDir: flags.outputDir } : {}),
+      outputDir,
       propellerTiming: flags.propellerTiming === true,
       reproduceStuckTask: flags.reproduceStuckTask === true,
       strict: flags.strict === true,
@@ -208,10 +265,13 @@ async function runCommand(
       onEvent: (e) => renderer.onEvent(e),
     });
     renderer.finish(result);
+    if (flags.keep && flags.outputDir === undefined) renderer.note(`inputs and outputs kept in ${outputDir}`);
     if (result.interrupted === "interrupted") process.exitCode = ExitCode.INTERRUPTED;
     else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
   } finally {
+    await inProcess?.shutdown(1000);
+    if (removeOutputDir) await rm(outputDir, { recursive: true, force: true });
     process.off("SIGINT", onSigint);
-    await server?.shutdown(1_000);
+    outputClosed.removeEventListener("abort", onOutputClosed);
   }
 }

@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { type Command, Option } from "commander";
 import type { AgentRegistry } from "../../core/registry.js";
-import { UsageError } from "../errors.js";
 import type { ServeOptions } from "../../server/serve.js";
+import { CliError, UsageError } from "../errors.js";
 import { requestExitBackstop } from "../exit-backstop.js";
+import { listFlag, secondsFlag } from "../flags.js";
 import { packageVersion } from "../version.js";
 
 /** Flags of `flyte-agent serve agent` as commander parses them. */
@@ -35,8 +36,6 @@ interface ServeFlags {
   workers: string;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
 function number(flag: string, text: string | undefined, integer = false): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -56,6 +55,31 @@ const sizeUnits: Record<string, number> = {
   mb: 1e6,
   mib: 1024 ** 2,
 };
+
+/** pino's levels, which `--log-level` and `LOG_LEVEL` take. */
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+/** Reads a PEM file given to `flag` and checks it holds a `kind` block, naming the file when not. */
+async function checkPem(flag: string, file: string, kind: "CERTIFICATE" | "PRIVATE KEY"): Promise<void> {
+  const { readFile } = await import("node:fs/promises");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new UsageError(
+      `cannot read ${flag} ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): check the path`,
+    );
+  }
+  const crypto = await import("node:crypto");
+  try {
+    if (kind === "CERTIFICATE") new crypto.X509Certificate(text);
+    else crypto.createPrivateKey(text);
+  } catch {
+    throw new UsageError(
+      `${flag} ${file} is not a PEM ${kind === "CERTIFICATE" ? "certificate" : "private key"}: give the file that starts with -----BEGIN ${kind === "CERTIFICATE" ? "CERTIFICATE" : "PRIVATE KEY"}-----`,
+    );
+  }
+}
 
 /** `4194304`, `4MiB`, `16MB`, `512KiB`. */
 function size(text: string | undefined): number | undefined {
@@ -88,18 +112,18 @@ function addServeCommand(parent: Command, name: string, description: string): vo
     .option("--host <host>", "address to listen on", "0.0.0.0")
     .option(
       "-m, --modules <module>",
-      "file (.js/.ts) or package to import to register agents; repeatable",
-      collect,
+      "files (.js/.ts) or packages to import to register agents; comma-separated or repeated",
+      listFlag,
     )
     .option(
       "--task-types <categories>",
       'serve only these task categories ("bigquery", "bigquery_v1"); comma-separated or repeated',
-      collect,
+      listFlag,
     )
     .option("--prometheus-port <port>", "port of the Prometheus /metrics endpoint (default: 9090)")
     .addOption(new Option("--prometheus_port <port>").hideHelp())
     .option("--no-prometheus", "do not serve metrics")
-    .option("--timeout <seconds>", "stop after this many seconds (for tests)")
+    .option("--timeout <duration>", "drain and stop after this long, e.g. 10m or 30 (seconds); for tests")
     .option("--tls-cert <file>", "PEM certificate chain: serve TLS")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--tls-client-ca <file>", "PEM CA bundle: require client certificates it signed (mutual TLS)")
@@ -107,23 +131,26 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       "--max-message-size <size>",
       "largest message received or sent (e.g. 16MiB; default: 4MiB received)",
     )
-    .option("--keepalive-time <seconds>", "ping idle connections this often (default: never)")
-    .option("--keepalive-timeout <seconds>", "drop a connection whose ping is not answered in time")
+    .option("--keepalive-time <duration>", "ping idle connections this often (default: never)")
     .option(
-      "--max-connection-age <seconds>",
+      "--keepalive-timeout <duration>",
+      "drop a connection whose ping is not answered in time (default: 20s)",
+    )
+    .option(
+      "--max-connection-age <duration>",
       "ask clients to reconnect after this long, so new replicas get traffic (default: never)",
     )
-    .option("--max-connection-age-grace <seconds>", "time calls get to finish after that (default: 30)")
+    .option("--max-connection-age-grace <duration>", "time calls get to finish after that (default: 30s)")
     .option(
       "--max-concurrent <n>",
       "calls in flight beyond which new ones get RESOURCE_EXHAUSTED (0: no limit)",
       "1000",
     )
-    .option("--grace-period <seconds>", "on SIGTERM/SIGINT, time in-flight calls get to finish", "20")
+    .option("--grace-period <duration>", "on SIGTERM/SIGINT, time in-flight calls get to finish", "20s")
     .option(
       "--builtin <names>",
       "also serve built-in agents: sensor, webhook, or all; comma-separated or repeated (none by default)",
-      collect,
+      listFlag,
     )
     .option("--no-discover", "do not import modules declared in package.json files (flyteAgent.modules)")
     .option("--no-reflection", "do not serve gRPC reflection")
@@ -140,6 +167,17 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         "accepted for pyflyte compatibility; one event loop serves every call",
       ).hideHelp(),
     )
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  flyte-agent serve agent -m dist/agent.js                     # as pyflyte serve agent, on port 8000",
+        "  flyte-agent serve agent -m src/agent.ts --task-types bigquery # a canary serving one task type",
+        "  flyte-agent serve agent --builtin sensor --port 0 --timeout 10m",
+        "",
+      ].join("\n"),
+    )
     .action(async (flags: ServeFlags) => {
       const { parseBuiltinAgentNames, registerBuiltinAgents } =
         await import("../../builtin/builtin-agents.js");
@@ -149,40 +187,63 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       if (flags.tlsClientCa && !flags.tlsCert) {
         throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
       }
+      const logLevel = flags.logLevel ?? (process.env.LOG_LEVEL || undefined);
+      if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) {
+        const source = flags.logLevel !== undefined ? "--log-level" : "LOG_LEVEL";
+        throw new UsageError(`${source} must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
+      }
+      if (flags.tlsCert && flags.tlsKey) {
+        await checkPem("--tls-cert", flags.tlsCert, "CERTIFICATE");
+        await checkPem("--tls-key", flags.tlsKey, "PRIVATE KEY");
+        if (flags.tlsClientCa) await checkPem("--tls-client-ca", flags.tlsClientCa, "CERTIFICATE");
+      }
       const prometheusPort = flags.prometheusPort ?? flags.prometheus_port;
       const builtin = flags.builtin ? parseBuiltinAgentNames(flags.builtin) : [];
+      // grpc-js logs a failed bind itself ("E No address added ..."); the error below says it better.
+      const grpc = await import("@grpc/grpc-js");
+      if (process.env.GRPC_VERBOSITY === undefined) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
       const opt = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
+      const port = number("--port", flags.port, true)!;
       const workers = await workerCount(flags.workers);
       const options: ServeOptions = {
-        port: number("--port", flags.port, true)!,
+        requireAgents: true,
+        port,
         host: flags.host,
         modules: flags.modules ?? [],
         ...opt("taskTypes", flags.taskTypes),
         prometheusPort: flags.prometheus
           ? (number("--prometheus-port", prometheusPort, true) ?? 9090)
           : false,
-        ...opt("timeoutSeconds", number("--timeout", flags.timeout)),
+        ...opt("timeoutSeconds", secondsFlag("--timeout", flags.timeout)),
         ...(flags.tlsCert && flags.tlsKey
           ? { tls: { cert: flags.tlsCert, key: flags.tlsKey, ...opt("clientCa", flags.tlsClientCa) } }
           : {}),
         ...opt("maxMessageSize", size(flags.maxMessageSize)),
-        ...opt("keepaliveTimeSeconds", number("--keepalive-time", flags.keepaliveTime)),
-        ...opt("keepaliveTimeoutSeconds", number("--keepalive-timeout", flags.keepaliveTimeout)),
-        ...opt("maxConnectionAgeSeconds", number("--max-connection-age", flags.maxConnectionAge)),
+        ...opt("keepaliveTimeSeconds", secondsFlag("--keepalive-time", flags.keepaliveTime)),
+        ...opt("keepaliveTimeoutSeconds", secondsFlag("--keepalive-timeout", flags.keepaliveTimeout)),
+        ...opt("maxConnectionAgeSeconds", secondsFlag("--max-connection-age", flags.maxConnectionAge)),
         ...opt(
           "maxConnectionAgeGraceSeconds",
-          number("--max-connection-age-grace", flags.maxConnectionAgeGrace),
+          secondsFlag("--max-connection-age-grace", flags.maxConnectionAgeGrace),
         ),
         maxConcurrent: number("--max-concurrent", flags.maxConcurrent, true)!,
-        gracePeriodSeconds: number("--grace-period", flags.gracePeriod)!,
+        gracePeriodSeconds: secondsFlag("--grace-period", flags.gracePeriod)!,
         discover: flags.discover,
         ...(builtin.length > 0
           ? { register: (registry: AgentRegistry) => void registerBuiltinAgents(registry, builtin) }
           : {}),
         reflection: flags.reflection,
         banner: flags.banner ? process.stderr : false,
-        ...opt("logLevel", flags.logLevel),
+        logLevel: logLevel ?? "info",
         version: packageVersion,
+      };
+      const portInUse = (err: unknown): never => {
+        if (/EADDRINUSE/.test(String((err as Error).message))) {
+          throw new CliError(
+            `port ${port} on ${flags.host} is already in use: stop what listens there, or pick another --port (0 picks a free one)`,
+          );
+        }
+        throw err;
       };
       if (workers !== 1) {
         // This process only supervises: the server and the agents load in each worker. The server
@@ -199,12 +260,23 @@ function addServeCommand(parent: Command, name: string, description: string): vo
               ? [fileURLToPath(new URL("../../builtin/register-from-env.js", import.meta.url))]
               : []),
           ],
-        });
+        }).catch(portInUse);
         await running.closed;
         return;
       }
       const { serve, StopReason } = await import("../../server/serve.js");
-      const running = await serve(options);
+      // On a terminal the log is for a person; anywhere else it stays JSON lines for collectors.
+      let logger: Awaited<ReturnType<typeof import("../../server/logger.js").createServerLogger>> | undefined;
+      if (process.stdout.isTTY) {
+        const { createServerLogger } = await import("../../server/logger.js");
+        const { prettyLogStream } = await import("../render/pretty-log.js");
+        logger = await createServerLogger({
+          level: logLevel ?? "info",
+          destination: prettyLogStream({ out: process.stdout, color: !process.env.NO_COLOR }),
+        });
+      }
+      const running = await serve({ ...options, ...(logger ? { logger } : {}) }).catch(portInUse);
+      if (process.env.GRPC_VERBOSITY === undefined) grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
       try {
         await running.closed;
       } finally {

@@ -1,9 +1,11 @@
+import { Chalk } from "chalk";
 import type { ExecutionEvent, ExecutionResult } from "../../executor/index.js";
 
-/** Where the renderer writes; `isTTY` picks the live status line. */
+/** Where the renderer writes; `isTTY` picks the live status line, `columns` bounds it. */
 export interface RenderTarget {
   write(text: string): unknown;
   readonly isTTY?: boolean;
+  readonly columns?: number;
 }
 
 /** Options of {@link createRunRenderer}. */
@@ -13,6 +15,8 @@ export interface RunRendererOptions {
   readonly out: RenderTarget;
   /** Warnings and notes for people. */
   readonly err: RenderTarget;
+  /** Colour on a terminal. @default `out.isTTY` unless NO_COLOR is set */
+  readonly color?: boolean;
 }
 
 /** Turns executor events into terminal output. */
@@ -40,6 +44,20 @@ function formatValue(value: unknown): string {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
+/** How the agent server was chosen, in plain words (the executor's `via`). */
+function chosenBy(deployment: string, via: string): string {
+  if (via === "default") return deployment === "endpoint" ? "" : ` (the default agent, ${deployment})`;
+  if (via === "discovery")
+    return deployment === "endpoint" ? "" : ` (${deployment}, which lists the task type)`;
+  return ` (${deployment}, routed by ${via} in the config)`;
+}
+
+/** Cuts `text` to `width` terminal cells (one per code point; the status line is plain text). */
+function fit(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, Math.max(width - 1, 0)).join("")}…`;
+}
+
 /** Builds the renderer for `flyte-agent run`: live line on a TTY, plain lines otherwise, or JSON. */
 export function createRunRenderer(options: RunRendererOptions): RunRenderer {
   const { out, err } = options;
@@ -55,7 +73,20 @@ export function createRunRenderer(options: RunRendererOptions): RunRenderer {
     };
   }
   const live = out.isTTY === true;
+  const c = new Chalk({
+    level: (options.color ?? (live && !process.env.NO_COLOR)) ? 1 : 0,
+  });
+  const phaseColour = (phase: string) =>
+    phase === "SUCCEEDED"
+      ? c.green(phase)
+      : /FAILED|ABORTED|TIMED_OUT/.test(phase)
+        ? c.red(phase)
+        : phase === "RUNNING"
+          ? c.cyan(phase)
+          : c.yellow(phase);
   let status = "";
+  let statusPlain = "";
+  let statusPhase = "";
   let phaseStarted = 0;
   let lastElapsed = 0;
   let ticker: NodeJS.Timeout | undefined;
@@ -64,15 +95,20 @@ export function createRunRenderer(options: RunRendererOptions): RunRenderer {
   };
   const drawStatus = () => {
     if (!live || !status) return;
-    out.write(`\r\x1b[2K${status} ${seconds(lastElapsed + (Date.now() - phaseStarted))}`);
+    // Never wider than the terminal: a wrapped line cannot be cleared, and leaves stale copies.
+    const elapsed = ` ${seconds(lastElapsed + (Date.now() - phaseStarted))}`;
+    const width = Math.max((out.columns ?? 80) - elapsed.length - 1, 10);
+    const shown = fit(statusPlain, width);
+    out.write(`\r\x1b[2K${shown === statusPlain ? status : shown}${c.dim(elapsed)}`);
   };
   const print = (text: string) => {
     clearLine();
     out.write(`${text}\n`);
     drawStatus();
   };
-  const setStatus = (text: string, elapsedMs: number) => {
+  const setStatus = (text: string, plain: string, elapsedMs: number) => {
     status = text;
+    statusPlain = plain;
     lastElapsed = elapsedMs;
     phaseStarted = Date.now();
     if (live && !ticker) {
@@ -81,17 +117,28 @@ export function createRunRenderer(options: RunRendererOptions): RunRenderer {
     }
     drawStatus();
   };
+  // Log links and custom info are printed when they first appear or change, not on every poll.
+  const shownLinks = new Set<string>();
+  let shownInfo = "";
   const links = (e: { logLinks: readonly { name: string; uri: string }[]; customInfo?: unknown }) => {
-    for (const l of e.logLinks) print(`  log: ${l.name} ${l.uri}`);
-    if (e.customInfo && Object.keys(e.customInfo).length > 0)
-      print(`  info: ${JSON.stringify(e.customInfo)}`);
+    for (const l of e.logLinks) {
+      const key = `${l.name}\n${l.uri}`;
+      if (shownLinks.has(key)) continue;
+      shownLinks.add(key);
+      print(`  log: ${l.name} ${c.underline(l.uri)}`);
+    }
+    if (e.customInfo && Object.keys(e.customInfo).length > 0) {
+      const info = JSON.stringify(e.customInfo);
+      if (info !== shownInfo) print(`  info: ${info}`);
+      shownInfo = info;
+    }
   };
   return {
     onEvent(e) {
       switch (e.type) {
         case "started":
           print(
-            `running ${e.task} (task type ${e.taskType} v${e.taskTypeVersion}, ${e.sync ? "sync" : "async"}) on ${e.endpoint} [${e.deployment} via ${e.via}]`,
+            `running ${c.bold(e.task)} (task type ${e.taskType}${e.taskTypeVersion ? ` v${e.taskTypeVersion}` : ""}, ${e.sync ? "sync" : "async"}) on ${e.endpoint}${chosenBy(e.deployment, e.via)}`,
           );
           break;
         case "attempt":
@@ -100,9 +147,18 @@ export function createRunRenderer(options: RunRendererOptions): RunRenderer {
         case "created":
           break;
         case "phase": {
-          const text = `${e.phase}${e.message ? `  ${e.message}` : ""}`;
-          if (live) setStatus(text, e.elapsedMs);
-          else print(`[${seconds(e.elapsedMs)}] ${text}`);
+          const message = e.message ? `  ${e.message}` : "";
+          if (live) {
+            // The phase that ends stays on screen as history; the new one becomes the live line.
+            if (statusPhase && statusPhase !== e.phase) {
+              const history = `${c.dim("✓")} ${phaseColour(statusPhase)} ${c.dim(seconds(e.elapsedMs))}`;
+              clearLine();
+              status = "";
+              out.write(`${history}\n`);
+            }
+            statusPhase = e.phase;
+            setStatus(`${phaseColour(e.phase)}${message}`, `${e.phase}${message}`, e.elapsedMs);
+          } else print(`[${seconds(e.elapsedMs)}] ${e.phase}${message}`);
           links(e);
           break;
         }
@@ -141,7 +197,7 @@ export function createRunRenderer(options: RunRendererOptions): RunRenderer {
       status = "";
       if (r.succeeded) {
         out.write(
-          `SUCCEEDED in ${seconds(r.durationMs)} (${r.attempts} attempt${r.attempts > 1 ? "s" : ""})\n`,
+          `${phaseColour("SUCCEEDED")} in ${seconds(r.durationMs)} (${r.attempts} attempt${r.attempts > 1 ? "s" : ""})\n`,
         );
         const entries = Object.entries(r.outputs);
         if (entries.length > 0) {
@@ -149,7 +205,7 @@ export function createRunRenderer(options: RunRendererOptions): RunRenderer {
           for (const [k, v] of entries) out.write(`  ${k}: ${formatValue(v)}\n`);
         }
       } else {
-        out.write(`${r.phase}${r.code ? ` (${r.code})` : ""}: ${r.message}\n`);
+        out.write(`${phaseColour(r.phase)}${r.code ? ` (${r.code})` : ""}: ${r.message}\n`);
       }
     },
   };
