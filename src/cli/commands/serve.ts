@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { type Command, Option } from "commander";
+import type { Logger } from "../../core/context.js";
 import type { AgentRegistry } from "../../core/registry.js";
 import type { ServeOptions } from "../../server/serve.js";
 import { CliError, UsageError } from "../errors.js";
@@ -266,7 +267,7 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       }
       const { serve, StopReason } = await import("../../server/serve.js");
       // On a terminal the log is for a person; anywhere else it stays JSON lines for collectors.
-      let logger: Awaited<ReturnType<typeof import("../../server/logger.js").createServerLogger>> | undefined;
+      let logger: Logger | undefined;
       if (process.stdout.isTTY) {
         const { createServerLogger } = await import("../../server/logger.js");
         const { prettyLogStream } = await import("../render/pretty-log.js");
