@@ -46,6 +46,9 @@ try {
       "buf.gen.yaml",
       "--path",
       "flyteidl/service/agent.proto",
+      // admin.TaskSpec / admin.Task: what `pyflyte package` writes and `flytectl get task` prints.
+      "--path",
+      "flyteidl/admin/task.proto",
     ],
     { cwd: work, stdio: "inherit" },
   );

@@ -11,6 +11,7 @@ const commands: readonly (() => Promise<{ register(program: Command): void }>)[]
   () => import("./commands/run.js"),
   () => import("./commands/deploy.js"),
   () => import("./commands/conformance.js"),
+  () => import("./commands/python.js"),
 ];
 
 /** Builds the commander program (without running it). */

@@ -68,7 +68,8 @@ const RENAMES: Readonly<Record<string, string>> = {
   _dockerignore: ".dockerignore",
 };
 const SKIPPED = new Set(["node_modules", "dist", "package-lock.json", ".flyte-agent"]);
-const TEXT_EXTENSIONS = /\.(ts|mts|js|mjs|json|md|txt|yaml|yml)$|^(Dockerfile|_gitignore|_dockerignore)$/;
+const TEXT_EXTENSIONS =
+  /\.(ts|mts|js|mjs|json|md|txt|yaml|yml|py|toml)$|^(Dockerfile|_gitignore|_dockerignore)$/;
 
 /** The task type of every sensor task (served by the built-in sensor engine). */
 const SENSOR_TASK_TYPE = "sensor";
@@ -254,7 +255,8 @@ export async function createProject(options: CreateProjectOptions): Promise<Crea
   for (const rel of await listTemplateFiles(source)) {
     const parts = rel.split("/");
     const base = parts.pop()!;
-    const target = [...parts, RENAMES[base] ?? base].join("/");
+    // Paths get the names too (python/starter_name_agents/ is the project's Python package).
+    const target = render([...parts, RENAMES[base] ?? base].join("/"), pairs);
     const to = join(o.dir, ...target.split("/"));
     // Names are validated, but a renamed file must still never land outside the project.
     if (!to.startsWith(o.dir + sep) || isAbsolute(target))

@@ -1,7 +1,7 @@
 // The Python side of the wire-compatibility tests: a Python with grpcio and protobuf, and flyteidl's
 // protos compiled for it by protoc (the independent implementation we check our bytes against).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,8 +40,8 @@ export const pythonSkipReason = !python
     ? "protoc is not installed (apt-get install protobuf-compiler)"
     : undefined;
 
-/** Compiles the flyteidl protos the Python scripts import into a new temp directory. */
-export function compilePythonProtos(): string {
+/** Compiles the flyteidl protos the Python scripts import (and `extra` ones) into a new temp directory. */
+export function compilePythonProtos(extra: readonly string[] = []): string {
   const generated = mkdtempSync(path.join(tmpdir(), "flyte-agent-pyproto-"));
   const flyteidl = path.join(root, "node_modules/@flyteorg/flyteidl/protos");
   const googleApis = path.join(root, "node_modules/google-proto-files");
@@ -58,7 +58,35 @@ export function compilePythonProtos(): string {
     "flyteidl/core/metrics.proto",
     "flyteidl/core/security.proto",
     "flyteidl/core/artifact_id.proto",
+    ...extra,
   ];
   execFileSync("protoc", [`-I${flyteidl}`, `-I${googleApis}`, `--python_out=${generated}`, ...protos]);
   return generated;
+}
+
+/** Why the gRPC stubs for Python cannot be generated here (protobuf-compiler-grpc's plugin), if so. */
+export const grpcStubsSkipReason =
+  pythonSkipReason ??
+  (existsSync("/usr/bin/grpc_python_plugin")
+    ? undefined
+    : "grpc_python_plugin is not installed (apt-get install protobuf-compiler-grpc)");
+
+/**
+ * Adds to `generated` (from {@link compilePythonProtos}) the grpc stubs of flyteidl's agent services
+ * (`flyteidl/service/agent_pb2_grpc.py`, as the flyteidl Python package ships them) and the
+ * google/api protos they import.
+ */
+export function compilePythonServiceStubs(generated: string): void {
+  const flyteidl = path.join(root, "node_modules/@flyteorg/flyteidl/protos");
+  const googleApis = path.join(root, "node_modules/google-proto-files");
+  execFileSync("protoc", [
+    `-I${flyteidl}`,
+    `-I${googleApis}`,
+    `--python_out=${generated}`,
+    "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
+    `--grpc_python_out=${generated}`,
+    "flyteidl/service/agent.proto",
+    "google/api/annotations.proto",
+    "google/api/http.proto",
+  ]);
 }

@@ -36,7 +36,9 @@ export function register(program: Command): void {
     .command("run")
     .summary("run a task through the FlytePropeller-like loop (create → get → outputs)")
     .description(
-      "Loads a task file (TypeScript or JavaScript, no build step), builds the inputs from --<input> flags " +
+      "Loads a task file (TypeScript or JavaScript, no build step) or a task declared in Python (the .tgz " +
+        "`pyflyte package` writes, a TaskSpec/TaskTemplate .pb, or `flytectl get task -o json|yaml` output; " +
+        "inputs also from --inputs inputs.pb|inputs.json), builds the inputs from --<input> flags " +
         "and runs the task as FlytePropeller would: in-process over a real loopback gRPC server by default, " +
         "against --endpoint, or routed by a propeller --config. `run <file> --help` lists the task's inputs.\n\n" +
         "Exit codes: 0 succeeded, 1 failed or timed out, 2 usage, 130 interrupted (Ctrl-C).",
@@ -101,15 +103,23 @@ async function runCommand(
 ): Promise<void> {
   const { loadTaskFile, pickTask } = await import("../../executor/load-task-file.js");
   const { buildInputs, describeInputs } = await import("../render/task-inputs.js");
+  const taskSpec = await import("../task-spec-run.js");
   if (flags.endpoint && flags.config) throw new UsageError("use either --endpoint or --config, not both");
-  const loaded = await loadTaskFile(file, { modules: flags.modules });
-  const task = pickTask(loaded, taskName);
+  // A task declared in Python (pyflyte package .tgz, TaskSpec/TaskTemplate .pb, flytectl JSON/YAML).
+  const spec = taskSpec.taskSpecFormatOf(file)
+    ? await taskSpec.loadTaskSpecRun(file, taskName, inputArgs, {
+        modules: flags.modules,
+        inProcess: !flags.endpoint && !flags.config,
+        help: flags.help === true,
+      })
+    : undefined;
+  const task = spec?.task ?? pickTask(await loadTaskFile(file, { modules: flags.modules }), taskName);
   if (flags.help) {
     process.stdout.write(cmd.helpInformation());
-    process.stdout.write(`\n${describeInputs(task)}\n`);
+    process.stdout.write(`\n${spec ? taskSpec.describeTemplateInputs(task) : describeInputs(task)}\n`);
     return;
   }
-  const inputs = buildInputs(task, inputArgs);
+  const inputs = spec?.inputs ?? buildInputs(task, spec?.inputArgs ?? inputArgs);
   const timeoutMs = await durationFlag("--timeout", flags.timeout);
   const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
   let retries: number | undefined;
