@@ -1,11 +1,11 @@
-import type { TlsOptions } from "../executor/transport.js";
+import type { TlsOptions } from "../client/agent-client.js";
 import { UsageError } from "./errors.js";
 
 /** Reads `5s`, `250ms`, `1m30s`, or a bare number of seconds. */
 export async function durationFlag(flag: string, text: string | undefined): Promise<number | undefined> {
   if (text === undefined) return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const { parseGoDuration } = await import("../executor/propeller-config.js");
+  const { parseGoDuration } = await import("../propeller/duration.js");
   try {
     return parseGoDuration(text);
   } catch {

@@ -5,5 +5,4 @@ export {
   type ConformanceOptions,
   type ConformanceReport,
 } from "./check-conformance.js";
-export { ConformanceRule, PropellerDeadlines, type ConformanceRuleId } from "./rules.js";
-export { CallFailure, ProbeClient, type Timed } from "./probe-client.js";
+export { ConformanceRule, type ConformanceRuleId } from "./rules.js";

@@ -1,15 +1,9 @@
-import {
-  type ChannelCredentials,
-  credentials,
-  makeClientConstructor,
-  Metadata,
-  type ServiceError,
-} from "@grpc/grpc-js";
-import { service as healthService } from "grpc-health-check";
-import { AgentMetadataServiceClient } from "../gen/flyteidl/service/agent.js";
-import type { ListAgentsResponse } from "../gen/flyteidl/admin/agent.js";
+import { AgentClient, type TlsOptions } from "../client/agent-client.js";
 import { formatCategory } from "../core/task-category.js";
 import { parseCategory } from "../core/registry.js";
+import { AGENT_SERVICE_DEFAULT_TIMEOUT_MS } from "../propeller/defaults.js";
+import { buildRegistry } from "../propeller/registry.js";
+import { endpointConfig } from "../propeller/config.js";
 
 /** A task category the endpoint must serve; `isSync` is checked when given. */
 export interface ExpectedCategory {
@@ -25,10 +19,10 @@ export interface EndpointCheckOptions {
    * `"name"` (version 0) or `"name_vN"`. @default any non-empty set
    */
   readonly expected?: readonly (string | ExpectedCategory)[];
-  /** Deadline of each call, as FlytePropeller's ListAgents deadline. @default 3000 */
+  /** Deadline of each call, as FlytePropeller's ListAgents deadline. @default agent-service's 3 s */
   readonly timeoutMs?: number;
-  /** @default plaintext */
-  readonly credentials?: ChannelCredentials;
+  /** TLS towards the endpoint. @default plaintext */
+  readonly tls?: boolean | TlsOptions;
 }
 
 /** One named check and its outcome. */
@@ -47,16 +41,6 @@ export interface EndpointCheckResult {
   readonly served: readonly { readonly category: string; readonly agent: string; readonly isSync: boolean }[];
 }
 
-interface HealthClient {
-  check(
-    req: { service: string },
-    md: Metadata,
-    opts: { deadline: number },
-    cb: (err: ServiceError | null, res?: { status: string }) => void,
-  ): void;
-  close(): void;
-}
-
 /**
  * Checks an agent server the way FlytePropeller will meet it: `grpc.health.v1` reports SERVING, and
  * ListAgents answers within the deadline listing exactly the expected task categories, each once,
@@ -66,59 +50,54 @@ export async function checkAgentEndpoint(
   address: string,
   options: EndpointCheckOptions = {},
 ): Promise<EndpointCheckResult> {
-  const timeoutMs = options.timeoutMs ?? 3_000;
-  const creds = options.credentials ?? credentials.createInsecure();
+  const timeoutMs = options.timeoutMs ?? AGENT_SERVICE_DEFAULT_TIMEOUT_MS;
   const checks: EndpointCheck[] = [];
   const served: { category: string; agent: string; isSync: boolean }[] = [];
-
-  const Health = makeClientConstructor(healthService, "grpc.health.v1.Health") as unknown as new (
-    address: string,
-    creds: ChannelCredentials,
-  ) => HealthClient;
-  const health = new Health(address, creds);
+  const client = new AgentClient(address, { tls: options.tls ?? false });
   try {
-    const status = await new Promise<string>((resolve, reject) =>
-      health.check({ service: "" }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
-        err ? reject(err) : resolve(res?.status ?? "UNKNOWN"),
-      ),
-    );
-    checks.push({ name: "health", ok: status === "SERVING", detail: `grpc.health.v1 reports ${status}` });
-  } catch (err) {
-    checks.push({ name: "health", ok: false, detail: `grpc.health.v1 failed: ${(err as Error).message}` });
-  } finally {
-    health.close();
-  }
-
-  const meta = new AgentMetadataServiceClient(address, creds);
-  const started = Date.now();
-  try {
-    const res = await new Promise<ListAgentsResponse>((resolve, reject) =>
-      meta.listAgents({}, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, r) =>
-        err ? reject(err) : resolve(r),
-      ),
-    );
-    checks.push({
-      name: "list-agents",
-      ok: true,
-      detail: `ListAgents answered in ${Date.now() - started} ms`,
-    });
-    for (const agent of res.agents) {
-      const categories =
-        agent.supportedTaskCategories.length > 0
-          ? agent.supportedTaskCategories
-          : agent.supportedTaskTypes.map((name) => ({ name, version: 0 }));
-      for (const c of categories)
-        served.push({ category: formatCategory(c), agent: agent.name, isSync: agent.isSync });
+    try {
+      const res = await client.health({ deadlineMs: timeoutMs });
+      const status = res.value.status;
+      checks.push({ name: "health", ok: status === "SERVING", detail: `grpc.health.v1 reports ${status}` });
+    } catch (err) {
+      checks.push({ name: "health", ok: false, detail: `grpc.health.v1 failed: ${(err as Error).message}` });
     }
-    checks.push(...compare(served, options.expected));
-  } catch (err) {
-    checks.push({
-      name: "list-agents",
-      ok: false,
-      detail: `ListAgents failed within ${timeoutMs} ms: ${(err as Error).message}`,
-    });
+    try {
+      const res = await client.listAgents({ deadlineMs: timeoutMs });
+      checks.push({
+        name: "list-agents",
+        ok: true,
+        detail: `ListAgents answered in ${Math.round(res.ms)} ms`,
+      });
+      for (const agent of res.value.agents) {
+        const categories =
+          agent.supportedTaskCategories.length > 0
+            ? agent.supportedTaskCategories
+            : agent.supportedTaskTypes.map((name) => ({ name, version: 0 }));
+        for (const c of categories)
+          served.push({ category: formatCategory(c), agent: agent.name, isSync: agent.isSync });
+      }
+      // FlytePropeller keeps one version per task type name: more is lost on the cluster.
+      const config = endpointConfig(address);
+      const lost = buildRegistry(config, [
+        { deployment: config.defaultAgent!, agents: res.value.agents },
+      ]).warnings;
+      checks.push(
+        ...compare(
+          served,
+          options.expected,
+          lost.map((w) => w.message),
+        ),
+      );
+    } catch (err) {
+      checks.push({
+        name: "list-agents",
+        ok: false,
+        detail: `ListAgents failed within ${timeoutMs} ms: ${(err as Error).message}`,
+      });
+    }
   } finally {
-    meta.close();
+    client.close();
   }
   return { address, ok: checks.every((c) => c.ok), checks, served };
 }
@@ -126,15 +105,20 @@ export async function checkAgentEndpoint(
 function compare(
   served: readonly { category: string; agent: string; isSync: boolean }[],
   expected: EndpointCheckOptions["expected"],
+  lostVersions: readonly string[],
 ): EndpointCheck[] {
   const out: EndpointCheck[] = [];
   const names = served.map((s) => s.category);
   const dupes = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
   out.push({
     name: "unique-categories",
-    ok: dupes.length === 0,
+    ok: dupes.length === 0 && lostVersions.length === 0,
     detail:
-      dupes.length === 0 ? "every category is listed once" : `listed more than once: ${dupes.join(", ")}`,
+      dupes.length > 0
+        ? `listed more than once: ${dupes.join(", ")}`
+        : lostVersions.length > 0
+          ? lostVersions.join("; ")
+          : "every category is listed once",
   });
   if (!expected) {
     out.push({

@@ -13,7 +13,7 @@ export {
 export {
   routeTaskTypes,
   unrouteAgent,
-  defaultAgentTimeouts,
+  defaultDeploymentTimeout,
   type RouteOptions,
   type UnrouteOptions,
   type RoutingPatch,

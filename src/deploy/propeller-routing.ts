@@ -9,17 +9,23 @@ import {
   type YAMLSeq,
 } from "yaml";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { type PropellerAgentConfig, parsePropellerConfig } from "../executor/propeller-config.js";
+import {
+  type PluginFlavor,
+  type PropellerAgentConfig,
+  defaultTimeoutOf,
+  parsePropellerConfig,
+} from "../propeller/config.js";
+import { formatGoDuration } from "../propeller/duration.js";
 import { unifiedDiff } from "./unified-diff.js";
 
-/** Deadlines written for a new deployment entry (entries under `agents` get no defaults from FlytePropeller). */
-export const defaultAgentTimeouts: Readonly<Record<string, string>> = {
-  CreateTask: "5s",
-  GetTask: "5s",
-  DeleteTask: "5s",
-  ExecuteTaskSync: "10s",
-  ListAgents: "3s",
-};
+/**
+ * The `defaultTimeout` written for a new deployment entry: entries under `agents` get no defaults
+ * from FlytePropeller (no deadline at all), so the entry gets the default deployment's deadline
+ * (3 s for agent-service, 10 s for connector-service).
+ */
+export function defaultDeploymentTimeout(flavor: PluginFlavor): string {
+  return formatGoDuration(defaultTimeoutOf(flavor));
+}
 
 /** Options of {@link routeTaskTypes}. */
 export interface RouteOptions {
@@ -33,9 +39,13 @@ export interface RouteOptions {
   readonly insecure?: boolean;
   /** gRPC service config, e.g. round_robin for a headless Service. @default none */
   readonly defaultServiceConfig?: string;
-  /** Per-operation deadlines as Go durations. @default {@link defaultAgentTimeouts} */
+  /**
+   * Per-operation deadlines as Go durations, keyed by operation (`GetTask`, `ExecuteTaskSync`, ...).
+   * Written as a list of one-key maps, the only form whose keys keep their case in FlytePropeller's
+   * config loader. @default none (every call uses `defaultTimeout`)
+   */
   readonly timeouts?: Readonly<Record<string, string>>;
-  /** @default "10s" */
+  /** @default {@link defaultDeploymentTimeout} of the section's flavor */
   readonly defaultTimeout?: string;
   /**
    * Canary routing: each routed task type remembers its previous target in a YAML comment, so
@@ -105,21 +115,49 @@ export function routeTaskTypes(yamlText: string, options: RouteOptions): Routing
   const source = options.source ?? "propeller config";
   if (options.taskTypes.length === 0) throw invalid(source, "no task types to route (pass at least one)");
   const notes: string[] = [];
-  const entry: Record<string, unknown> = {
+  if (options.agentId !== options.agentId.toLowerCase()) {
+    throw invalid(
+      source,
+      `deployment id "${options.agentId}" has upper-case letters; FlytePropeller's config loader lowercases map keys, so routes to it would be dropped: use "${options.agentId.toLowerCase()}"`,
+    );
+  }
+  const entryFor = (flavor: Flavor): Record<string, unknown> => ({
     endpoint: options.endpoint,
     insecure: options.insecure ?? true,
     ...(options.defaultServiceConfig ? { defaultServiceConfig: options.defaultServiceConfig } : {}),
-    timeouts: options.timeouts ?? defaultAgentTimeouts,
-    defaultTimeout: options.defaultTimeout ?? "10s",
-  };
+    // The list form keeps the operation names' case; a map would be lowercased and ignored.
+    ...(options.timeouts && Object.keys(options.timeouts).length > 0
+      ? { timeouts: Object.entries(options.timeouts).map(([op, d]) => ({ [op]: d })) }
+      : {}),
+    defaultTimeout: options.defaultTimeout ?? defaultDeploymentTimeout(flavor),
+  });
   const editSection: SectionEdit = (doc, section, flavor) => {
     const { many, forTypes } = keysOf(flavor);
+    const entry = entryFor(flavor);
     upsertDeployment(doc, section, many, options.agentId, entry, notes, flavor);
     const found = section.get(forTypes, true);
     let routes: YAMLMap | YAMLSeq;
-    if (isMap(found) || isSeq(found)) routes = found;
-    else {
-      routes = doc.createNode({});
+    if (isSeq(found)) routes = found;
+    else if (isMap(found)) {
+      routes = found;
+      const upper = options.taskTypes.filter((t) => t !== t.toLowerCase());
+      if (upper.length > 0) {
+        // A map's keys are lowercased by FlytePropeller's loader: rewrite it as the list form.
+        const list = doc.createNode([]) as YAMLSeq;
+        for (const pair of found.items) {
+          const item = doc.createNode({}) as YAMLMap;
+          item.set(pair.key, pair.value);
+          list.add(item);
+        }
+        section.set(forTypes, list);
+        routes = list;
+        notes.push(
+          `rewrote ${flavor}.${forTypes} as a list of one-key maps: FlytePropeller lowercases map keys, which would lose the route of ${upper.join(", ")}`,
+        );
+      }
+    } else {
+      // The list form keeps the task types' case in FlytePropeller's config loader.
+      routes = doc.createNode([]);
       section.set(forTypes, routes);
     }
     for (const taskType of options.taskTypes) {
@@ -216,6 +254,7 @@ function finish(
   configMap: RoutingPatch["configMap"],
 ): RoutingPatch {
   const config = parsePropellerConfig(after, `${source} (patched)`);
+  for (const w of config.warnings) notes.push(`warning: ${w.key}: ${w.message}`);
   return {
     before,
     after,

@@ -1,7 +1,16 @@
+import type { AgentClient, TlsOptions } from "../client/agent-client.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import type { TaskCategory } from "../core/task-category.js";
-import type { AgentDeployment, PropellerAgentConfig } from "./propeller-config.js";
-import { AgentConnection, type AgentConnectionOptions, type TlsOptions } from "./transport.js";
+import type { AgentDeployment, PropellerAgentConfig } from "../propeller/config.js";
+import {
+  type AgentRegistryView,
+  buildRegistry,
+  type DeploymentListing,
+  lookupRoute,
+  type RegistryWarning,
+  type RouteSource,
+} from "../propeller/registry.js";
+import { AgentConnection, type AgentConnectionOptions } from "./connection.js";
 
 /** Where one task category goes. */
 export interface AgentRoute {
@@ -9,7 +18,7 @@ export interface AgentRoute {
   readonly deployment: AgentDeployment;
   readonly isSync: boolean;
   /** How the route was chosen, for people reading the events. */
-  readonly via: "discovery" | "agentForTaskTypes" | "supportedTaskTypes" | "default";
+  readonly via: RouteSource;
 }
 
 /** What a discovery round found on one deployment. */
@@ -19,24 +28,24 @@ export interface DiscoveryReport {
   readonly error?: string;
 }
 
-const key = (name: string, version: number) => `${name}\u0000${version}`;
-
 /**
- * Routes task categories to agent deployments exactly as FlytePropeller does: ListAgents discovery on
- * every deployment, then `agentForTaskTypes` (version 0, forced async), then `supportedTaskTypes`, and
- * the default deployment (async) for anything without an exact (type, version) match.
+ * Routes task categories to agent deployments as FlytePropeller does, with its registry
+ * (`propeller/registry.ts`): ListAgents on every deployment, one version per task-type name,
+ * `agentForTaskTypes` and `supportedTaskTypes`; a type that is no registry key never reaches the
+ * agent plugin.
  */
 export class AgentRouter {
-  private routes = new Map<string, AgentRoute>();
+  private registry: AgentRegistryView = { routes: new Map(), warnings: [] };
   private discoveredAt: number | undefined;
 
   private constructor(
     readonly config: PropellerAgentConfig,
     private readonly connections: ReadonlyMap<string, AgentConnection>,
+    private readonly clients: readonly AgentClient[],
   ) {}
 
   /**
-   * Opens a connection per deployment and runs a first discovery round. `connectionOptions` (an RPC
+   * Opens a channel per endpoint and runs a first discovery round. `connectionOptions` (an RPC
    * observer, shared call slots) apply to every connection.
    */
   static async create(
@@ -44,12 +53,26 @@ export class AgentRouter {
     tls?: TlsOptions,
     connectionOptions?: AgentConnectionOptions,
   ): Promise<AgentRouter> {
+    const byEndpoint = new Map<string, AgentClient>();
     const connections = new Map<string, AgentConnection>();
-    const all = [...Object.values(config.agents), ...(config.defaultAgent ? [config.defaultAgent] : [])];
-    for (const d of all) connections.set(d.id, new AgentConnection(d, tls, connectionOptions));
-    const router = new AgentRouter(config, connections);
+    const all = [...(config.defaultAgent ? [config.defaultAgent] : []), ...Object.values(config.agents)];
+    for (const d of all) {
+      if (!d.endpoint) continue;
+      let client = byEndpoint.get(d.endpoint);
+      if (!client) {
+        client = AgentConnection.dial(d, tls);
+        byEndpoint.set(d.endpoint, client);
+      }
+      connections.set(d.id, new AgentConnection(d, client, connectionOptions));
+    }
+    const router = new AgentRouter(config, connections, [...byEndpoint.values()]);
     await router.discover();
     return router;
+  }
+
+  /** Findings of the last discovery round (e.g. versions the registry loses). */
+  get warnings(): readonly RegistryWarning[] {
+    return this.registry.warnings;
   }
 
   /**
@@ -67,87 +90,68 @@ export class AgentRouter {
     return this.discover();
   }
 
-  /** One discovery round; a deployment that fails to answer adds no routes this round. */
+  /** One discovery round; a deployment whose ListAgents fails adds no routes this round. */
   async discover(): Promise<DiscoveryReport[]> {
-    const routes = new Map<string, AgentRoute>();
-    const reports = await Promise.all(
-      [...this.connections.values()].map(async (connection): Promise<DiscoveryReport> => {
+    const listings: DeploymentListing[] = await Promise.all(
+      [...this.connections.values()].map(async (connection): Promise<DeploymentListing> => {
         try {
-          const { agents } = await connection.listAgents();
-          // Servers usually fill both the deprecated task types (version 0) and the categories.
-          const categories = new Map<string, { name: string; version: number; isSync: boolean }>();
-          for (const agent of agents) {
-            for (const t of agent.supportedTaskTypes)
-              categories.set(key(t, 0), { name: t, version: 0, isSync: agent.isSync });
-            for (const c of agent.supportedTaskCategories)
-              categories.set(key(c.name, c.version), {
-                name: c.name,
-                version: c.version,
-                isSync: agent.isSync,
-              });
-          }
-          return { deployment: connection.deployment.id, categories: [...categories.values()] };
+          const { value } = await connection.listAgents();
+          return { deployment: connection.deployment, agents: value.agents };
         } catch (err) {
-          return { deployment: connection.deployment.id, categories: [], error: (err as Error).message };
+          return { deployment: connection.deployment, agents: [], error: (err as Error).message };
         }
       }),
     );
-    for (const report of reports) {
-      const connection = this.connections.get(report.deployment)!;
-      for (const c of report.categories) {
-        routes.set(key(c.name, c.version), {
-          connection,
-          deployment: connection.deployment,
-          isSync: c.isSync,
-          via: "discovery",
-        });
-      }
-    }
-    for (const [taskType, id] of Object.entries(this.config.agentForTaskTypes)) {
-      const connection = this.connections.get(id);
-      if (!connection) continue;
-      routes.set(key(taskType, 0), {
-        connection,
-        deployment: connection.deployment,
-        isSync: false,
-        via: "agentForTaskTypes",
-      });
-    }
-    const def = this.defaultConnection();
-    if (def) {
-      for (const t of this.config.supportedTaskTypes) {
-        if (!routes.has(key(t, 0)))
-          routes.set(key(t, 0), {
-            connection: def,
-            deployment: def.deployment,
-            isSync: false,
-            via: "supportedTaskTypes",
+    this.registry = buildRegistry(this.config, listings);
+    return listings.map((l) => {
+      // Servers usually fill both the deprecated task types (version 0) and the categories.
+      const categories = new Map<string, { name: string; version: number; isSync: boolean }>();
+      for (const a of l.agents) {
+        for (const name of a.supportedTaskTypes)
+          categories.set(`${name}\u0000${0}`, { name, version: 0, isSync: a.isSync });
+        for (const c of a.supportedTaskCategories)
+          categories.set(`${c.name}\u0000${c.version}`, {
+            name: c.name,
+            version: c.version,
+            isSync: a.isSync,
           });
       }
-    }
-    this.routes = routes;
-    return reports;
+      return {
+        deployment: l.deployment.id,
+        categories: [...categories.values()],
+        ...(l.error !== undefined ? { error: l.error } : {}),
+      };
+    });
   }
 
-  private defaultConnection(): AgentConnection | undefined {
-    return this.config.defaultAgent ? this.connections.get(this.config.defaultAgent.id) : undefined;
-  }
-
-  /** The route of a category; without an exact match, the default deployment (async). */
-  route(category: TaskCategory): AgentRoute {
-    const hit = this.routes.get(key(category.name, category.version));
-    if (hit) return hit;
-    const def = this.defaultConnection();
-    if (!def) {
+  /**
+   * The route of a category: the registry's exact (name, version) entry, else the default
+   * deployment (async). `withinPlugin`: the task already reached the plugin (Get, Delete).
+   * @throws FlyteAgentError (`AGENT_NOT_FOUND`) when Propeller would not send the task to the agent
+   * plugin at all, or there is no deployment for it.
+   */
+  route(category: TaskCategory, options: { readonly withinPlugin?: boolean } = {}): AgentRoute {
+    // Once a task is in the plugin (Get, Delete), a name missing from the registry falls back to
+    // the default deployment (`agent/plugin.go:401-409`).
+    const plugin = options.withinPlugin ? [category.name] : this.config.pluginTaskTypes;
+    const found = lookupRoute(this.registry, this.config, category, plugin);
+    if (found.kind !== "route") throw new FlyteAgentError(ErrorCode.AGENT_NOT_FOUND, found.message);
+    const connection = this.connections.get(found.route.deployment.id);
+    if (!connection) {
       throw new FlyteAgentError(
         ErrorCode.AGENT_NOT_FOUND,
-        `no agent deployment serves task type ${category.name} (version ${category.version}) and the config has no default deployment`,
+        `the ${found.route.deployment.id} deployment has no endpoint, so nothing can call it`,
       );
     }
-    return { connection: def, deployment: def.deployment, isSync: false, via: "default" };
+    return {
+      connection,
+      deployment: found.route.deployment,
+      isSync: found.route.isSync,
+      via: found.route.via,
+    };
   }
 
   close(): void {
-    for (const c of this.connections.values()) c.close();
+    for (const c of this.clients) c.close();
   }
 }

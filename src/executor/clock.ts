@@ -1,44 +1,9 @@
-/**
- * Time as the executor sees it. Polling waits on timers (never a busy loop), and tests pass a clock
- * whose `sleep` returns at once so that nothing waits on real polling.
- */
-export interface ExecutorClock {
-  /** Milliseconds since some fixed point. */
-  now(): number;
-  /** Resolves after `ms`, or as soon as `signal` aborts (it never rejects). */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
+import type { Clock } from "../core/clock.js";
 
-/** The wall clock with `setTimeout` timers. */
-export const realClock: ExecutorClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    }),
-};
+export { realClock, createManualClock, type ManualClock } from "../core/clock.js";
 
-/** A clock whose sleeps return at once and move its time forward; for tests. */
-export function createManualClock(start = 0): ExecutorClock & { readonly slept: number[] } {
-  let now = start;
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      now += ms;
-      await Promise.resolve();
-    },
-  };
-}
+/** Time as the executor sees it: the shared {@link Clock}. */
+export type ExecutorClock = Clock;
 
 /**
  * FlytePropeller's read rate limiter (a token bucket of `burst` tokens refilled at `qps`), shared by
@@ -51,7 +16,7 @@ export class RateLimiter {
   constructor(
     private readonly qps: number,
     private readonly burst: number,
-    private readonly clock: ExecutorClock,
+    private readonly clock: Clock,
   ) {
     this.tokens = burst;
     this.last = clock.now();

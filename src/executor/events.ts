@@ -50,6 +50,8 @@ export type ExecutionEvent =
       readonly attempt: number;
       readonly logLinks: readonly ExecutionLogLink[];
       readonly customInfo: Record<string, unknown> | undefined;
+      /** Always false: Propeller records no event while the phase stays the same. */
+      readonly visibleOnCluster: false;
     })
   | (Base & {
       readonly type: "get-error";

@@ -2,41 +2,42 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
-import type { AgentServer } from "../server/server.js";
-import { AgentRegistry } from "../core/registry.js";
+import type { RpcError, TlsOptions } from "../client/agent-client.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { TaskExecutionPhase, phaseName } from "../core/phase.js";
-import {
-  ExecuteTaskSyncResponse,
-  GetTaskResponse,
-  type Resource as ProtoResource,
-  type TaskExecutionMetadata,
-} from "../gen/flyteidl/admin/agent.js";
+import { isLiteralMap } from "../core/resource.js";
+import type { Resource as ProtoResource } from "../gen/flyteidl/admin/agent.js";
 import type { TaskExecutionIdentifier } from "../gen/flyteidl/core/identifier.js";
 import { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { isLiteralMap } from "../core/resource.js";
+import { budgetSpentOutcome, fastErrorBackoffMs, SyncFailureCount } from "../propeller/cache.js";
+import type { PropellerAgentConfig, RpcOperation } from "../propeller/config.js";
+import { expiredDeadline, taskDeadlines, untilNextDeadline } from "../propeller/deadlines.js";
+import { MAX_NODE_RETRIES_SYSTEM_FAILURES, MAX_WORKFLOW_RETRIES } from "../propeller/defaults.js";
+import { resourceFindings, responseSizeFinding } from "../propeller/findings.js";
+import {
+  createFailed,
+  FailureCode,
+  getFailed,
+  goRpcError,
+  renderFailed,
+  retriesExhausted,
+} from "../propeller/messages.js";
+import { buildTaskExecutionMetadata } from "../propeller/metadata.js";
+import { judgeOutputs } from "../propeller/outputs.js";
+import { emptyResource, mapResource, type PhaseOutcome } from "../propeller/status.js";
+import { syncVerdict, type SyncAnswer } from "../propeller/sync.js";
+import { renderTemplate, TemplateRenderError } from "../propeller/template.js";
 import { type TaskDefinition, isTaskDefinition } from "../task/define-task.js";
-import { literalToJs } from "../types/literal-to-js.js";
 import { durationToMs } from "../types/duration.js";
+import { literalToJs } from "../types/literal-to-js.js";
 import { AgentRouter, type AgentRoute } from "./agent-router.js";
 import { type ExecutorClock, RateLimiter, realClock } from "./clock.js";
+import type { RpcObserver } from "./connection.js";
 import { decodeErrorDocument } from "./error-document.js";
 import type { ContractWarning, ExecutionEvent, ExecutionLogLink } from "./events.js";
-import type { PropellerAgentConfig, RpcOperation } from "./propeller-config.js";
-import { renderTemplate } from "./render-template.js";
-import { emptyResource, mapResource, type PhaseOutcome } from "./status-mapping.js";
-import { type ExecutorStorage, localStorage } from "./storage.js";
-import type { RpcError } from "./transport.js";
-import type { RpcObserver, TlsOptions } from "./transport.js";
 import { type ExecutorSession, endpointConfig } from "./executor-session.js";
-
-/** gRPC's default receive limit, which FlytePropeller keeps. */
-const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
-/** Warn when a response takes more than this share of the limit. */
-const NEAR_LIMIT_BYTES = Math.floor(MAX_MESSAGE_BYTES * 0.75);
-/** FlytePropeller refuses `outputs.pb` files larger than this. */
-const MAX_OUTPUT_FILE_BYTES = 2 * 1024 * 1024;
+import { runStorage } from "./storage.js";
 
 /** What {@link executeTask} takes. */
 export interface ExecuteTaskOptions {
@@ -45,29 +46,32 @@ export interface ExecuteTaskOptions {
   /** Plain values (validated with the task's input schemas) or a ready `LiteralMap`. @default {} */
   readonly inputs?: Record<string, unknown> | LiteralMap;
   /**
-   * An agent server already running (`host:port`, `dns:///host:port`). Without it and without
-   * `config`, the executor serves `registry` itself on a loopback port and dials it.
+   * The agent server to drive (`host:port`, `dns:///host:port`), e.g. one started in-process by the
+   * caller. Give this, `config` or `session`.
    */
   readonly endpoint?: string;
   /** Use TLS towards `endpoint`. @default false (plaintext, as FlytePropeller's default agent) */
   readonly tls?: boolean | TlsOptions;
   /** Route as FlytePropeller would from its `agent-service` / `connector-service` config. */
   readonly config?: PropellerAgentConfig;
-  /** Agents served in-process. @default `AgentRegistry.default` */
-  readonly registry?: AgentRegistry;
-  /** Per-RPC deadlines in ms for `endpoint` and in-process runs (with `config`, its timeouts apply). */
+  /** Per-RPC deadlines in ms for `endpoint` (with `config`, its timeouts apply). */
   readonly rpcTimeouts?: Partial<Record<RpcOperation, number>>;
-  /** Deadline for operations without one in `rpcTimeouts`; 0 = none. @default 3000 (propeller's) */
+  /** Deadline for operations without one in `rpcTimeouts`; 0 = none. @default 3 s, agent-service's */
   readonly defaultRpcTimeoutMs?: number;
   /** First wait between GetTask calls. @default 200 */
   readonly pollIntervalMs?: number;
   /** The wait grows by half each poll up to this. @default 2000 */
   readonly maxPollIntervalMs?: number;
-  /** Wait before retrying a failed GetTask; doubles per failure. @default 500 */
+  /**
+   * Wait before retrying a failed GetTask; doubles per failure (1, 2, 4, 8, 16 s by default, so the
+   * six failures FlytePropeller allows span 31 s and a 20 s agent restart is survived as on a
+   * cluster, whose 30 s resync tick spaces them further still). Ignored with `propellerTiming`.
+   * @default 1000
+   */
   readonly errorBackoffMs?: number;
   /**
    * Poll as FlytePropeller does: first GetTask at once, then every `resyncInterval` (30s unless the
-   * config says otherwise), through the shared 10 qps / burst 100 rate limiter.
+   * config says otherwise), errors included, through the shared 10 qps / burst 100 rate limiter.
    * @default false
    */
   readonly propellerTiming?: boolean;
@@ -77,26 +81,33 @@ export interface ExecuteTaskOptions {
    * @default false
    */
   readonly reproduceStuckTask?: boolean;
+  /** Also report log-link / custom_info / message changes within a phase (the console does not show them). @default false */
+  readonly midPhaseEvents?: boolean;
   /** @default the wall clock */
   readonly clock?: ExecutorClock;
-  /** Aborts the run (then DeleteTask) after this long. @default the template's timeout, else none */
+  /**
+   * The task timeout, applied as FlytePropeller applies a task's `timeout`: per attempt (DeleteTask,
+   * then a retryable `TimeoutExpired`), plus an active deadline of twice it over all attempts
+   * (`TimedOut`, not retried). Measured on `clock`. @default the template's timeout, else none
+   */
   readonly timeoutMs?: number;
   /** Retries after a retryable failure, each with a new output prefix. @default the template's */
   readonly retries?: number;
   /** Aborting it interrupts the run: DeleteTask for a running task, then the result. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: ExecutionEvent) => void;
-  /** Directory under which the run's prefixes are made. @default a new temp directory */
+  /**
+   * Directory (or URI of any registered storage provider, e.g. `s3://bucket/runs`) under which the
+   * run's prefixes are made. @default a new temp directory
+   */
   readonly outputDir?: string;
-  /** Where inputs and outputs are read and written. @default the local filesystem */
-  readonly storage?: ExecutorStorage;
   /** Turn contract warnings into a failed result. @default false */
   readonly strict?: boolean;
   /**
    * Run over a session shared with other runs (one connection per deployment, one discovery loop,
    * one GetTask rate limiter, as in one FlytePropeller process). The session's endpoint or config,
-   * TLS, deadlines and RPC observer then apply: passing `endpoint`, `config`, `registry`, `tls`,
-   * `rpcTimeouts`, `defaultRpcTimeoutMs` or `onRpc` as well is an error. The run does not close it.
+   * TLS, deadlines and RPC observer then apply: passing `endpoint`, `config`, `tls`, `rpcTimeouts`,
+   * `defaultRpcTimeoutMs` or `onRpc` as well is an error. The run does not close it.
    * @default none: the run opens its own connections and closes them at the end
    */
   readonly session?: ExecutorSession;
@@ -142,8 +153,13 @@ type AttemptOutcome =
       readonly retryable: boolean;
       readonly code: string;
       readonly message: string;
+      /** SYSTEM failures spend the system-retry budget instead of the task's retries. */
+      readonly system?: boolean;
+      readonly timeout?: boolean;
     }
-  | { readonly kind: "aborted"; readonly reason: "interrupted" | "timeout" };
+  | { readonly kind: "aborted" }
+  /** An interrupt whose DeleteTask failed: Propeller ends such a workflow FAILED. */
+  | { readonly kind: "abort-failed"; readonly message: string };
 
 interface Run {
   readonly o: ResolvedOptions;
@@ -151,12 +167,12 @@ interface Run {
   readonly inputs: LiteralMap;
   readonly router: AgentRouter;
   readonly signal: AbortSignal;
-  readonly abortReason: () => "interrupted" | "timeout";
-  readonly started: number;
   readonly warnings: ContractWarning[];
   readonly limiter: RateLimiter;
-  readonly executionId: TaskExecutionIdentifier;
-  getFailures: number;
+  readonly queuedAt: number;
+  readonly deadlines: ReturnType<typeof taskDeadlines>;
+  /** Handle rounds that failed (Status errors); Propeller gives the workflow up after 10. */
+  failedRounds: number;
   emit(event: DistributiveOmit<ExecutionEvent, "elapsedMs">): void;
   warn(rule: string, message: string): void;
 }
@@ -164,14 +180,14 @@ interface Run {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface ResolvedOptions {
-  readonly task: ExecuteTaskOptions["task"];
   readonly clock: ExecutorClock;
-  readonly storage: ExecutorStorage;
+  readonly storage: typeof runStorage;
   readonly pollIntervalMs: number;
   readonly maxPollIntervalMs: number;
   readonly errorBackoffMs: number;
   readonly propellerTiming: boolean;
   readonly reproduceStuckTask: boolean;
+  readonly midPhaseEvents: boolean;
   readonly strict: boolean;
   readonly onEvent: (event: ExecutionEvent) => void;
 }
@@ -186,7 +202,7 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
   const pollIntervalMs = positive("pollIntervalMs", options.pollIntervalMs, 200);
   if (options.session) {
     const clash = (
-      ["endpoint", "config", "registry", "tls", "rpcTimeouts", "defaultRpcTimeoutMs", "onRpc"] as const
+      ["endpoint", "config", "tls", "rpcTimeouts", "defaultRpcTimeoutMs", "onRpc"] as const
     ).filter((k) => options[k] !== undefined);
     if (clash.length > 0) {
       throw new FlyteAgentError(
@@ -196,19 +212,24 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
     }
     if (options.session.isClosed)
       throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, "the executor session is closed");
+  } else if (!options.endpoint && !options.config) {
+    throw new FlyteAgentError(
+      ErrorCode.INVALID_CONFIG,
+      "executeTask needs an endpoint, a config or a session (to run agents in-process, start a server and pass its address, or use flyte-agent/testing's runThroughExecutor)",
+    );
   }
   return {
-    task: options.task,
     clock: options.clock ?? realClock,
-    storage: options.storage ?? localStorage,
+    storage: runStorage,
     pollIntervalMs,
     maxPollIntervalMs: Math.max(
       pollIntervalMs,
       positive("maxPollIntervalMs", options.maxPollIntervalMs, 2000),
     ),
-    errorBackoffMs: positive("errorBackoffMs", options.errorBackoffMs, 500),
+    errorBackoffMs: positive("errorBackoffMs", options.errorBackoffMs, 1000),
     propellerTiming: options.propellerTiming ?? false,
     reproduceStuckTask: options.reproduceStuckTask ?? false,
+    midPhaseEvents: options.midPhaseEvents ?? false,
     strict: options.strict ?? false,
     onEvent: options.onEvent ?? (() => {}),
   };
@@ -233,26 +254,31 @@ function decodeOutputs(
   task: ExecuteTaskOptions["task"],
   template: TaskTemplate,
   literals: LiteralMap | undefined,
-) {
+): Record<string, unknown> {
   if (!literals) return {};
-  if (isTaskDefinition(task)) return task.decodeOutputs(literals) as Record<string, unknown>;
+  if (isTaskDefinition(task)) return task.decodeOutputs(literals);
   const variables = template.interface?.outputs?.variables ?? {};
   return Object.fromEntries(
     Object.entries(literals.literals).map(([k, v]) => [k, literalToJs(v, variables[k]?.type)]),
   );
 }
 
+const rpcText = (err: unknown) => {
+  const e = err as Partial<RpcError>;
+  return goRpcError(typeof e.code === "number" ? e.code : 2, e.details ?? (err as Error).message);
+};
+
 /**
- * Runs one task the way FlytePropeller would: CreateTask then GetTask until a terminal phase (or one
- * ExecuteTaskSync call for sync agents), with propeller's request contents, deadlines, status mapping,
- * output handling and retries, over real gRPC. Without `endpoint` or `config`, the agents of
- * `registry` are served on a loopback port for the duration of the run.
+ * Runs one task the way FlytePropeller 1.16 would (the rules live in `propeller/`): CreateTask then
+ * GetTask until a terminal phase (or one ExecuteTaskSync call for sync agents), with Propeller's
+ * request contents, deadlines, status mapping, output checks, failure budget, timeouts and retries,
+ * over real gRPC against `endpoint`, `config` or a `session`.
  *
  * The result describes failures; it rejects only for bad options, unreadable inputs or no route.
  *
  * @example
  * ```ts
- * const result = await executeTask({ task: dailyTotals, inputs: { day: new Date() } });
+ * const result = await executeTask({ task: dailyTotals, inputs: { day: new Date() }, endpoint: "127.0.0.1:8000" });
  * if (result.succeeded) console.log(result.outputs);
  * ```
  */
@@ -264,7 +290,6 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
     : (options.task as { readonly template: TaskTemplate }).template;
   const inputs = encodeInputs(options.task, options.inputs);
   const controller = new AbortController();
-  let reason: "interrupted" | "timeout" = "interrupted";
   const onAbort = () => controller.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) controller.abort();
@@ -273,35 +298,14 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
     : undefined;
   const timeoutMs =
     options.timeoutMs ?? (templateTimeout && templateTimeout > 0 ? templateTimeout : undefined);
-  const timer =
-    timeoutMs !== undefined
-      ? setTimeout(() => {
-          reason = "timeout";
-          controller.abort();
-        }, timeoutMs)
-      : undefined;
 
-  let server: AgentServer | undefined;
-  let router: AgentRouter | undefined;
   let ownRouter: AgentRouter | undefined;
   try {
-    let config = options.session?.router.config ?? options.config;
-    if (!config) {
-      let endpoint = options.endpoint;
-      if (!endpoint) {
-        const { AgentServer } = await import("../server/server.js");
-        server = await AgentServer.start({
-          host: "127.0.0.1",
-          port: 0,
-          registry: options.registry ?? AgentRegistry.default,
-        });
-        endpoint = server.address;
-      }
-      config = endpointConfig(endpoint, options);
-    }
-    if (options.session) {
-      router = options.session.router;
-    } else {
+    const config =
+      options.session?.router.config ?? options.config ?? endpointConfig(options.endpoint!, options);
+    let router: AgentRouter;
+    if (options.session) router = options.session.router;
+    else {
       const tls = typeof options.tls === "object" ? options.tls : undefined;
       router = ownRouter = await AgentRouter.create(
         config,
@@ -313,8 +317,11 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
     const firstRoute = router.route(category);
 
     const runDir = options.outputDir
-      ? resolvePath(options.outputDir)
+      ? /^[a-z][a-z0-9+.-]*:\/\//i.test(options.outputDir)
+        ? options.outputDir
+        : resolvePath(options.outputDir)
       : await mkdtemp(join(tmpdir(), "flyte-agent-run-"));
+    const at = (...parts: string[]) => parts.reduce((prefix, p) => o.storage.join(prefix, p), runDir);
     const name = options.executionName ?? executionName();
     const id = baseTemplate.id;
     const executionId: TaskExecutionIdentifier = {
@@ -331,14 +338,13 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
       inputs,
       router,
       signal: controller.signal,
-      abortReason: () => reason,
-      started,
       warnings: [],
       limiter:
         options.session?.limiter ??
         new RateLimiter(config.readRateLimiter.qps, config.readRateLimiter.burst, o.clock),
-      executionId,
-      getFailures: 0,
+      queuedAt: started,
+      deadlines: taskDeadlines(timeoutMs),
+      failedRounds: 0,
       emit: (event) => o.onEvent({ ...event, elapsedMs: o.clock.now() - started }),
       warn(rule, message) {
         if (this.warnings.some((w) => w.rule === rule && w.message === message)) return;
@@ -346,9 +352,10 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
         this.emit({ type: "warning", rule, message });
       },
     };
+    const executionText = `${id?.project ?? ""}/${id?.domain ?? ""}/${name}`;
     run.emit({
       type: "started",
-      executionId: `${id?.project ?? ""}/${id?.domain ?? ""}/${name}`,
+      executionId: executionText,
       task: id?.name ?? baseTemplate.type,
       taskType: category.name,
       taskTypeVersion: category.version,
@@ -357,54 +364,76 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
       sync: firstRoute.isSync,
       via: firstRoute.via,
     });
+    for (const w of config.warnings) run.warn("config", `${w.key}: ${w.message}`);
+    for (const w of router.warnings) run.warn(w.rule, w.message);
 
-    const namespace = options.namespace ?? `${id?.project ?? "flytesnacks"}-${id?.domain ?? "development"}`;
+    const namespace = options.namespace ?? `${id?.project || "flytesnacks"}-${id?.domain || "development"}`;
     const retries = options.retries ?? baseTemplate.metadata?.retries?.retries ?? 0;
-    const inputPrefix = join(runDir, "inputs");
+    const inputPrefix = at("inputs");
     await o.storage.write(o.storage.join(inputPrefix, "inputs.pb"), LiteralMap.encode(inputs).finish());
-    const templatePath = o.storage.join(runDir, "task.pb");
+    const templatePath = at("task.pb");
     await o.storage.write(templatePath, TaskTemplate.encode(baseTemplate).finish());
 
     let attempt = 0;
+    let systemRetries = 0;
     let outcome: AttemptOutcome;
     let outputPrefix: string;
     for (;;) {
-      outputPrefix = join(runDir, `attempt-${attempt}`);
+      outputPrefix = at(`attempt-${attempt}`);
       await o.storage.ensurePrefix(outputPrefix);
       run.emit({ type: "attempt", attempt, outputPrefix });
+      const attemptStartedAt = o.clock.now();
       const attemptId = { ...executionId, retryAttempt: attempt };
-      const template = renderTemplate(baseTemplate, {
-        inputPrefix,
-        inputPath: o.storage.join(inputPrefix, "inputs.pb"),
-        outputPrefix,
-        rawOutputDataPrefix: o.storage.join(outputPrefix, "raw"),
-        perRetryUniqueKey: `${name}-n0-${attempt}`,
-        taskTemplatePath: templatePath,
-        checkpointOutputPrefix: o.storage.join(outputPrefix, "checkpoint"),
-        prevCheckpointPrefix:
-          attempt > 0 ? o.storage.join(join(runDir, `attempt-${attempt - 1}`), "checkpoint") : "",
-        namespace,
-        inputs,
-      });
-      const metadata: TaskExecutionMetadata = {
-        taskExecutionId: attemptId,
-        namespace,
-        labels: { "execution-id": name, "task-name": id?.name ?? "", ...(options.labels ?? {}) },
-        annotations: { ...(options.annotations ?? {}) },
-        k8sServiceAccount: options.serviceAccount ?? "default",
-        environmentVariables: { ...(options.env ?? {}) },
-        maxAttempts: retries + 1,
-        interruptible: baseTemplate.metadata?.interruptible ?? false,
-        interruptibleFailureThreshold: 0,
-        overrides: undefined,
-        identity: undefined,
-      };
-      const route = router.route(category);
-      outcome = route.isSync
-        ? await runSync(run, route, template, metadata, outputPrefix, attempt)
-        : await runAsync(run, category, template, metadata, outputPrefix, attempt);
+      const expired = expiredDeadline(run.deadlines, attemptStartedAt, run.queuedAt, attemptStartedAt);
+      if (expired) {
+        outcome = {
+          kind: "failed",
+          phase: TaskExecutionPhase.FAILED,
+          retryable: false,
+          code: expired.code,
+          message: expired.message,
+          timeout: true,
+        };
+      } else {
+        const raw = at("raw", `${name}-n0-${attempt}`);
+        const rendered = render(baseTemplate, {
+          inputPrefix,
+          inputPath: o.storage.join(inputPrefix, "inputs.pb"),
+          outputPrefix,
+          rawOutputDataPrefix: raw,
+          perRetryUniqueKey: `${name}-n0-${attempt}`,
+          taskTemplatePath: templatePath,
+          checkpointOutputPrefix: o.storage.join(raw, "_flytecheckpoints"),
+          prevCheckpointPrefix:
+            attempt > 0 ? at("raw", `${name}-n0-${attempt - 1}`, "_flytecheckpoints") : "",
+          namespace,
+          inputs,
+        });
+        if ("failure" in rendered) outcome = rendered.failure;
+        else {
+          const metadata = buildTaskExecutionMetadata({
+            taskExecutionId: attemptId,
+            namespace,
+            workflowName: `.flytegen.${id?.name ?? baseTemplate.type}`,
+            interruptible: baseTemplate.metadata?.interruptible ?? false,
+            labels: options.labels ?? {},
+            annotations: options.annotations ?? {},
+            k8sServiceAccount: options.serviceAccount ?? "default",
+            environmentVariables: options.env ?? {},
+            ...(baseTemplate.securityContext?.runAs ? { runAs: baseTemplate.securityContext.runAs } : {}),
+          });
+          const route = router.route(category);
+          const request = { template: rendered.template, outputPrefix, metadata, attempt, attemptStartedAt };
+          outcome = route.isSync
+            ? await runSync(run, route, request)
+            : await runAsync(run, category, request);
+        }
+      }
       if (outcome.kind === "failed") {
-        const willRetry = outcome.retryable && attempt < retries && !controller.signal.aborted;
+        const budgetLeft = outcome.system
+          ? systemRetries < MAX_NODE_RETRIES_SYSTEM_FAILURES
+          : attempt - systemRetries < retries;
+        const willRetry = outcome.retryable && budgetLeft && !controller.signal.aborted;
         run.emit({
           type: "attempt-failed",
           attempt,
@@ -415,6 +444,7 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
           willRetry,
         });
         if (willRetry) {
+          if (outcome.system) systemRetries += 1;
           attempt += 1;
           continue;
         }
@@ -426,58 +456,54 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
       attempts: attempt + 1,
       outputPrefix,
       warnings: run.warnings,
-      executionId: `${id?.project ?? ""}/${id?.domain ?? ""}/${name}`,
+      executionId: executionText,
       durationMs: o.clock.now() - started,
     };
-    if (outcome.kind === "aborted") {
-      return {
-        ...base,
-        phase: "ABORTED",
-        succeeded: false,
-        outputs: {},
-        outputLiterals: undefined,
-        message: outcome.reason === "timeout" ? `task timed out after ${timeoutMs} ms` : "interrupted",
-        code: outcome.reason === "timeout" ? "Timeout" : "Interrupted",
-        interrupted: outcome.reason,
-      };
-    }
+    const failed = (
+      phase: string,
+      code: string,
+      message: string,
+      interrupted?: "interrupted" | "timeout",
+    ) => ({
+      ...base,
+      phase,
+      succeeded: false,
+      outputs: {},
+      outputLiterals: undefined,
+      message,
+      code,
+      interrupted,
+    });
+    if (outcome.kind === "aborted") return failed("ABORTED", "Interrupted", "interrupted", "interrupted");
+    if (outcome.kind === "abort-failed")
+      return failed("FAILED", FailureCode.WorkflowAbortFailed, outcome.message, "interrupted");
     if (outcome.kind === "failed") {
-      return {
-        ...base,
-        phase: phaseName(outcome.phase),
-        succeeded: false,
-        outputs: {},
-        outputLiterals: undefined,
-        message: outcome.message,
-        code: outcome.code,
-        interrupted: undefined,
-      };
+      return failed(
+        phaseName(outcome.phase),
+        outcome.code,
+        outcome.message,
+        outcome.timeout ? "timeout" : undefined,
+      );
     }
-    let outputs: Record<string, unknown>;
+    let outputs: Record<string, unknown> = {};
     try {
       outputs = decodeOutputs(options.task, baseTemplate, outcome.literals);
     } catch (err) {
-      return {
-        ...base,
-        phase: "FAILED",
-        succeeded: false,
-        outputs: {},
-        outputLiterals: outcome.literals,
-        message: `outputs do not match the task's interface: ${(err as Error).message}`,
-        code: "OutputsMismatch",
-        interrupted: undefined,
-      };
+      // Propeller does not check output literals against the interface: downstream nodes do.
+      run.warn(
+        "outputs-mismatch",
+        `the outputs do not match the task's interface (${(err as Error).message}); FlytePropeller does not check them, so the task succeeds and a downstream task reading them fails`,
+      );
     }
     if (o.strict && run.warnings.length > 0) {
       return {
-        ...base,
-        phase: "FAILED",
-        succeeded: false,
+        ...failed(
+          "FAILED",
+          "ContractWarning",
+          `--strict: ${run.warnings.length} contract warning(s): ${[...new Set(run.warnings.map((w) => w.rule))].join(", ")}`,
+        ),
         outputs,
         outputLiterals: outcome.literals,
-        message: `--strict: ${run.warnings.length} contract warning(s): ${run.warnings.map((w) => w.rule).join(", ")}`,
-        code: "ContractWarning",
-        interrupted: undefined,
       };
     }
     return {
@@ -491,11 +517,38 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
       interrupted: undefined,
     };
   } finally {
-    clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
     ownRouter?.close();
-    await server?.shutdown(1_000);
   }
+}
+
+/** The rendered template, or the failed create a render error makes (`agent/plugin.go:121-124`). */
+function render(
+  template: TaskTemplate,
+  vars: Parameters<typeof renderTemplate>[1],
+): { readonly template: TaskTemplate } | { readonly failure: AttemptOutcome } {
+  try {
+    return { template: renderTemplate(template, vars) };
+  } catch (err) {
+    if (!(err instanceof TemplateRenderError)) throw err;
+    return {
+      failure: {
+        kind: "failed",
+        phase: TaskExecutionPhase.RETRYABLE_FAILED,
+        retryable: true,
+        code: FailureCode.TaskFailedWithError,
+        message: renderFailed(err.message),
+      },
+    };
+  }
+}
+
+interface AttemptRequest {
+  readonly template: TaskTemplate;
+  readonly outputPrefix: string;
+  readonly metadata: ReturnType<typeof buildTaskExecutionMetadata>;
+  readonly attempt: number;
+  readonly attemptStartedAt: number;
 }
 
 function logLinksOf(resource: ProtoResource): ExecutionLogLink[] {
@@ -503,182 +556,221 @@ function logLinksOf(resource: ProtoResource): ExecutionLogLink[] {
 }
 
 function checkResponseSize(run: Run, bytes: number, what: string): void {
-  if (bytes > NEAR_LIMIT_BYTES) {
-    run.warn(
-      "response-size",
-      `${what} is ${bytes} bytes, near gRPC's 4 MiB limit that FlytePropeller keeps; write big results to {output_prefix}/outputs.pb or storage instead`,
-    );
-  }
+  const finding = responseSizeFinding(bytes, what);
+  if (finding) run.warn(finding.rule, finding.message);
 }
 
-function checkResource(run: Run, resource: ProtoResource, path: "async" | "sync"): void {
-  if ((resource.phase as number) === 0) {
-    run.warn(
-      "phase-unset",
-      "the agent returned a Resource without a phase; FlytePropeller falls back to the deprecated state, whose default means a retryable failure: always set phase",
-    );
-  }
-  if ((resource.phase as number) === TaskExecutionPhase.RUNNING && resource.message) {
-    run.warn(
-      "running-message-dropped",
-      `FlytePropeller drops the message on RUNNING ("${resource.message}"); report progress through QUEUED/INITIALIZING reasons, log links or custom_info`,
-    );
-  }
-  if (
-    path === "async" &&
-    resource.agentError?.code &&
-    ((resource.phase as number) === TaskExecutionPhase.FAILED ||
-      (resource.phase as number) === TaskExecutionPhase.RETRYABLE_FAILED)
-  ) {
-    run.warn(
-      "async-agent-error-dropped",
-      `FlytePropeller ignores agent_error.code ("${resource.agentError.code}") on GetTask; the failure is recorded as TaskFailedWithError`,
-    );
-  }
+function phaseMessage(outcome: PhaseOutcome): string {
+  return outcome.kind === "pending"
+    ? outcome.reason
+    : outcome.kind === "failed" || outcome.kind === "status-error"
+      ? outcome.message
+      : "";
 }
 
-function abortedOutcome(run: Run): AttemptOutcome {
-  return { kind: "aborted", reason: run.abortReason() };
-}
-
+/**
+ * DeleteTask for an attempt being aborted. A failing DeleteTask fails the abort; Propeller retries it
+ * every round and ends a workflow abort FAILED "Workflow abort failed" after max-workflow-retries.
+ */
 async function deleteTask(
   run: Run,
   category: { name: string; version: number },
   resourceMeta: Buffer,
   attempt: number,
-): Promise<void> {
-  const reason = run.abortReason();
+  reason: "interrupted" | "timeout",
+): Promise<string | undefined> {
   try {
-    await run.router.route(category).connection.deleteTask({
+    await run.router.route(category, { withinPlugin: true }).connection.deleteTask({
       taskType: category.name,
       taskCategory: category,
       resourceMeta,
     });
     run.emit({ type: "delete", attempt, reason, ok: true });
+    return undefined;
   } catch (err) {
     run.emit({ type: "delete", attempt, reason, ok: false, error: (err as Error).message });
+    return `failed to delete task from agent with ${rpcText(err)}`;
   }
+}
+
+function abortFailedOutcome(deleteError: string): AttemptOutcome {
+  return {
+    kind: "abort-failed",
+    message: `${deleteError}. FlytePropeller retries a failing abort every round and, after max-workflow-retries (${MAX_WORKFLOW_RETRIES}) rounds, ends the workflow FAILED ("${FailureCode.WorkflowAbortFailed}") instead of ABORTED: DeleteTask must succeed, also for unknown and finished jobs`,
+  };
 }
 
 async function runAsync(
   run: Run,
   category: { name: string; version: number },
-  template: TaskTemplate,
-  metadata: TaskExecutionMetadata,
-  outputPrefix: string,
-  attempt: number,
+  req: AttemptRequest,
 ): Promise<AttemptOutcome> {
   const { o } = run;
-  if (run.signal.aborted) return abortedOutcome(run);
+  const { attempt, outputPrefix } = req;
+  if (run.signal.aborted) return { kind: "aborted" };
   let resourceMeta: Buffer;
   try {
     const res = await run.router.route(category).connection.createTask({
       inputs: run.inputs,
-      template,
+      template: req.template,
       outputPrefix,
-      taskExecutionMetadata: metadata,
+      taskExecutionMetadata: req.metadata,
     });
-    resourceMeta = res.resourceMeta;
+    checkResponseSize(run, res.bytes, "the CreateTask response");
+    resourceMeta = res.value.resourceMeta;
   } catch (err) {
-    // Any create error costs one retry; nothing was created, so nothing is deleted.
-    const e = err as RpcError;
+    // Any create error costs one retry; nothing was created, so nothing is deleted (W/launcher.go:16-19).
     return {
       kind: "failed",
       phase: TaskExecutionPhase.RETRYABLE_FAILED,
       retryable: true,
-      code: e.codeName ?? "CreateTaskFailed",
-      message: `failed to create the task: ${e.message}`,
+      code: FailureCode.TaskFailedWithError,
+      message: createFailed(rpcText(err)),
     };
   }
   run.emit({ type: "created", attempt, resourceMetaBytes: resourceMeta.length });
 
+  const failures = new SyncFailureCount(run.router.config.maxSystemFailures);
   let seen = false;
   let lastPhase: number | undefined;
   let lastInfo = "";
   let delay = o.propellerTiming ? run.router.config.resyncIntervalMs : o.pollIntervalMs;
   let wait = 0;
-  const budget = run.router.config.maxSystemFailures + 1;
   for (;;) {
-    if (wait > 0) await o.clock.sleep(wait, run.signal);
+    if (wait > 0) {
+      const until = untilNextDeadline(run.deadlines, o.clock.now(), run.queuedAt, req.attemptStartedAt);
+      await o.clock.sleep(Math.min(wait, until), run.signal);
+    }
     if (run.signal.aborted) {
-      await deleteTask(run, category, resourceMeta, attempt);
-      return abortedOutcome(run);
+      const error = await deleteTask(run, category, resourceMeta, attempt, "interrupted");
+      return error ? abortFailedOutcome(error) : { kind: "aborted" };
+    }
+    const expired = expiredDeadline(run.deadlines, o.clock.now(), run.queuedAt, req.attemptStartedAt);
+    if (expired) {
+      // The attempt is aborted (DeleteTask) and fails with TimeoutExpired, retried while retries
+      // remain; the active deadline fails the node (`nodes/executor.go:862-881`).
+      const error = await deleteTask(run, category, resourceMeta, attempt, "timeout");
+      if (error) return abortFailedOutcome(error);
+      return {
+        kind: "failed",
+        phase: expired.retryable ? TaskExecutionPhase.RETRYABLE_FAILED : TaskExecutionPhase.FAILED,
+        retryable: expired.retryable,
+        code: expired.code,
+        message: expired.message,
+        timeout: true,
+      };
+    }
+    if (failures.exhausted) {
+      // Polling has stopped: the attempt hangs until a deadline or an interrupt ends it.
+      wait = 60_000;
+      continue;
     }
     if (o.propellerTiming) await run.limiter.take(run.signal);
     await run.router.refreshIfDue(o.clock.now());
-    let response: GetTaskResponse;
+    let resource: ProtoResource;
     try {
-      response = await run.router.route(category).connection.getTask({
+      const res = await run.router.route(category, { withinPlugin: true }).connection.getTask({
         taskType: category.name,
         taskCategory: category,
         resourceMeta,
         outputPrefix,
       });
+      checkResponseSize(run, res.bytes, "the GetTask response");
+      resource = res.value.resource ?? emptyResource();
     } catch (err) {
       if (run.signal.aborted) continue;
-      run.getFailures += 1;
       const e = err as RpcError;
-      const exhausted = run.getFailures >= budget;
-      const retryInMs = exhausted ? 0 : Math.min(30_000, o.errorBackoffMs * 2 ** (run.getFailures - 1));
+      failures.recordError(getFailed(rpcText(err)));
+      const exhausted = failures.exhausted;
+      const retryInMs = exhausted
+        ? 0
+        : o.propellerTiming
+          ? delay
+          : fastErrorBackoffMs(failures.failures, o.errorBackoffMs);
       run.emit({
         type: "get-error",
         attempt,
         code: e.codeName ?? "UNKNOWN",
         message: e.details ?? e.message,
-        failures: run.getFailures,
-        budget,
+        failures: failures.failures,
+        budget: failures.budget,
         retryInMs,
       });
       if (!exhausted) {
-        wait = o.propellerTiming ? delay : retryInMs;
+        wait = retryInMs;
         continue;
       }
-      if (!seen) {
+      const spent = budgetSpentOutcome(seen, failures.lastError);
+      if (spent.kind === "failed") {
         return {
           kind: "failed",
           phase: TaskExecutionPhase.FAILED,
           retryable: false,
-          code: "AutoRefreshCacheFailed",
-          message: `GetTask failed ${run.getFailures} times and the task never reported a phase (last error: ${e.message})`,
+          code: spent.code,
+          message: spent.message,
         };
       }
       run.warn(
         "get-failure-budget",
-        `GetTask failed ${run.getFailures} times; FlytePropeller stops polling and the task stays in ${phaseName(lastPhase ?? 0)} forever (a FlytePropeller defect): keep GetTask fast and available`,
+        `GetTask failed ${failures.failures} times in this attempt; FlytePropeller stops polling and the task stays in ${phaseName(lastPhase ?? 0)} forever (a FlytePropeller defect): keep GetTask fast and available`,
       );
-      if (o.reproduceStuckTask) {
-        // Stuck as on a cluster: only the timeout or an interrupt ends it.
-        while (!run.signal.aborted) await o.clock.sleep(60_000, run.signal);
-        continue;
-      }
+      if (o.reproduceStuckTask) continue;
       return {
         kind: "failed",
         phase: TaskExecutionPhase.FAILED,
         retryable: false,
-        code: "AutoRefreshCacheFailed",
-        message: `GetTask failed ${run.getFailures} times; on a cluster the task would hang in ${phaseName(lastPhase ?? 0)}`,
+        code: FailureCode.AutoRefreshCacheFailed,
+        message: `${failures.lastError} (GetTask failed ${failures.failures} times; on a cluster the task would hang in ${phaseName(lastPhase ?? 0)})`,
       };
     }
-    checkResponseSize(run, GetTaskResponse.encode(response).finish().length, "the GetTask response");
-    const resource = response.resource ?? emptyResource();
     seen = true;
-    checkResource(run, resource, "async");
+    for (const f of resourceFindings(resource, "async")) run.warn(f.rule, f.message);
     const outcome = mapResource(resource, "async");
-    const info = JSON.stringify([logLinksOf(resource), resource.customInfo ?? null]);
-    if (outcome.phase !== lastPhase) {
+    const info = JSON.stringify([logLinksOf(resource), resource.customInfo ?? null, resource.message]);
+    if (outcome.kind === "status-error") {
+      // Status returned an error: the Handle round fails and is tried again; after
+      // max-workflow-retries the workflow is given up and its cleanup aborts the task (DeleteTask).
+      run.failedRounds += 1;
+      run.emit({
+        type: "phase",
+        attempt,
+        phase: "UNDEFINED",
+        message: `${outcome.message} (round ${run.failedRounds} of ${MAX_WORKFLOW_RETRIES} fails and is retried)`,
+        logLinks: logLinksOf(resource),
+        customInfo: resource.customInfo,
+      });
+      if (run.failedRounds > MAX_WORKFLOW_RETRIES) {
+        await deleteTask(run, category, resourceMeta, attempt, "interrupted");
+        return {
+          kind: "failed",
+          phase: TaskExecutionPhase.FAILED,
+          retryable: false,
+          code: FailureCode.WorkflowAbortFailed,
+          message: retriesExhausted(run.failedRounds, MAX_WORKFLOW_RETRIES, outcome.message),
+        };
+      }
+    } else if (outcome.phase !== lastPhase) {
       run.emit({
         type: "phase",
         attempt,
         phase: phaseName(outcome.phase),
-        message:
-          outcome.kind === "pending" ? outcome.reason : outcome.kind === "failed" ? outcome.message : "",
+        message: phaseMessage(outcome),
         logLinks: logLinksOf(resource),
         customInfo: resource.customInfo,
       });
       lastPhase = outcome.phase;
       lastInfo = info;
     } else if (info !== lastInfo) {
-      run.emit({ type: "info", attempt, logLinks: logLinksOf(resource), customInfo: resource.customInfo });
+      // Propeller records no event while phase and version stay the same (`nodes/task/handler.go:565-570`).
+      if (o.midPhaseEvents) {
+        run.emit({
+          type: "info",
+          attempt,
+          logLinks: logLinksOf(resource),
+          customInfo: resource.customInfo,
+          visibleOnCluster: false,
+        });
+      }
       lastInfo = info;
     }
     const end = await finish(run, outcome, resource, outputPrefix);
@@ -698,6 +790,7 @@ async function finish(
   switch (outcome.kind) {
     case "pending":
     case "running":
+    case "status-error":
       return undefined;
     case "failed":
       return {
@@ -705,14 +798,6 @@ async function finish(
         phase: outcome.phase,
         retryable: outcome.retryable,
         code: outcome.code,
-        message: outcome.message,
-      };
-    case "system-error":
-      return {
-        kind: "failed",
-        phase: TaskExecutionPhase.FAILED,
-        retryable: false,
-        code: "SystemError",
         message: outcome.message,
       };
     case "succeeded":
@@ -723,145 +808,162 @@ async function finish(
 async function readOutputs(run: Run, resource: ProtoResource, outputPrefix: string): Promise<AttemptOutcome> {
   const { storage } = run.o;
   const declared = Object.keys(run.template.interface?.outputs?.variables ?? {});
-  if (declared.length === 0) return { kind: "succeeded", literals: undefined };
   const outputsPath = storage.join(outputPrefix, "outputs.pb");
-  if (resource.outputs) {
-    const missing = declared.filter((n) => !(n in resource.outputs!.literals));
-    if (missing.length > 0) {
-      run.warn(
-        "outputs-missing",
-        `Resource.outputs lacks declared output(s) ${missing.join(", ")}; downstream nodes reading them fail`,
-      );
-    }
-    await storage.write(outputsPath, LiteralMap.encode(resource.outputs).finish());
-    return { kind: "succeeded", literals: resource.outputs };
-  }
-  const errorDoc = await storage.read(storage.join(outputPrefix, "error.pb"));
-  if (errorDoc) {
-    const e = decodeErrorDocument(errorDoc);
-    const retryable = e.kind === "RECOVERABLE";
-    return {
-      kind: "failed",
-      phase: retryable ? TaskExecutionPhase.RETRYABLE_FAILED : TaskExecutionPhase.FAILED,
-      retryable,
-      code: e.code || "TaskFailedWithError",
-      message: e.message,
-    };
-  }
-  const size = await storage.size(outputsPath);
-  if (size === undefined) {
-    run.warn(
-      "outputs-missing",
-      `the agent reported SUCCEEDED without Resource.outputs and no ${outputsPath} exists, but the task declares outputs (${declared.join(", ")})`,
-    );
-    return {
-      kind: "failed",
-      phase: TaskExecutionPhase.RETRYABLE_FAILED,
-      retryable: true,
-      code: "OutputsNotFound",
-      message: `Outputs not generated by task execution: no Resource.outputs and no ${outputsPath}`,
-    };
-  }
-  if (size > MAX_OUTPUT_FILE_BYTES) {
+  const errorPath = storage.join(outputPrefix, "error.pb");
+  const inline = declared.length > 0 && resource.outputs !== undefined;
+  const errorBytes = declared.length > 0 && !inline ? await storage.read(errorPath) : undefined;
+  const verdict = judgeOutputs({
+    outputsDeclared: declared.length > 0,
+    inlineOutputs: inline,
+    errorDocument: errorBytes ? decodeErrorDocument(errorBytes) : undefined,
+    errorDocumentBytes: errorBytes?.length,
+    outputsFileBytes:
+      declared.length > 0 && !inline && !errorBytes ? await storage.size(outputsPath) : undefined,
+    outputsPath,
+    errorPath,
+    maxDownloadMBs: run.router.config.maxDownloadMBs,
+  });
+  if (verdict.kind === "system-error") {
     return {
       kind: "failed",
       phase: TaskExecutionPhase.FAILED,
       retryable: false,
-      code: "OutputSizeExceeded",
-      message: `${outputsPath} is ${size} bytes, over FlytePropeller's ${MAX_OUTPUT_FILE_BYTES}-byte limit`,
+      code: FailureCode.SystemError,
+      message: verdict.message,
     };
   }
+  if (verdict.kind === "failed") {
+    if (verdict.code === "OutputsNotFound") {
+      run.warn(
+        "outputs-missing",
+        `the agent reported SUCCEEDED without Resource.outputs and no ${outputsPath} exists, but the task declares outputs (${declared.join(", ")})`,
+      );
+    }
+    return {
+      kind: "failed",
+      phase: verdict.retryable ? TaskExecutionPhase.RETRYABLE_FAILED : TaskExecutionPhase.FAILED,
+      retryable: verdict.retryable,
+      code: verdict.code,
+      message: verdict.message,
+      system: verdict.origin === "SYSTEM",
+    };
+  }
+  if (verdict.source === "none") return { kind: "succeeded", literals: undefined };
+  if (verdict.source === "inline") {
+    const literals = resource.outputs!;
+    const missing = declared.filter((n) => !(n in literals.literals));
+    if (missing.length > 0) {
+      run.warn(
+        "outputs-missing",
+        `Resource.outputs lacks declared output(s) ${missing.join(", ")}; FlytePropeller does not check this, and downstream nodes reading them fail`,
+      );
+    }
+    // Propeller writes inline outputs to {output_prefix}/outputs.pb as they are.
+    await storage.write(outputsPath, LiteralMap.encode(literals).finish());
+    return { kind: "succeeded", literals };
+  }
+  // Propeller checks only the file's existence and size at task end; what is in it is reported here
+  // as warnings, since downstream tasks are the first to read it.
   const bytes = (await storage.read(outputsPath)) ?? Buffer.alloc(0);
   let literals: LiteralMap;
   try {
     literals = LiteralMap.decode(bytes);
   } catch (err) {
-    return {
-      kind: "failed",
-      phase: TaskExecutionPhase.FAILED,
-      retryable: false,
-      code: "OutputsUnreadable",
-      message: `${outputsPath} is not a LiteralMap: ${(err as Error).message}`,
-    };
+    run.warn(
+      "outputs-unreadable",
+      `${outputsPath} is not a LiteralMap (${(err as Error).message}); FlytePropeller does not read it at task end, so the task succeeds and a downstream task reading it fails`,
+    );
+    return { kind: "succeeded", literals: undefined };
   }
   const missing = declared.filter((n) => !(n in literals.literals));
-  if (missing.length > 0)
-    run.warn("outputs-missing", `${outputsPath} lacks declared output(s) ${missing.join(", ")}`);
+  if (missing.length > 0) {
+    run.warn(
+      "outputs-missing",
+      `${outputsPath} lacks declared output(s) ${missing.join(", ")}; FlytePropeller does not read the file at task end, and downstream nodes reading them fail`,
+    );
+  }
   return { kind: "succeeded", literals };
 }
 
-async function runSync(
-  run: Run,
-  route: AgentRoute,
-  template: TaskTemplate,
-  metadata: TaskExecutionMetadata,
-  outputPrefix: string,
-  _attempt: number,
-): Promise<AttemptOutcome> {
-  if (run.signal.aborted) return abortedOutcome(run);
-  let messages: ExecuteTaskSyncResponse[];
-  try {
-    messages = await route.connection.executeTaskSync(
-      { header: { template, outputPrefix, taskExecutionMetadata: metadata, maxDatasetSizeBytes: 0n } },
-      { inputs: run.inputs },
-      run.signal,
-    );
-  } catch (err) {
-    if (run.signal.aborted) return abortedOutcome(run);
-    const e = err as RpcError;
-    return {
-      kind: "failed",
-      phase: TaskExecutionPhase.RETRYABLE_FAILED,
-      retryable: true,
-      code: e.codeName ?? "ExecuteTaskSyncFailed",
-      message: `ExecuteTaskSync failed: ${e.message}`,
-    };
+async function runSync(run: Run, route: AgentRoute, req: AttemptRequest): Promise<AttemptOutcome> {
+  for (;;) {
+    if (run.signal.aborted) return { kind: "aborted" };
+    let answer: SyncAnswer;
+    try {
+      const receipt = await route.connection.executeTaskSync(
+        {
+          header: {
+            template: req.template,
+            outputPrefix: req.outputPrefix,
+            taskExecutionMetadata: req.metadata,
+            maxDatasetSizeBytes: 0n,
+          },
+        },
+        { inputs: run.inputs },
+        run.signal,
+      );
+      if (receipt.first) checkResponseSize(run, receipt.bytes, "the ExecuteTaskSync response");
+      answer = receipt.first ? { kind: "message", response: receipt.first } : { kind: "eof" };
+    } catch (err) {
+      if (run.signal.aborted) return { kind: "aborted" };
+      const e = err as Partial<RpcError>;
+      answer = { kind: "error", code: e.code ?? 2, details: e.details ?? (err as Error).message };
+    }
+    const verdict = syncVerdict(answer);
+    if (verdict.kind === "create-failed") {
+      return {
+        kind: "failed",
+        phase: TaskExecutionPhase.RETRYABLE_FAILED,
+        retryable: true,
+        code: verdict.code,
+        message: verdict.message,
+      };
+    }
+    const resource =
+      answer.kind === "message" ? (answer.response.header?.resource ?? emptyResource()) : emptyResource();
+    for (const f of resourceFindings(resource, "sync")) run.warn(f.rule, f.message);
+    const outcome = verdict.outcome;
+    if (outcome.kind === "status-error") {
+      // Status fails inside the launch: the round fails and the next round sends ExecuteTaskSync
+      // again, until max-workflow-retries (`W/launcher.go:24-36`).
+      run.failedRounds += 1;
+      run.emit({
+        type: "phase",
+        attempt: req.attempt,
+        phase: "UNDEFINED",
+        message: `${outcome.message} (round ${run.failedRounds} of ${MAX_WORKFLOW_RETRIES} fails; the next round calls ExecuteTaskSync again)`,
+        logLinks: logLinksOf(resource),
+        customInfo: resource.customInfo,
+      });
+      if (run.failedRounds > MAX_WORKFLOW_RETRIES) {
+        return {
+          kind: "failed",
+          phase: TaskExecutionPhase.FAILED,
+          retryable: false,
+          code: FailureCode.WorkflowAbortFailed,
+          message: retriesExhausted(run.failedRounds, MAX_WORKFLOW_RETRIES, outcome.message),
+        };
+      }
+      continue;
+    }
+    run.emit({
+      type: "phase",
+      attempt: req.attempt,
+      phase: phaseName(outcome.phase),
+      message: phaseMessage(outcome),
+      logLinks: logLinksOf(resource),
+      customInfo: resource.customInfo,
+    });
+    if (verdict.kind === "stuck") {
+      run.warn("sync-non-terminal", verdict.message);
+      return {
+        kind: "failed",
+        phase: TaskExecutionPhase.FAILED,
+        retryable: false,
+        code: "SyncNonTerminal",
+        message: verdict.message,
+      };
+    }
+    return (await finish(run, outcome, resource, req.outputPrefix))!;
   }
-  const first = messages[0];
-  if (first)
-    checkResponseSize(
-      run,
-      ExecuteTaskSyncResponse.encode(first).finish().length,
-      "the ExecuteTaskSync response",
-    );
-  if (messages.length > 1) {
-    run.warn(
-      "sync-extra-messages",
-      `the agent sent ${messages.length} messages; FlytePropeller reads only the first`,
-    );
-  }
-  const resource = first?.header?.resource;
-  if (!resource) {
-    return {
-      kind: "failed",
-      phase: TaskExecutionPhase.FAILED,
-      retryable: false,
-      code: "SystemError",
-      message: "expected header in the response, but got none",
-    };
-  }
-  checkResource(run, resource, "sync");
-  const outcome = mapResource(resource, "sync");
-  run.emit({
-    type: "phase",
-    attempt: _attempt,
-    phase: phaseName(outcome.phase),
-    message: outcome.kind === "pending" ? outcome.reason : outcome.kind === "failed" ? outcome.message : "",
-    logLinks: logLinksOf(resource),
-    customInfo: resource.customInfo,
-  });
-  if (outcome.kind === "pending" || outcome.kind === "running") {
-    run.warn(
-      "sync-non-terminal",
-      `the sync agent answered ${phaseName(outcome.phase)}; FlytePropeller never asks again, so on a cluster the task stays queued forever: return a terminal phase`,
-    );
-    return {
-      kind: "failed",
-      phase: TaskExecutionPhase.FAILED,
-      retryable: false,
-      code: "SyncNonTerminal",
-      message: `sync agent answered the non-terminal phase ${phaseName(outcome.phase)}`,
-    };
-  }
-  return (await finish(run, outcome, resource, outputPrefix))!;
 }

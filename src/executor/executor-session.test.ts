@@ -9,7 +9,7 @@ import { defineTask } from "../task/define-task.js";
 import { createManualClock } from "./clock.js";
 import { executeTask } from "./execute-task.js";
 import { ExecutorSession, endpointConfig } from "./executor-session.js";
-import { CallSlots, type RpcRecord } from "./transport.js";
+import { CallSlots, type RpcRecord } from "./connection.js";
 
 /** Answers SUCCEEDED on the first GetTask; counts how many creates run at the same time. */
 class GateAgent extends AsyncAgentBase {

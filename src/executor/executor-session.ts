@@ -1,8 +1,13 @@
+import type { TlsOptions } from "../client/agent-client.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import {
+  endpointConfig as propellerEndpointConfig,
+  type PropellerAgentConfig,
+  type RpcOperation,
+} from "../propeller/config.js";
 import { AgentRouter } from "./agent-router.js";
 import { type ExecutorClock, RateLimiter, realClock } from "./clock.js";
-import type { PropellerAgentConfig, RpcOperation } from "./propeller-config.js";
-import { CallSlots, type RpcObserver, type TlsOptions } from "./transport.js";
+import { CallSlots, type RpcObserver } from "./connection.js";
 
 /** What {@link ExecutorSession.create} takes. */
 export interface ExecutorSessionOptions {
@@ -14,7 +19,7 @@ export interface ExecutorSessionOptions {
   readonly tls?: boolean | TlsOptions;
   /** Per-RPC deadlines in ms for `endpoint` (with `config`, its timeouts apply). */
   readonly rpcTimeouts?: Partial<Record<RpcOperation, number>>;
-  /** Deadline for operations without one in `rpcTimeouts`; 0 = none. @default 3000 (propeller's) */
+  /** Deadline for operations without one in `rpcTimeouts`; 0 = none. @default agent-service's `defaultTimeout` (3 s) */
   readonly defaultRpcTimeoutMs?: number;
   /** The clock of the shared read rate limiter. @default the wall clock */
   readonly clock?: ExecutorClock;
@@ -42,24 +47,11 @@ export function endpointConfig(
 ): PropellerAgentConfig {
   const timeouts: Record<string, number> = {};
   for (const [op, ms] of Object.entries(options.rpcTimeouts ?? {})) if (ms !== undefined) timeouts[op] = ms;
-  return {
-    flavor: "agent-service",
-    defaultAgent: {
-      id: "endpoint",
-      endpoint,
-      insecure: !options.tls,
-      defaultServiceConfig: undefined,
-      timeouts,
-      defaultTimeoutMs: options.defaultRpcTimeoutMs ?? 3_000,
-    },
-    agents: {},
-    agentForTaskTypes: {},
-    supportedTaskTypes: [],
-    pollIntervalMs: 10_000,
-    resyncIntervalMs: 30_000,
-    maxSystemFailures: 5,
-    readRateLimiter: { qps: 10, burst: 100 },
-  };
+  return propellerEndpointConfig(endpoint, {
+    insecure: !options.tls,
+    timeouts,
+    ...(options.defaultRpcTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultRpcTimeoutMs } : {}),
+  });
 }
 
 /**

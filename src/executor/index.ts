@@ -1,11 +1,3 @@
-export {
-  parsePropellerConfig,
-  parseGoDuration,
-  deadlineFor,
-  RpcOperation,
-  type AgentDeployment,
-  type PropellerAgentConfig,
-} from "./propeller-config.js";
 export { executeTask, type ExecuteTaskOptions, type ExecutionResult } from "./execute-task.js";
 export type { ContractWarning, ExecutionEvent, ExecutionLogLink } from "./events.js";
 export { realClock, createManualClock, RateLimiter, type ExecutorClock } from "./clock.js";
@@ -13,17 +5,28 @@ export { AgentRouter, type AgentRoute, type DiscoveryReport } from "./agent-rout
 export {
   AgentConnection,
   CallSlots,
-  RpcError,
-  grpcTarget,
   type AgentConnectionOptions,
   type RpcObserver,
   type RpcRecord,
-  type TlsOptions,
-} from "./transport.js";
+} from "./connection.js";
 export { ExecutorSession, endpointConfig, type ExecutorSessionOptions } from "./executor-session.js";
-export { mapResource, type PhaseOutcome, type CallPath } from "./status-mapping.js";
-export { localStorage, localPrefix, type ExecutorStorage } from "./storage.js";
+export { localPrefix } from "./storage.js";
 export { decodeErrorDocument, encodeErrorDocument, type ContainerErrorInfo } from "./error-document.js";
-export { renderArg, renderTemplate, type TemplateVariables } from "./render-template.js";
 export { loadTaskFile, pickTask, importModule, type LoadedTaskFile } from "./load-task-file.js";
 export { writeOutputsFile, writeErrorFile } from "./output-files.js";
+// FlytePropeller's rules and the agent client, re-exported for existing imports.
+export {
+  parsePropellerConfig,
+  parseGoDuration,
+  deadlineFor,
+  RpcOperation,
+  mapResource,
+  renderArg,
+  renderTemplate,
+  type AgentDeployment,
+  type PropellerAgentConfig,
+  type PhaseOutcome,
+  type CallPath,
+  type TemplateVariables,
+} from "../propeller/index.js";
+export { RpcError, grpcTarget, type TlsOptions } from "../client/agent-client.js";

@@ -1,17 +1,13 @@
 import { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import { encodeErrorDocument } from "./error-document.js";
-import { type ExecutorStorage, localStorage } from "./storage.js";
+import { runStorage } from "./storage.js";
 
 /**
  * Writes `{outputPrefix}/outputs.pb` as FlytePropeller reads it, for agents whose job produces the
  * outputs itself (then `get` reports SUCCEEDED without `outputs`).
  */
-export async function writeOutputsFile(
-  outputPrefix: string,
-  outputs: LiteralMap,
-  storage: ExecutorStorage = localStorage,
-): Promise<void> {
-  await storage.write(storage.join(outputPrefix, "outputs.pb"), LiteralMap.encode(outputs).finish());
+export async function writeOutputsFile(outputPrefix: string, outputs: LiteralMap): Promise<void> {
+  await runStorage.write(runStorage.join(outputPrefix, "outputs.pb"), LiteralMap.encode(outputs).finish());
 }
 
 /**
@@ -24,8 +20,8 @@ export async function writeErrorFile(
     readonly code: string;
     readonly message: string;
     readonly kind?: "NON_RECOVERABLE" | "RECOVERABLE";
+    readonly origin?: "UNKNOWN" | "USER" | "SYSTEM";
   },
-  storage: ExecutorStorage = localStorage,
 ): Promise<void> {
-  await storage.write(storage.join(outputPrefix, "error.pb"), encodeErrorDocument(error));
+  await runStorage.write(runStorage.join(outputPrefix, "error.pb"), encodeErrorDocument(error));
 }

@@ -10,7 +10,7 @@ import type { TestServer } from "./test-server.js";
 /** What {@link runThroughExecutor} takes besides the task and its inputs. */
 export interface RunThroughExecutorOptions extends Omit<
   ExecuteTaskOptions,
-  "task" | "inputs" | "registry" | "endpoint"
+  "task" | "inputs" | "endpoint" | "config" | "session"
 > {
   /** Agents the executor serves itself, in-process on a loopback port (in a registry of their own). */
   readonly agents?: readonly Agent[];
@@ -51,16 +51,23 @@ export async function runThroughExecutor<I extends SchemaShape>(
   }
   // Loaded here so the isolation helpers never pull in the executor and grpc-js.
   const { executeTask } = await import("../executor/execute-task.js");
-  const target: Pick<ExecuteTaskOptions, "registry" | "endpoint"> = server
-    ? { endpoint: server.address }
-    : { registry: registryOf(agents ?? []) };
-  return executeTask({
-    ...rest,
-    ...target,
-    task,
-    inputs,
-    clock: options.clock ?? createManualClock(),
-  });
+  // The executor takes a target; agents given here are served on a loopback port for the run.
+  let own: { address: string; shutdown(graceMs?: number): Promise<void> } | undefined;
+  if (!server) {
+    const { AgentServer } = await import("../server/server.js");
+    own = await AgentServer.start({ host: "127.0.0.1", port: 0, registry: registryOf(agents ?? []) });
+  }
+  try {
+    return await executeTask({
+      ...rest,
+      endpoint: server ? server.address : own!.address,
+      task,
+      inputs,
+      clock: options.clock ?? createManualClock(),
+    });
+  } finally {
+    await own?.shutdown(1_000);
+  }
 }
 
 function registryOf(agents: readonly Agent[]): AgentRegistry {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { routeTaskTypes, unrouteAgent } from "../../src/deploy/propeller-routing.js";
 import { unifiedDiff } from "../../src/deploy/unified-diff.js";
-import { parsePropellerConfig } from "../../src/executor/propeller-config.js";
+import { parsePropellerConfig } from "../../src/propeller/config.js";
 
 const seed = readFileSync(new URL("./fixtures/propeller-configmap.yaml", import.meta.url), "utf8");
 const endpoint = "dns:///bq-agent.flyte.svc.cluster.local:8000";
@@ -19,14 +19,43 @@ describe("routeTaskTypes on the example configmap", () => {
 
   it("adds the deployment and routes the task types, as parsePropellerConfig reads it", () => {
     const config = parsePropellerConfig(patch.after);
-    expect(config.agents["bq-agent"]).toMatchObject({ endpoint, insecure: true, defaultTimeoutMs: 10_000 });
-    expect(config.agents["bq-agent"]!.timeouts).toMatchObject({ GetTask: 5_000, ListAgents: 3_000 });
+    // An agents entry gets no deadline from FlytePropeller: the patch writes the default agent's 3 s.
+    expect(config.agents["bq-agent"]).toMatchObject({ endpoint, insecure: true, defaultTimeoutMs: 3_000 });
+    expect(config.agents["bq-agent"]!.timeouts).toEqual({});
     expect(config.agentForTaskTypes).toEqual({
       custom_task: "custom_agent",
       bigquery_query_job_task: "bq-agent",
       new_task: "bq-agent",
     });
     expect(patch.configMap).toEqual({ name: "flyte-propeller-config", namespace: "flyte" });
+  });
+
+  it("writes per-op timeouts in the list form, the only one whose keys keep their case in FlytePropeller", () => {
+    const withTimeouts = routeTaskTypes(seed, {
+      agentId: "bq-agent",
+      endpoint,
+      taskTypes: ["bigquery_query_job_task"],
+      timeouts: { ExecuteTaskSync: "10s" },
+    });
+    expect(dataOf(withTimeouts.after, "agent_service.yaml")).toMatch(/timeouts:\n\s+- ExecuteTaskSync: 10s/);
+    const config = parsePropellerConfig(withTimeouts.after);
+    expect(config.agents["bq-agent"]!.timeouts).toEqual({ ExecuteTaskSync: 10_000 });
+    expect(withTimeouts.notes.filter((n) => n.includes("bq-agent") && n.startsWith("warning"))).toEqual([]);
+  });
+
+  it("warns about keys of the existing config that FlytePropeller reads differently, naming them", () => {
+    const warnings = patch.notes.filter((n) => n.startsWith("warning: "));
+    expect(warnings.map((w) => w.slice(9, w.indexOf(": ", 9)))).toEqual([
+      "data.agent_service.yaml.plugins.agent-service.defaultAgent.timeouts.GetTask",
+      "data.agent_service.yaml.plugins.agent-service.agents.custom_agent.timeouts.GetTask",
+    ]);
+    expect(warnings[0]).toContain("timeouts:\n    - GetTask: 5s");
+  });
+
+  it("refuses a mixed-case deployment id, which FlytePropeller's loader would lowercase", () => {
+    expect(() => routeTaskTypes(seed, { agentId: "BqAgent", endpoint, taskTypes: ["x"] })).toThrow(
+      /lowercases map keys.*use "bqagent"/,
+    );
   });
 
   it("keeps every other key and every comment byte for byte", () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentRegistry, AsyncAgentBase, TaskExecutionPhase, type Resource } from "../../src/index.js";
 import { AgentServer } from "../../src/server/index.js";
 import { AgentRouter } from "../../src/executor/agent-router.js";
-import { parsePropellerConfig } from "../../src/executor/propeller-config.js";
+import { parsePropellerConfig } from "../../src/propeller/config.js";
 
 class Named extends AsyncAgentBase {
   constructor(taskType: string) {
@@ -44,11 +44,14 @@ plugins:
   });
 
   it("picks up a task type a deployment starts serving, at the next pollInterval only", async () => {
-    expect(router.route({ name: "y", version: 0 }).via).toBe("default");
+    // A type no deployment lists never reaches the agent plugin (nodes/task/handler.go:384-425).
+    expect(() => router.route({ name: "y", version: 0 })).toThrow(/would not send task type y/);
+    // Once in the plugin (Get, Delete), an unknown name falls back to the default (agent/plugin.go:401-409).
+    expect(router.route({ name: "y", version: 0 }, { withinPlugin: true }).via).toBe("default");
     otherRegistry.register(new Named("y"));
     await router.refreshIfDue(0); // baseline
     expect(await router.refreshIfDue(9_999)).toBeUndefined();
-    expect(router.route({ name: "y", version: 0 }).via).toBe("default");
+    expect(() => router.route({ name: "y", version: 0 })).toThrow(/would not send/);
     const reports = await router.refreshIfDue(10_000);
     expect(reports?.find((r) => r.deployment === "other")?.categories).toEqual([
       { name: "y", version: 0, isSync: false },

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { AgentServer } from "../../src/server/index.js";
 import { z } from "zod";
 import {
   AgentRegistry,
@@ -57,6 +58,18 @@ function proto(fields: Partial<ProtoResource>): ProtoResource {
   };
 }
 
+const servers: AgentServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.shutdown(500)));
+});
+
+/** Serves a registry on a loopback port; the executor takes its address (it never starts servers). */
+async function serve(registry: AgentRegistry): Promise<string> {
+  const server = await AgentServer.start({ registry, host: "127.0.0.1", port: 0 });
+  servers.push(server);
+  return server.address;
+}
+
 describe("executeTask", () => {
   it("polls on the injected clock, so a long-running task finishes without real waiting", async () => {
     const registry = new AgentRegistry();
@@ -65,7 +78,12 @@ describe("executeTask", () => {
     const clock = createManualClock();
     const events: ExecutionEvent[] = [];
     const started = Date.now();
-    const result = await executeTask({ task, registry, clock, onEvent: (e) => events.push(e) });
+    const result = await executeTask({
+      task,
+      endpoint: await serve(registry),
+      clock,
+      onEvent: (e) => events.push(e),
+    });
     expect(result).toMatchObject({
       succeeded: true,
       phase: "SUCCEEDED",
@@ -89,7 +107,7 @@ describe("executeTask", () => {
     const registry = new AgentRegistry();
     registry.register(new CountingAgent(3));
     const clock = createManualClock();
-    const result = await executeTask({ task, registry, clock, propellerTiming: true });
+    const result = await executeTask({ task, endpoint: await serve(registry), clock, propellerTiming: true });
     expect(result.succeeded).toBe(true);
     expect(clock.slept).toEqual([30_000, 30_000, 30_000]);
   });
@@ -102,7 +120,7 @@ describe("executeTask", () => {
     const clock = createManualClock();
     const result = await executeTask({
       task,
-      registry,
+      endpoint: await serve(registry),
       clock,
       signal: controller.signal,
       onEvent: (e) => {
@@ -136,7 +154,10 @@ describe("mapResource", () => {
     expect(mapResource(proto({ phase: 4 }), "async")).toMatchObject({
       message: "failed to run the job with aborted phase.",
     });
-    expect(mapResource(proto({ phase: 42 as never }), "async")).toMatchObject({ kind: "system-error" });
+    expect(mapResource(proto({ phase: 42 as never }), "async")).toMatchObject({
+      kind: "status-error",
+      message: "unknown execution phase [42].",
+    });
   });
 
   it("falls back to the deprecated state when the phase is unset", () => {
@@ -160,6 +181,13 @@ describe("helpers", () => {
       code: "Oom",
       message: "out of memory",
       kind: "RECOVERABLE",
+      origin: "UNKNOWN",
+    });
+    expect(decodeErrorDocument(encodeErrorDocument({ code: "", message: "m", origin: "SYSTEM" }))).toEqual({
+      code: "",
+      message: "m",
+      kind: "NON_RECOVERABLE",
+      origin: "SYSTEM",
     });
   });
 

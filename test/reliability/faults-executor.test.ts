@@ -326,7 +326,13 @@ describe("the executor interrupted", () => {
       const result = run(s, controller.signal, { rpcTimeouts: { DeleteTask: 200 }, onEvent: w.onEvent });
       await w.next((e) => e.type === "phase" && e.phase === "RUNNING");
       controller.abort();
-      expect(await result).toMatchObject({ phase: "ABORTED" });
+      // A failed DeleteTask fails the abort: FlytePropeller ends the workflow FAILED, not ABORTED
+      // (flytepropeller/pkg/controller/workflow/executor.go:478-517).
+      expect(await result).toMatchObject({
+        phase: "FAILED",
+        code: "Workflow abort failed",
+        interrupted: "interrupted",
+      });
       const del = w.events.find((e) => e.type === "delete");
       expect(del).toMatchObject({ ok: false });
       expect(JSON.stringify(del)).toContain(code);
@@ -341,7 +347,7 @@ describe("the executor interrupted", () => {
     await w.next((e) => e.type === "phase" && e.phase === "RUNNING");
     gone.close();
     controller.abort();
-    expect(await result).toMatchObject({ phase: "ABORTED" });
+    expect(await result).toMatchObject({ phase: "FAILED", code: "Workflow abort failed" });
     expect(w.events.find((e) => e.type === "delete")).toMatchObject({ ok: false });
   });
 

@@ -1,5 +1,5 @@
 import { type ResultPromise, execa } from "execa";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -75,14 +75,11 @@ async function startServer(port: number, ...types: string[]): Promise<number> {
 }
 
 describe("flyte-agent run", () => {
-  it("runs an async task in-process and prints the inline outputs", async () => {
-    const r = await run([tasks, "doubler", "--n", "21", ...fast]);
-    expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/SUCCEEDED/);
-    expect(r.stdout).toMatch(/doubled: 42/);
-  });
-
-  it("finds the only task of a file and reports outputs as JSON", async () => {
+  it("runs the only task of a file in-process, then as JSON", async () => {
+    const human = await run([single, "--n", "21", ...fast]);
+    expect(human.exitCode).toBe(0);
+    expect(human.stdout).toMatch(/SUCCEEDED/);
+    expect(human.stdout).toMatch(/doubled: 42/);
     const r = await run([single, "--n", "5", "--json", ...fast]);
     expect(r.exitCode).toBe(0);
     const res = result(r.stdout);
@@ -110,109 +107,6 @@ describe("flyte-agent run", () => {
     expect(which.stderr).toMatch(/name one of: custom, doubler, syncDoubler/);
   });
 
-  it("reads outputs the job wrote to outputs.pb", async () => {
-    const r = await run([tasks, "doubler", "--n", "4", "--mode", "outputs-file", "--json", ...fast]);
-    expect(r.exitCode).toBe(0);
-    expect(result(r.stdout).outputs).toEqual({ doubled: 8 });
-  });
-
-  it("fails on error.pb even though the agent said SUCCEEDED", async () => {
-    const r = await run([tasks, "doubler", "--n", "4", "--mode", "error-file", "--json", ...fast]);
-    expect(r.exitCode).toBe(1);
-    expect(result(r.stdout)).toMatchObject({
-      phase: "FAILED",
-      code: "JobCrashed",
-      message: "the job wrote error.pb",
-    });
-  });
-
-  it("fails retryably with OutputsNotFound when declared outputs are nowhere", async () => {
-    const r = await run([
-      tasks,
-      "doubler",
-      "--n",
-      "4",
-      "--mode",
-      "missing",
-      "--json",
-      "--retries",
-      "0",
-      ...fast,
-    ]);
-    expect(r.exitCode).toBe(1);
-    expect(result(r.stdout)).toMatchObject({ phase: "RETRYABLE_FAILED", code: "OutputsNotFound" });
-    expect(lines(r.stdout).some((l) => l.type === "warning" && l.rule === "outputs-missing")).toBe(true);
-  });
-
-  it("honours agent_error.code of a FAILED sync answer", async () => {
-    const r = await run([tasks, "syncDoubler", "--n", "2", "--fail", "--json"]);
-    expect(r.exitCode).toBe(1);
-    expect(result(r.stdout)).toMatchObject({
-      phase: "FAILED",
-      code: "QuotaExceeded",
-      message: "failed to run the job: quota exhausted",
-    });
-  });
-
-  it("runs a sync task to success", async () => {
-    const r = await run([tasks, "syncDoubler", "--n", "6", "--json"]);
-    expect(r.exitCode).toBe(0);
-    expect(result(r.stdout).outputs).toEqual({ doubled: 12 });
-  });
-
-  it("re-runs a RETRYABLE_FAILED attempt with a new output prefix while retries last", async () => {
-    const marker = join(tempDir(), "marker");
-    const ok = await run([
-      tasks,
-      "doubler",
-      "--n",
-      "2",
-      "--mode",
-      "flaky",
-      "--marker",
-      marker,
-      "--retries",
-      "2",
-      "--json",
-      ...fast,
-    ]);
-    expect(ok.exitCode).toBe(0);
-    expect(result(ok.stdout)).toMatchObject({ attempts: 3, outputs: { doubled: 2 } });
-    const creates = readFileSync(marker, "utf8")
-      .split("\n")
-      .filter((l) => l.startsWith("create "))
-      .map((l) => JSON.parse(l.slice(7)) as { attempt: number; prefix: string; namespace: string });
-    expect(creates.map((c) => c.attempt)).toEqual([0, 1, 2]);
-    expect(new Set(creates.map((c) => c.prefix)).size).toBe(3);
-    expect(creates[0]!.namespace).toBe("flytesnacks-development");
-
-    const spent = await run([
-      tasks,
-      "doubler",
-      "--n",
-      "5",
-      "--mode",
-      "flaky",
-      "--retries",
-      "1",
-      "--json",
-      ...fast,
-    ]);
-    expect(spent.exitCode).toBe(1);
-    expect(result(spent.stdout)).toMatchObject({
-      phase: "RETRYABLE_FAILED",
-      attempts: 2,
-      code: "TaskFailedWithError",
-    });
-  });
-
-  it("reads an empty Resource as a retryable failure and warns about the missing phase", async () => {
-    const r = await run([tasks, "doubler", "--n", "1", "--mode", "empty", "--json", ...fast]);
-    expect(r.exitCode).toBe(1);
-    expect(result(r.stdout)).toMatchObject({ phase: "RETRYABLE_FAILED", message: "failed to run the job: " });
-    expect(lines(r.stdout).some((l) => l.type === "warning" && l.rule === "phase-unset")).toBe(true);
-  });
-
   it("turns contract warnings into failure with --strict", async () => {
     const loose = await run([tasks, "doubler", "--n", "1", "--delay_ms", "50", "--json", ...fast]);
     expect(loose.exitCode).toBe(0);
@@ -234,28 +128,6 @@ describe("flyte-agent run", () => {
     expect(result(strict.stdout)).toMatchObject({ code: "ContractWarning" });
   });
 
-  it("deletes a running task when --timeout passes and exits non-zero", async () => {
-    const marker = join(tempDir(), "marker");
-    const r = await run([
-      tasks,
-      "doubler",
-      "--n",
-      "1",
-      "--mode",
-      "forever",
-      "--marker",
-      marker,
-      "--timeout",
-      "300ms",
-      "--json",
-      ...fast,
-    ]);
-    expect(r.exitCode).toBe(1);
-    expect(result(r.stdout)).toMatchObject({ phase: "ABORTED", interrupted: "timeout", code: "Timeout" });
-    expect(readFileSync(marker, "utf8")).toMatch(/^delete /m);
-    expect(lines(r.stdout).some((l) => l.type === "delete" && l.ok === true)).toBe(true);
-  });
-
   it("sends DeleteTask on Ctrl-C and exits 130", async () => {
     const marker = join(tempDir(), "marker");
     const child = execa(
@@ -272,41 +144,6 @@ describe("flyte-agent run", () => {
     expect(r.exitCode).toBe(130);
     expect(readFileSync(marker, "utf8")).toMatch(/^delete /m);
     expect(result(String(r.stdout))).toMatchObject({ phase: "ABORTED", interrupted: "interrupted" });
-  });
-
-  it("completes a task across an agent server restart (resource_meta is all the state)", async () => {
-    const dir = tempDir();
-    const done = join(dir, "done");
-    const port = await startServer(0, "fx_async");
-    const child = execa(
-      "node",
-      [
-        bin,
-        "run",
-        tasks,
-        "doubler",
-        "--n",
-        "7",
-        "--mode",
-        "done-file",
-        "--marker",
-        done,
-        "--endpoint",
-        `127.0.0.1:${port}`,
-        "--json",
-        ...fast,
-      ],
-      { cwd: root, reject: false },
-    );
-    await waitForLine(child, (l) => l.includes('"phase":"RUNNING"'));
-    servers.shift()!.kill("SIGKILL");
-    await waitForLine(child, (l) => l.includes('"type":"get-error"'));
-    await startServer(port, "fx_async");
-    writeFileSync(done, "");
-    const r = await child;
-    expect(r.exitCode).toBe(0);
-    expect(result(String(r.stdout)).outputs).toEqual({ doubled: 14 });
-    expect(existsSync(done)).toBe(true);
   });
 
   it("routes as a propeller configmap says: defaultAgent, agents and agentForTaskTypes over two servers", async () => {
@@ -356,22 +193,46 @@ data:
       endpoint: `127.0.0.1:${customPort}`,
     });
     expect(result(viaCustom.stdout).outputs).toEqual({ doubled: 8 });
+  });
 
-    // CreateTask: 300ms on custom_agent: a slow create is a retryable failure, as in propeller.
-    const slow = await run([
+  it("loses a map-form ExecuteTaskSync timeout as FlytePropeller does, and says so; the list form works", async () => {
+    // viper lowercases map keys (flytestdlib/config/viper/viper.go:268-296), so the map form's
+    // ExecuteTaskSync: 10s is not found (agent/client.go:77-83) and the 3 s defaultTimeout applies.
+    const port = await startServer(0, "fx_sync");
+    const dir = tempDir();
+    const configOf = (timeouts: string) => {
+      const path = join(dir, `${timeouts.includes("-") ? "list" : "map"}.yaml`);
+      writeFileSync(
+        path,
+        `plugins:\n  agent-service:\n    defaultAgent:\n      endpoint: "127.0.0.1:${port}"\n      timeouts:\n${timeouts}\n`,
+      );
+      return path;
+    };
+    const mapForm = configOf("        ExecuteTaskSync: 10s");
+    const listForm = configOf("        - ExecuteTaskSync: 10s");
+    // A 4 s sync agent; both runs go at once, so the test waits about 4 s, not 7.
+    const args = (config: string) => [
       tasks,
-      "custom",
+      "syncDoubler",
       "--n",
-      "4",
-      "--mode",
-      "slow-create",
+      "3",
+      "--delay_ms",
+      "4000",
       "--config",
       config,
-      "--json",
-      ...fast,
-    ]);
-    expect(slow.exitCode).toBe(1);
-    expect(result(slow.stdout)).toMatchObject({ phase: "RETRYABLE_FAILED", code: "DEADLINE_EXCEEDED" });
+    ];
+    const [lost, kept] = await Promise.all([run(args(mapForm)), run([...args(listForm), "--json"])]);
+    expect(lost.exitCode).toBe(1);
+    // The warning names the key and shows the list form; the attempt fails with DEADLINE_EXCEEDED.
+    expect(lost.stderr).toMatch(
+      /warning \[config\]: plugins\.agent-service\.defaultAgent\.timeouts\.ExecuteTaskSync: /,
+    );
+    expect(lost.stderr).toMatch(/timeouts:\n\s+- ExecuteTaskSync: 10s/);
+    expect(lost.stdout).toMatch(
+      /RETRYABLE_FAILED \(TaskFailedWithError\): failed to receive stream from server rpc error: code = DeadlineExceeded desc = context deadline exceeded/,
+    );
+    expect(kept.exitCode).toBe(0);
+    expect(result(kept.stdout).outputs).toEqual({ doubled: 6 });
   });
 
   it("reports a bad configmap key and exits 2", async () => {

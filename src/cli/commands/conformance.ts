@@ -12,6 +12,7 @@ interface ConformanceFlags extends TlsFlags {
   outputPrefix?: string;
   pollInterval?: string;
   taskTimeout?: string;
+  config?: string;
   json?: boolean;
   strict?: boolean;
   help?: boolean;
@@ -32,7 +33,14 @@ export function register(program: Command): void {
         "contract: health, ListAgents and GetAgent, NOT_FOUND for unknown task categories, and with " +
         "--task-file the whole lifecycle of one task (create twice, get until terminal, get idempotent, " +
         "delete idempotent, or one ExecuteTaskSync), outputs, response sizes and answer times against " +
-        "propeller's deadlines. Each check prints PASS, FAIL, WARN or SKIP with the rule and the evidence.\n\n" +
+        "FlytePropeller 1.16.8's deadlines (3 s per call by default; --config to use a ConfigMap's), judged as " +
+        "propeller would: GetAgent problems only warn (propeller never calls it), GetTask errors count against its " +
+        "budget of 6 per attempt (never reset), ExecuteTaskSync is read one message deep. Each check prints PASS, " +
+        "FAIL, WARN or SKIP with the rule and the evidence.\n\n" +
+        "Examples:\n" +
+        "  flyte-agent conformance --endpoint localhost:8000\n" +
+        "  flyte-agent conformance --endpoint localhost:8000 --task-file task.ts --n 3\n" +
+        "  flyte-agent conformance --endpoint a:8000 --endpoint b:8000 --task-file task.ts --config flyte-propeller-config.yaml\n\n" +
         "Exit codes: 0 conforms (warnings allowed unless --strict), 1 a check failed, 2 usage.",
     )
     .usage("--endpoint <host:port> [--task-file <file> [--task <name>] [--<input> <value> ...]] [options]")
@@ -60,6 +68,10 @@ export function register(program: Command): void {
     )
     .option("--poll-interval <duration>", "wait between GetTask calls", "500ms")
     .option("--task-timeout <duration>", "give up on a task that is not terminal after this long", "5m")
+    .option(
+      "--config <propeller.yaml>",
+      "judge answer times by this FlytePropeller config's default deployment (its timeouts/defaultTimeout) and its storage.limits.maxDownloadMBs",
+    )
     .option("--json", "print the report as one JSON document")
     .option("--strict", "exit non-zero on warnings too")
     .allowUnknownOption()
@@ -98,6 +110,19 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
   const pollIntervalMs = await durationFlag("--poll-interval", flags.pollInterval);
   const taskTimeoutMs = await durationFlag("--task-timeout", flags.taskTimeout);
 
+  let config;
+  if (flags.config) {
+    const { readFile } = await import("node:fs/promises");
+    const { parsePropellerConfig } = await import("../../propeller/config.js");
+    let text: string;
+    try {
+      text = await readFile(flags.config, "utf8");
+    } catch {
+      throw new UsageError(`cannot read --config ${flags.config}`);
+    }
+    config = parsePropellerConfig(text, flags.config);
+    for (const w of config.warnings) process.stderr.write(`warning [config]: ${w.key}: ${w.message}\n`);
+  }
   const { checkConformance } = await import("../../conformance/index.js");
   const { createConformanceRenderer } = await import("../render/conformance-renderer.js");
   const renderer = createConformanceRenderer({ json: flags.json === true, out: process.stdout });
@@ -122,6 +147,7 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
       : {}),
     ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
     ...(taskTimeoutMs !== undefined ? { taskTimeoutMs } : {}),
+    ...(config ? { config } : {}),
     onCheck: (check) => renderer.onCheck(check),
   });
   renderer.finish(report);

@@ -13,6 +13,7 @@ interface RunFlags extends TlsFlags {
   propellerTiming?: boolean;
   reproduceStuckTask?: boolean;
   strict?: boolean;
+  verbose?: boolean;
   json?: boolean;
   outputDir?: string;
   env: string[];
@@ -40,7 +41,13 @@ export function register(program: Command): void {
         "`pyflyte package` writes, a TaskSpec/TaskTemplate .pb, or `flytectl get task -o json|yaml` output; " +
         "inputs also from --inputs inputs.pb|inputs.json), builds the inputs from --<input> flags " +
         "and runs the task as FlytePropeller would: in-process over a real loopback gRPC server by default, " +
-        "against --endpoint, or routed by a propeller --config. `run <file> --help` lists the task's inputs.\n\n" +
+        "against --endpoint, or routed by a propeller --config (read as FlytePropeller reads it: map keys such as " +
+        "`timeouts: {GetTask: 5s}` are lowercased and lost; a warning names each such key and shows the list form " +
+        "that works). `run <file> --help` lists the task's inputs.\n\n" +
+        "Examples:\n" +
+        "  flyte-agent run task.ts --day 2024-05-01\n" +
+        "  flyte-agent run task.ts --endpoint localhost:8000 --propeller-timing\n" +
+        "  flyte-agent run task.ts --config flyte-propeller-config.yaml --strict\n\n" +
         "Exit codes: 0 succeeded, 1 failed or timed out, 2 usage, 130 interrupted (Ctrl-C).",
     )
     .usage("<file> [task-name] [--<input> <value> ...] [options]")
@@ -62,15 +69,24 @@ export function register(program: Command): void {
       collect,
       [],
     )
-    .option("--timeout <duration>", "abort (DeleteTask) after this long, e.g. 10m")
+    .option(
+      "--timeout <duration>",
+      "the task timeout, as FlytePropeller applies it: per attempt (DeleteTask, then a retryable TimeoutExpired), and 2x it over all attempts (TimedOut); default: the task's timeout",
+    )
     .option("--retries <n>", "retries after a retryable failure (default: the task's)")
     .option("--poll-interval <duration>", "first wait between GetTask calls (default 200ms, growing to 2s)")
     .option(
       "--propeller-timing",
-      "poll like FlytePropeller: every resyncInterval (30s) through its rate limiter",
+      "poll like FlytePropeller: every resyncInterval (30s), errors included, through its rate limiter. " +
+        "Without it GetTask is polled after 200ms growing to 2s, and a failed GetTask is retried after 1, 2, 4, 8, 16s: " +
+        "the 6 failures FlytePropeller allows per attempt span 31s, so an agent restart of up to 20s is survived as on a cluster",
     )
     .option("--reproduce-stuck-task", "hang like FlytePropeller after GetTask's failure budget is spent")
     .option("--strict", "fail the run on contract warnings")
+    .option(
+      "--verbose",
+      "also show log-link/custom_info changes within a phase (marked: a cluster's console does not show them until the phase changes)",
+    )
     .option("--json", "print one JSON object per event and a final result")
     .option("--output-dir <dir>", "where inputs and output prefixes go (default: a temp dir)")
     .option(
@@ -137,7 +153,7 @@ async function runCommand(
   let config;
   if (flags.config) {
     const { readFile } = await import("node:fs/promises");
-    const { parsePropellerConfig } = await import("../../executor/propeller-config.js");
+    const { parsePropellerConfig } = await import("../../propeller/config.js");
     let text: string;
     try {
       text = await readFile(flags.config, "utf8");
@@ -149,6 +165,13 @@ async function runCommand(
   const tls = tlsFromFlags(flags);
 
   const { executeTask } = await import("../../executor/execute-task.js");
+  // In-process runs: serve the loaded registrations on a loopback port and drive that.
+  let server: { address: string; shutdown(graceMs?: number): Promise<void> } | undefined;
+  if (!flags.endpoint && !config) {
+    const { AgentServer } = await import("../../server/server.js");
+    const { AgentRegistry } = await import("../../core/registry.js");
+    server = await AgentServer.start({ host: "127.0.0.1", port: 0, registry: AgentRegistry.default });
+  }
   const { createRunRenderer } = await import("../render/run-renderer.js");
   const renderer = createRunRenderer({ json: flags.json === true, out: process.stdout, err: process.stderr });
   const controller = new AbortController();
@@ -170,6 +193,7 @@ async function runCommand(
       task,
       inputs: inputs,
       ...(flags.endpoint ? { endpoint: flags.endpoint, tls } : {}),
+      ...(server ? { endpoint: server.address } : {}),
       ...(config ? { config, tls } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(retries !== undefined ? { retries } : {}),
@@ -178,6 +202,7 @@ async function runCommand(
       propellerTiming: flags.propellerTiming === true,
       reproduceStuckTask: flags.reproduceStuckTask === true,
       strict: flags.strict === true,
+      midPhaseEvents: flags.verbose === true,
       env,
       signal: controller.signal,
       onEvent: (e) => renderer.onEvent(e),
@@ -187,5 +212,6 @@ async function runCommand(
     else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
   } finally {
     process.off("SIGINT", onSigint);
+    await server?.shutdown(1_000);
   }
 }

@@ -107,6 +107,7 @@ export function createRunRenderer(options: RunRendererOptions): RunRenderer {
           break;
         }
         case "info":
+          print("  (within the phase; a cluster's console shows this only once the phase changes)");
           links(e);
           break;
         case "get-error":

@@ -19,6 +19,8 @@ import { type Resource, toProtoResource } from "../../core/resource.js";
 import { formatCategory, type TaskCategory } from "../../core/task-category.js";
 import type { CallScope } from "../call-scope.js";
 import { decodeInputs, encodeOutputs } from "../literals.js";
+import { resourceFindings } from "../../propeller/findings.js";
+import type { CallPath } from "../../propeller/status.js";
 
 /** The category a request names: task_category wins when its name is set; the deprecated task_type means version 0. */
 export function categoryOf(category: ProtoTaskCategory | undefined, taskType: string): TaskCategory {
@@ -96,19 +98,20 @@ export function toWireResource(
   agent: Agent,
   resource: Resource,
   template: TaskTemplate | undefined,
+  path: CallPath,
 ): ProtoResource {
   if (resource === undefined || resource === null || typeof resource !== "object") {
     throw new FlyteAgentError(ErrorCode.AGENT_FAILURE, `agent ${agent.name} returned no Resource`);
   }
-  if (resource.phase === undefined || resource.phase === 0) {
-    // FlytePropeller reads an unset phase through the deprecated state, which defaults to a
-    // retryable failure: almost never what the author meant. It still goes on the wire as UNDEFINED (0).
-    scope.logger.error(
-      { agent: agent.name },
-      "agent returned a Resource without a phase (read as RETRYABLE_FAILURE by FlytePropeller)",
+  const wire = toProtoResource(resource, (values) => encodeOutputs(values, agent.outputTypes, template));
+  // What FlytePropeller drops or misreads in this answer (propeller/findings.ts).
+  for (const finding of resourceFindings(wire, path)) {
+    scope.logger[finding.rule === "phase-unset" ? "error" : "warn"](
+      { agent: agent.name, rule: finding.rule },
+      finding.message,
     );
   }
-  return toProtoResource(resource, (values) => encodeOutputs(values, agent.outputTypes, template));
+  return wire;
 }
 
 /** The encoded size of a call's inputs, for the input-size hook. */

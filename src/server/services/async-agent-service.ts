@@ -58,7 +58,7 @@ export function createAsyncAgentService(
     async (req, scope) => {
       const agent = asyncAgentFor(registry, categoryOf(req.taskCategory, req.taskType));
       const resource = await agent.get(agent.codec.decode(req.resourceMeta), scope.context);
-      return { resource: toWireResource(scope, agent, resource, undefined) };
+      return { resource: toWireResource(scope, agent, resource, undefined, "async") };
     },
   );
 

@@ -44,7 +44,7 @@ export function createSyncAgentService(
       const resource = await scope.race(
         agent.do(taskRequest(scope, template, inputs, header.taskExecutionMetadata)),
       );
-      await send({ header: { resource: toWireResource(scope, agent, resource, template) } });
+      await send({ header: { resource: toWireResource(scope, agent, resource, template, "sync") } });
     },
   );
 

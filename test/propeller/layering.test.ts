@@ -1,0 +1,81 @@
+// The layering agreed for FlytePropeller's contract: propeller/ is rules without a network, the
+// executor takes a target and never starts (or imports) the server, and no Propeller default is
+// restated outside propeller/.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const src = new URL("../../src/", import.meta.url).pathname;
+
+function sources(dir: string): { file: string; text: string }[] {
+  return readdirSync(join(src, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")
+        ? [{ file: join(dir, e.name), text: readFileSync(join(src, dir, e.name), "utf8") }]
+        : [],
+  );
+}
+
+const imports = (text: string) => [...text.matchAll(/(?:from|import\()\s*"([^"]+)"/g)].map((m) => m[1]!);
+
+describe("layering", () => {
+  it("propeller/ imports no gRPC, network, server, executor, conformance or client code", () => {
+    const bad = sources("propeller").flatMap(({ file, text }) =>
+      imports(text)
+        .filter((i) =>
+          /grpc|node:(net|http|https|http2|dns|tls)|\/(server|executor|conformance|client|cli)\//.test(i),
+        )
+        .map((i) => `${file} → ${i}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it("the executor and the client never import the server", () => {
+    const bad = [...sources("executor"), ...sources("client")].flatMap(({ file, text }) =>
+      imports(text)
+        .filter((i) => i.includes("/server/"))
+        .map((i) => `${file} → ${i}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it("only the client constructs gRPC clients for the agent services", () => {
+    const bad = ["executor", "conformance", "deploy"].flatMap((dir) =>
+      sources(dir)
+        .filter(({ text }) =>
+          /new (Client|AsyncAgentServiceClient|SyncAgentServiceClient|AgentMetadataServiceClient)\(|makeClientConstructor/.test(
+            text,
+          ),
+        )
+        .map(({ file }) => file),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it("FlytePropeller's defaults are defined once, in propeller/defaults.ts", () => {
+    // 3 s / 10 s deadlines, 30 s resync, 10 s poll, 2 MB and 4 MiB limits, 10 qps / burst 100.
+    const restated =
+      /\b(?:3_000|10_000|30_000)\b|2 \* 1024 \* 1024|4 \* 1024 \* 1024|qps: 10\b|burst: 100\b|maxSystemFailures: 5\b/;
+    // Same digits, other facts: a byte-count formatting threshold and kubectl's own wait.
+    const notPropeller = new Set(["if (n < 10_000) return `${n} bytes`;", "timeoutMs = 30_000,"]);
+    const bad = ["executor", "conformance", "deploy", "client", "propeller", "cli"].flatMap((dir) =>
+      sources(dir)
+        .filter(({ file }) => file !== join("propeller", "defaults.ts"))
+        .flatMap(({ file, text }) =>
+          text
+            .split("\n")
+            .map((line, i) => ({ line, n: i + 1 }))
+            .filter(
+              ({ line }) =>
+                restated.test(line) &&
+                !notPropeller.has(line.trim()) &&
+                !line.trim().startsWith("*") &&
+                !line.trim().startsWith("//"),
+            )
+            .map(({ n, line }) => `${file}:${n}: ${line.trim()}`),
+        ),
+    );
+    expect(bad).toEqual([]);
+  });
+});
