@@ -5,6 +5,7 @@ export {
   type ServeOptions,
   type ResolvedServeOptions,
   type ServeTlsOptions,
+  type ServeRecordOptions,
   type RunningAgentServer,
   StopReason,
 } from "./serve.js";
@@ -38,3 +39,13 @@ export {
 } from "./module-loader.js";
 export { createServerLogger, redactedKeys, type ServerLoggerOptions } from "./logger.js";
 export { formatBanner, type BannerInfo } from "./banner.js";
+export {
+  RequestRecorder,
+  RecordedOp,
+  REDACTED,
+  SECRET_KEY_PATTERN,
+  redactCreateTaskRequest,
+  redactExecuteTaskSyncRequest,
+  decodeDelimitedSyncRequests,
+  type RequestRecorderOptions,
+} from "./recorder.js";

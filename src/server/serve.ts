@@ -15,6 +15,7 @@ import {
 } from "./metrics.js";
 import { type LoadedModule, loadAgentModules } from "./module-loader.js";
 import { AgentServer } from "./server.js";
+import { RequestRecorder } from "./recorder.js";
 
 /** TLS files of {@link ServeOptions.tls} (paths to PEM files). */
 export interface ServeTlsOptions {
@@ -94,6 +95,21 @@ export interface ServeOptions {
   readonly logLevel?: string;
   /** Shown in the banner. */
   readonly version?: string;
+  /**
+   * Write every CreateTask and ExecuteTaskSync request served to files in this directory, redacted
+   * and bounded, for `flyte-agent run --replay` (see `RequestRecorder`). A directory that cannot be
+   * written is an error at start.
+   */
+  readonly record?: ServeRecordOptions;
+}
+
+/** {@link ServeOptions.record}. */
+export interface ServeRecordOptions {
+  readonly dir: string;
+  /** @default 1000 */
+  readonly maxFiles?: number;
+  /** @default 256 MiB */
+  readonly maxBytes?: number;
 }
 
 /** {@link ServeOptions} with every default applied. */
@@ -318,6 +334,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
   const metrics = o.prometheusPort === false ? undefined : await createServerMetrics();
   const hooks = createCallHooks({ maxConcurrent: o.maxConcurrent, ...(metrics ? { metrics } : {}) });
   const credentials = credentialsFor(o.tls);
+  const recorder = options.record ? await RequestRecorder.create({ ...options.record, logger }) : undefined;
   const server = await AgentServer.start({
     registry,
     host: o.host,
@@ -325,6 +342,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     credentials,
     logger,
     hooks,
+    ...(recorder ? { recorder } : {}),
     grpcOptions: o.grpcOptions,
     health: true,
     reflection: o.reflection,
@@ -364,6 +382,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
       metrics_port: endpoint?.port,
       agents: agents.map((a) => ({ name: a.name, categories: a.categories, is_sync: a.isSync })),
       modules: modules.map((m) => m.specifier),
+      ...(recorder ? { record_dir: recorder.dir } : {}),
     },
     "agent server listening",
   );

@@ -30,6 +30,9 @@ interface ServeFlags {
   banner: boolean;
   logLevel?: string;
   worker?: string;
+  record?: string;
+  recordMaxFiles?: string;
+  recordMaxBytes?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -55,14 +58,12 @@ const sizeUnits: Record<string, number> = {
 };
 
 /** `4194304`, `4MiB`, `16MB`, `512KiB`. */
-function size(text: string | undefined): number | undefined {
+function size(text: string | undefined, flag = "--max-message-size"): number | undefined {
   if (text === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
   const unit = m ? sizeUnits[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
-    throw new UsageError(
-      `--max-message-size must be a size in bytes such as 4194304, 4MiB or 16MB, got "${text}"`,
-    );
+    throw new UsageError(`${flag} must be a size in bytes such as 4194304, 4MiB or 16MB, got "${text}"`);
   }
   return Math.round(Number(m[1]) * unit);
 }
@@ -115,6 +116,15 @@ function addServeCommand(parent: Command, name: string, description: string): vo
     .option("--no-discover", "do not import modules declared in package.json files (flyteAgent.modules)")
     .option("--no-reflection", "do not serve gRPC reflection")
     .option("--no-banner", "do not print the table of agents at start")
+    .option(
+      "--record <dir>",
+      "write every CreateTask/ExecuteTaskSync request served to <dir> (env values and secret-looking keys redacted), for `flyte-agent run --replay <file>`",
+    )
+    .option("--record-max-files <n>", "records kept in --record <dir>, oldest deleted first (default: 1000)")
+    .option(
+      "--record-max-bytes <size>",
+      "total size of the records kept, oldest deleted first (e.g. 64MiB; default: 256MiB)",
+    )
     .option("--log-level <level>", "trace | debug | info | warn | error (default: info, or $LOG_LEVEL)")
     .addOption(
       new Option(
@@ -131,6 +141,14 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       }
       if (flags.tlsClientCa && !flags.tlsCert) {
         throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
+      }
+      if (!flags.record && (flags.recordMaxFiles !== undefined || flags.recordMaxBytes !== undefined)) {
+        throw new UsageError("--record-max-files and --record-max-bytes need --record <dir>");
+      }
+      const recordMaxFiles = number("--record-max-files", flags.recordMaxFiles, true);
+      const recordMaxBytes = size(flags.recordMaxBytes, "--record-max-bytes");
+      if (recordMaxFiles === 0 || recordMaxBytes === 0) {
+        throw new UsageError("--record-max-files and --record-max-bytes must be at least 1");
       }
       const prometheusPort = flags.prometheusPort ?? flags.prometheus_port;
       const builtin = flags.builtin ? parseBuiltinAgentNames(flags.builtin) : [];
@@ -164,6 +182,15 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         reflection: flags.reflection,
         banner: flags.banner ? process.stderr : false,
         ...opt("logLevel", flags.logLevel),
+        ...(flags.record
+          ? {
+              record: {
+                dir: flags.record,
+                ...opt("maxFiles", recordMaxFiles),
+                ...opt("maxBytes", recordMaxBytes),
+              },
+            }
+          : {}),
         version: packageVersion,
       });
       try {

@@ -12,6 +12,7 @@ import { createAgentMetadataService } from "./agent-metadata-service.js";
 import { createAsyncAgentService } from "./async-agent-service.js";
 import { createSyncAgentService } from "./sync-agent-service.js";
 import { recordingFieldSize } from "./wire-sizes.js";
+import type { RequestRecorder } from "../recorder.js";
 
 export { toProtoAgent } from "./agent-metadata-service.js";
 
@@ -20,6 +21,8 @@ export interface ServiceOptions {
   readonly registry: AgentRegistry;
   readonly logger: Logger;
   readonly hooks?: CallHooks;
+  /** Writes the CreateTask and ExecuteTaskSync requests served, for `run --replay`. */
+  readonly recorder?: RequestRecorder;
 }
 
 /** A protobuf service and its handlers, ready for `server.addService`. */
@@ -59,8 +62,8 @@ const syncAgentDefinition = {
  */
 export function createServiceHandlers(options: ServiceOptions) {
   const pipeline = createCallPipeline(options);
-  const asyncAgentService = createAsyncAgentService(pipeline, options.registry);
-  const syncAgentService = createSyncAgentService(pipeline, options.registry);
+  const asyncAgentService = createAsyncAgentService(pipeline, options.registry, options.recorder);
+  const syncAgentService = createSyncAgentService(pipeline, options.registry, options.recorder);
   const metadataService = createAgentMetadataService(pipeline, options.registry);
   return {
     asyncAgentService,

@@ -5,6 +5,7 @@ import type { AgentRegistry } from "../../core/registry.js";
 import type { CallPipeline } from "../call-pipeline.js";
 import { encodedSize, executionIdOf, syncAgentFor, taskRequest, toWireResource } from "./agent-calls.js";
 import { wireSizeOf } from "./wire-sizes.js";
+import type { RequestRecorder } from "../recorder.js";
 
 /**
  * `flyteidl.service.SyncAgentService` (ExecuteTaskSync). The client sends a header (template, output
@@ -14,6 +15,7 @@ import { wireSizeOf } from "./wire-sizes.js";
 export function createSyncAgentService(
   pipeline: CallPipeline,
   registry: AgentRegistry,
+  recorder?: RequestRecorder,
 ): SyncAgentServiceServer {
   const headerOf = (messages: readonly ExecuteTaskSyncRequest[]) => messages.find((m) => m.header)?.header;
 
@@ -30,6 +32,8 @@ export function createSyncAgentService(
       };
     },
     async (messages, scope, send) => {
+      // Queued only: the recorder writes off the call's path and never fails it.
+      recorder?.recordExecuteTaskSync(messages);
       const header = headerOf(messages);
       if (!header?.template) {
         throw new FlyteAgentError(

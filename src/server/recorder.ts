@@ -1,0 +1,335 @@
+import { constants } from "node:fs";
+import { access, mkdir, readdir, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { CreateTaskRequest, ExecuteTaskSyncRequest } from "../gen/flyteidl/admin/agent.js";
+import type { Logger } from "../core/context.js";
+import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+
+/** The value that replaces every redacted value in a recorded request (keys are kept). */
+export const REDACTED = "[redacted]";
+
+/**
+ * Keys whose values are redacted wherever they appear in a recorded request's `custom`, `config`,
+ * labels and annotations (environment variable values are always redacted).
+ */
+export const SECRET_KEY_PATTERN = /secret|token|password|passwd|api[_-]?key|credential|auth/i;
+
+/** The operation a record holds: a CreateTask request or an ExecuteTaskSync stream. */
+export const RecordedOp = {
+  CREATE: "create",
+  DO: "do",
+} as const;
+export type RecordedOp = (typeof RecordedOp)[keyof typeof RecordedOp];
+
+/** Options of {@link RequestRecorder.create}. */
+export interface RequestRecorderOptions {
+  /** The directory records are written to; created when missing. */
+  readonly dir: string;
+  /** Records kept; the oldest are deleted beyond it. @default 1000 */
+  readonly maxFiles?: number;
+  /** Total bytes of records kept; the oldest are deleted beyond it. @default 256 MiB */
+  readonly maxBytes?: number;
+  /** Requests waiting to be written; more are dropped (with a warning) rather than queued. @default 64 */
+  readonly maxQueued?: number;
+  readonly logger?: Logger;
+  /** The time that names a record. @default Date.now */
+  readonly now?: () => number;
+}
+
+interface Kept {
+  readonly name: string;
+  readonly bytes: number;
+}
+
+type Pending =
+  | { readonly op: typeof RecordedOp.CREATE; readonly request: CreateTaskRequest }
+  | { readonly op: typeof RecordedOp.DO; readonly messages: readonly ExecuteTaskSyncRequest[] };
+
+/** Record files are `<UTC time>-<op>-<task type>-<random id>.pb`: sorting by name sorts by age. */
+const recordName = /^\d{8}T\d{9}Z-(create|do)-.*\.pb$/;
+
+/**
+ * Writes the CreateTask and ExecuteTaskSync requests a server receives as files, for `run --replay`.
+ *
+ * A CreateTask record is the `flyteidl.admin.CreateTaskRequest` message; an ExecuteTaskSync record is
+ * the stream's `flyteidl.admin.ExecuteTaskSyncRequest` messages (header, then inputs), each preceded
+ * by its varint length. Before writing, environment variable values and the values of secret-looking
+ * keys ({@link SECRET_KEY_PATTERN}) are replaced by {@link REDACTED}.
+ *
+ * Recording never blocks or fails a call: {@link RequestRecorder.recordCreateTask} and
+ * {@link RequestRecorder.recordExecuteTaskSync} only queue the request; it is encoded and written later, off
+ * the call's path. A full queue or a failed write drops the record with one warning log line.
+ */
+export class RequestRecorder {
+  readonly #queue: Pending[] = [];
+  readonly #kept: Kept[];
+  #keptBytes: number;
+  #draining: Promise<void> | undefined;
+  #dropped = 0;
+  #written = 0;
+  #lastMs = 0;
+
+  private constructor(
+    /** The absolute record directory. */
+    readonly dir: string,
+    private readonly maxFiles: number,
+    private readonly maxBytes: number,
+    private readonly maxQueued: number,
+    private readonly logger: Logger | undefined,
+    private readonly now: () => number,
+    kept: Kept[],
+  ) {
+    this.#kept = kept;
+    this.#keptBytes = kept.reduce((n, k) => n + k.bytes, 0);
+  }
+
+  /**
+   * Checks that `dir` can be written (creating it), and counts the records already there toward the
+   * bounds.
+   * @throws FlyteAgentError (INVALID_CONFIG) with one sentence when it cannot be written or a bound is invalid.
+   */
+  static async create(options: RequestRecorderOptions): Promise<RequestRecorder> {
+    const dir = resolve(options.dir);
+    const maxFiles = options.maxFiles ?? 1000;
+    const maxBytes = options.maxBytes ?? 256 * 1024 ** 2;
+    const maxQueued = options.maxQueued ?? 64;
+    for (const [name, value] of Object.entries({ maxFiles, maxBytes, maxQueued })) {
+      if (!Number.isSafeInteger(value) || value < 1)
+        throw new FlyteAgentError(
+          ErrorCode.INVALID_CONFIG,
+          `${name} must be a positive integer, got ${value}`,
+        );
+    }
+    try {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.W_OK);
+      // access() says yes to root on a read-only mount: only a real write tells.
+      const probe = join(dir, `.write-check-${randomBytes(4).toString("hex")}`);
+      await writeFile(probe, "");
+      await unlink(probe);
+    } catch (err) {
+      throw new FlyteAgentError(
+        ErrorCode.INVALID_CONFIG,
+        `cannot write request records to ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)}): choose a writable --record directory`,
+      );
+    }
+    const kept: Kept[] = [];
+    for (const name of (await readdir(dir)).filter((n) => recordName.test(n)).sort()) {
+      const size = await stat(join(dir, name)).then(
+        (s) => s.size,
+        () => undefined,
+      );
+      if (size !== undefined) kept.push({ name, bytes: size });
+    }
+    const recorder = new RequestRecorder(
+      dir,
+      maxFiles,
+      maxBytes,
+      maxQueued,
+      options.logger,
+      options.now ?? Date.now,
+      kept,
+    );
+    await recorder.#evict();
+    return recorder;
+  }
+
+  /** Queues a CreateTask request for recording. Never throws. */
+  recordCreateTask(request: CreateTaskRequest): void {
+    this.#enqueue({ op: RecordedOp.CREATE, request });
+  }
+
+  /** Queues the messages of an ExecuteTaskSync call (header, inputs) for recording. Never throws. */
+  recordExecuteTaskSync(messages: readonly ExecuteTaskSyncRequest[]): void {
+    this.#enqueue({ op: RecordedOp.DO, messages: [...messages] });
+  }
+
+  /** Resolves once every queued request has been written or dropped. */
+  async flushed(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  /** Record files currently kept, oldest first. */
+  get files(): readonly string[] {
+    return this.#kept.map((k) => k.name);
+  }
+
+  /** Requests written, and dropped (full queue or failed write), since the recorder opened. */
+  get counts(): { readonly written: number; readonly dropped: number } {
+    return { written: this.#written, dropped: this.#dropped };
+  }
+
+  #enqueue(pending: Pending): void {
+    if (this.#queue.length >= this.maxQueued) {
+      this.#drop("the record queue is full", undefined);
+      return;
+    }
+    this.#queue.push(pending);
+    // setImmediate: the encoding and the write start after the call's own work has been scheduled.
+    this.#draining ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+        try {
+          await this.#write(next);
+          this.#written++;
+        } catch (err) {
+          this.#drop("the record could not be written", err);
+        }
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #write(pending: Pending): Promise<void> {
+    let bytes: Uint8Array;
+    let taskType: string;
+    if (pending.op === RecordedOp.CREATE) {
+      const request = redactCreateTaskRequest(pending.request);
+      taskType = request.template?.type ?? "";
+      bytes = CreateTaskRequest.encode(request).finish();
+    } else {
+      const messages = pending.messages.map(redactExecuteTaskSyncRequest);
+      taskType = messages.find((m) => m.header)?.header?.template?.type ?? "";
+      bytes = encodeDelimited(messages);
+    }
+    // Names sort by age: two records of one millisecond get consecutive times, not a random order.
+    this.#lastMs = Math.max(this.now(), this.#lastMs + 1);
+    const name = `${timestamp(this.#lastMs)}-${pending.op}-${safe(taskType)}-${randomBytes(4).toString("hex")}.pb`;
+    await writeFile(join(this.dir, name), bytes, { flag: "wx" });
+    this.#kept.push({ name, bytes: bytes.length });
+    this.#keptBytes += bytes.length;
+    await this.#evict();
+  }
+
+  /** Deletes the oldest records while a bound is exceeded (the newest record is always kept). */
+  async #evict(): Promise<void> {
+    while (this.#kept.length > 1 && (this.#kept.length > this.maxFiles || this.#keptBytes > this.maxBytes)) {
+      const oldest = this.#kept.shift()!;
+      this.#keptBytes -= oldest.bytes;
+      await rm(join(this.dir, oldest.name), { force: true });
+    }
+  }
+
+  #drop(reason: string, err: unknown): void {
+    this.#dropped++;
+    const why =
+      err === undefined
+        ? undefined
+        : ((err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : "unknown error"));
+    this.logger?.warn(
+      { record_dir: this.dir, dropped_total: this.#dropped, ...(why ? { reason: why } : {}) },
+      `request not recorded: ${reason}`,
+    );
+  }
+}
+
+/** `20261126T043000123Z`: UTC, sortable, safe in file names. */
+function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:.]/g, "");
+}
+
+/** A task type as a file-name part: anything but letters, digits, `_` and `.` becomes `_`. */
+function safe(taskType: string): string {
+  return (taskType || "untyped").replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 64);
+}
+
+/** Length-delimited messages, as protobuf's `writeDelimitedTo` writes them. */
+function encodeDelimited(messages: readonly ExecuteTaskSyncRequest[]): Uint8Array {
+  const writer = new BinaryWriter();
+  for (const m of messages) writer.bytes(ExecuteTaskSyncRequest.encode(m).finish());
+  return writer.finish();
+}
+
+/**
+ * Reads the length-delimited messages {@link RequestRecorder} writes for an ExecuteTaskSync call.
+ * @throws Error when the bytes are not such a sequence.
+ */
+export function decodeDelimitedSyncRequests(bytes: Uint8Array): ExecuteTaskSyncRequest[] {
+  const reader = new BinaryReader(bytes);
+  const messages: ExecuteTaskSyncRequest[] = [];
+  while (reader.pos < reader.len) messages.push(ExecuteTaskSyncRequest.decode(reader.bytes()));
+  return messages;
+}
+
+function redactMap(map: { [key: string]: string }, all: boolean): { [key: string]: string } {
+  return Object.fromEntries(
+    Object.entries(map).map(([k, v]) => [k, all || SECRET_KEY_PATTERN.test(k) ? REDACTED : v]),
+  );
+}
+
+/** A `google.protobuf.Struct` value (a plain JSON value here) with secret-looking keys' values redacted. */
+function redactJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactJson);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, SECRET_KEY_PATTERN.test(k) ? REDACTED : redactJson(v)]),
+    );
+  }
+  return value;
+}
+
+type Template = NonNullable<CreateTaskRequest["template"]>;
+type Metadata = NonNullable<CreateTaskRequest["taskExecutionMetadata"]>;
+
+function redactTemplate(template: Template | undefined): Template | undefined {
+  if (!template) return undefined;
+  const container = template.container && {
+    ...template.container,
+    // Container env values are environment variables too: redacted whatever their names.
+    env: template.container.env.map((kv) => ({ ...kv, value: REDACTED })),
+  };
+  return {
+    ...template,
+    ...(template.custom ? { custom: redactJson(template.custom) as Template["custom"] } : {}),
+    config: redactMap(template.config, false),
+    ...(container ? { container } : {}),
+  };
+}
+
+function redactMetadata(metadata: Metadata | undefined): Metadata | undefined {
+  if (!metadata) return undefined;
+  return {
+    ...metadata,
+    labels: redactMap(metadata.labels, false),
+    annotations: redactMap(metadata.annotations, false),
+    environmentVariables: redactMap(metadata.environmentVariables, true),
+  };
+}
+
+/**
+ * A copy of `request` fit to be written down: every environment variable value (task execution
+ * metadata, container env) and the value of every secret-looking key in the template's `custom` and
+ * `config` and the metadata's labels and annotations become {@link REDACTED}. Keys, inputs and every
+ * other field are kept, so the request stays replayable.
+ */
+export function redactCreateTaskRequest(request: CreateTaskRequest): CreateTaskRequest {
+  const template = redactTemplate(request.template);
+  const metadata = redactMetadata(request.taskExecutionMetadata);
+  return {
+    ...request,
+    ...(template ? { template } : {}),
+    ...(metadata ? { taskExecutionMetadata: metadata } : {}),
+  };
+}
+
+/** {@link redactCreateTaskRequest} for one message of an ExecuteTaskSync stream. */
+export function redactExecuteTaskSyncRequest(message: ExecuteTaskSyncRequest): ExecuteTaskSyncRequest {
+  const header = message.header;
+  if (!header) return message;
+  const template = redactTemplate(header.template);
+  const metadata = redactMetadata(header.taskExecutionMetadata);
+  return {
+    ...message,
+    header: {
+      ...header,
+      ...(template ? { template } : {}),
+      ...(metadata ? { taskExecutionMetadata: metadata } : {}),
+    },
+  };
+}
