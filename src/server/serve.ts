@@ -438,6 +438,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     stopping ??= (async () => {
       clearTimeout(timeout);
       await server.shutdown(o.gracePeriodSeconds * 1000);
+      // Requests already served are still written: a record of the last calls before a crash loop matters most.
+      await recorder?.flushed();
       await endpoint?.close();
       if (o.handleSignals) {
         process.off("SIGTERM", onSignal);
