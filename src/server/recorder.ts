@@ -263,15 +263,30 @@ function redactMap(map: { [key: string]: string }, all: boolean): { [key: string
   );
 }
 
-/** A `google.protobuf.Struct` value (a plain JSON value here) with secret-looking keys' values redacted. */
+/**
+ * A `google.protobuf.Struct` value (a plain JSON value here) with secret-looking keys' values redacted,
+ * and the `value` of every `{name, value}` item of an `env` list (a pod spec's container env).
+ */
 function redactJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactJson);
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY_PATTERN.test(k) ? REDACTED : redactJson(v)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_KEY_PATTERN.test(k)
+          ? REDACTED
+          : k === "env" && Array.isArray(v)
+            ? v.map(redactEnvItem)
+            : redactJson(v),
+      ]),
     );
   }
   return value;
+}
+
+function redactEnvItem(item: unknown): unknown {
+  if (item === null || typeof item !== "object" || !("value" in item)) return redactJson(item);
+  return { ...(redactJson(item) as object), value: REDACTED };
 }
 
 type Template = NonNullable<CreateTaskRequest["template"]>;
@@ -284,9 +299,16 @@ function redactTemplate(template: Template | undefined): Template | undefined {
     // Container env values are environment variables too: redacted whatever their names.
     env: template.container.env.map((kv) => ({ ...kv, value: REDACTED })),
   };
+  const k8sPod = template.k8sPod && {
+    ...template.k8sPod,
+    ...(template.k8sPod.podSpec
+      ? { podSpec: redactJson(template.k8sPod.podSpec) as Record<string, unknown> }
+      : {}),
+  };
   return {
     ...template,
     ...(template.custom ? { custom: redactJson(template.custom) as Template["custom"] } : {}),
+    ...(k8sPod ? { k8sPod } : {}),
     config: redactMap(template.config, false),
     ...(container ? { container } : {}),
   };

@@ -89,6 +89,14 @@ function propellerTemplate(base: TaskTemplate): TaskTemplate {
       resources: undefined,
       dataConfig: undefined,
     },
+    k8sPod: {
+      metadata: undefined,
+      dataConfig: undefined,
+      primaryContainerName: "primary",
+      podSpec: {
+        containers: [{ name: "primary", env: [{ name: "GCP_KEY", value: "pod-secret" }, { name: "X" }] }],
+      },
+    },
   };
 }
 
@@ -221,8 +229,11 @@ describe("serve --record then run --replay", () => {
       password: REDACTED,
       nested: { region: "eu", accessToken: REDACTED, list: [{ api_key: REDACTED, keep: 1 }] },
     });
+    expect(rec.template?.k8sPod?.podSpec).toEqual({
+      containers: [{ name: "primary", env: [{ name: "GCP_KEY", value: REDACTED }, { name: "X" }] }],
+    });
     expect(rec.taskExecutionMetadata?.labels).toEqual({ team: "data", "vault-token": REDACTED });
-    for (const secret of ["hunter2", "abc", "p4ss", "Bearer xyz", "s.123", "bar"]) {
+    for (const secret of ["hunter2", "abc", "p4ss", "Bearer xyz", "s.123", "bar", "pod-secret"]) {
       expect(bytes.includes(Buffer.from(secret))).toBe(false);
     }
     // Redaction works on a copy: the agent got the real values.
