@@ -84,6 +84,15 @@ describe("serve agent --record and run --replay (the real binary)", () => {
     ]);
   });
 
+  it("refuses record bounds without --record or below 1", async () => {
+    const noDir = await cli(["serve", "agent", "--no-prometheus", "--record-max-files", "5"]);
+    expect(noDir.exitCode).toBe(2);
+    expect(noDir.stderr.trim()).toBe("error: --record-max-files and --record-max-bytes need --record <dir>");
+    const zero = await cli(["serve", "agent", "--no-prometheus", "--record", dir, "--record-max-bytes", "0"]);
+    expect(zero.exitCode).toBe(2);
+    expect(zero.stderr.trim()).toBe("error: --record-max-files and --record-max-bytes must be at least 1");
+  });
+
   it("refuses to replay a file that is not a recorded request: one sentence, exit 2", async () => {
     const file = join(dir, "not-a-request.pb");
     await writeFile(file, "hello, I am text");

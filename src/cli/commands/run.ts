@@ -50,7 +50,7 @@ export function register(program: Command): void {
         "  flyte-agent run task.ts --day 2024-05-01\n" +
         "  flyte-agent run task.ts --endpoint localhost:8000 --propeller-timing\n" +
         "  flyte-agent run task.ts --config flyte-propeller-config.yaml --strict\n" +
-        "  flyte-agent run --replay records/20261126T043000123Z-create-bigquery-1a2b3c4d.pb --modules src/agent.ts\n\n" +
+        "  flyte-agent run --replay records/<file>.pb --modules src/agent.ts\n\n" +
         "Exit codes: 0 succeeded, 1 failed or timed out, 2 usage, 130 interrupted (Ctrl-C).",
     )
     .usage("<file> [task-name] [--<input> <value> ...] [options]")
