@@ -1,57 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { CreateTaskRequest, type TaskExecutionMetadata } from "../gen/flyteidl/admin/agent.js";
-import type { LiteralMap } from "../gen/flyteidl/core/literals.js";
-import type { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { decodeDelimitedSyncRequests, RecordedOp } from "../server/recorder.js";
+import { decodeRecordedRequest, type RecordedRequest } from "../core/recorded-request.js";
 import { type ExecuteTaskOptions, type ExecutionResult, executeTask } from "./execute-task.js";
 
-/** A request `serve --record` wrote, as read back by {@link readRecordedRequest}. */
-export interface RecordedRequest {
-  /** `create` (CreateTask) or `do` (ExecuteTaskSync). */
-  readonly op: RecordedOp;
-  /** The template as FlytePropeller sent it (already rendered). */
-  readonly template: TaskTemplate;
-  readonly inputs: LiteralMap | undefined;
-  /** The output prefix the recorded call named (a bucket path, usually). */
-  readonly outputPrefix: string;
-  readonly taskExecutionMetadata: TaskExecutionMetadata | undefined;
-}
+export type { RecordedRequest };
 
-function notARecord(file: string, why: string): FlyteAgentError {
-  return new FlyteAgentError(
-    ErrorCode.INVALID_CONFIG,
-    `${file} is not a request recorded by \`flyte-agent serve --record\` (${why})`,
-  );
-}
-
-function fromCreate(bytes: Uint8Array): RecordedRequest {
-  const r = CreateTaskRequest.decode(bytes);
-  if (!r.template) throw new Error("it holds no task template");
-  return {
-    op: RecordedOp.CREATE,
-    template: r.template,
-    inputs: r.inputs,
-    outputPrefix: r.outputPrefix,
-    taskExecutionMetadata: r.taskExecutionMetadata,
-  };
-}
-
-function fromSync(bytes: Uint8Array): RecordedRequest {
-  const messages = decodeDelimitedSyncRequests(bytes);
-  const header = messages.find((m) => m.header)?.header;
-  if (!header?.template) throw new Error("it holds no ExecuteTaskSync header with a task template");
-  return {
-    op: RecordedOp.DO,
-    template: header.template,
-    inputs: messages.find((m) => m.inputs)?.inputs,
-    outputPrefix: header.outputPrefix,
-    taskExecutionMetadata: header.taskExecutionMetadata,
-  };
-}
-
-/** The part of a protobuf decoding error worth a sentence. */
+/** The first line of an error, for a one-sentence message. */
 function reason(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split("\n", 1)[0] ?? text;
@@ -72,23 +27,14 @@ export async function readRecordedRequest(file: string): Promise<RecordedRequest
       `cannot read the recorded request ${file} (${(err as NodeJS.ErrnoException).code ?? reason(err)})`,
     );
   }
-  const name = basename(file);
-  const readers = /-do-/.test(name)
-    ? [fromSync]
-    : /-create-/.test(name)
-      ? [fromCreate]
-      : [fromCreate, fromSync];
-  let last: unknown;
-  for (const read of readers) {
-    try {
-      const request = read(bytes);
-      if (!request.template.type) throw new Error("its template has no task type");
-      return request;
-    } catch (err) {
-      last = err;
-    }
+  try {
+    return decodeRecordedRequest(bytes, basename(file));
+  } catch (err) {
+    throw new FlyteAgentError(
+      ErrorCode.INVALID_CONFIG,
+      `${file} is not a request recorded by \`flyte-agent serve --record\` (${reason(err)})`,
+    );
   }
-  throw notARecord(file, reason(last));
 }
 
 /** Options of {@link replayRequest}: those of `executeTask`, but the task, inputs and metadata come from the record. */

@@ -41,11 +41,16 @@ export { createServerLogger, redactedKeys, type ServerLoggerOptions } from "./lo
 export { formatBanner, type BannerInfo } from "./banner.js";
 export {
   RequestRecorder,
-  RecordedOp,
   REDACTED,
   SECRET_KEY_PATTERN,
   redactCreateTaskRequest,
   redactExecuteTaskSyncRequest,
-  decodeDelimitedSyncRequests,
   type RequestRecorderOptions,
 } from "./recorder.js";
+export {
+  RecordedOp,
+  decodeRecordedRequest,
+  decodeRecordedSyncRequests,
+  encodeRecordedSyncRequests,
+  type RecordedRequest,
+} from "../core/recorded-request.js";

@@ -2,8 +2,13 @@ import { constants } from "node:fs";
 import { access, mkdir, readdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { CreateTaskRequest, ExecuteTaskSyncRequest } from "../gen/flyteidl/admin/agent.js";
+import { CreateTaskRequest, type ExecuteTaskSyncRequest } from "../gen/flyteidl/admin/agent.js";
+import {
+  encodeRecordedSyncRequests,
+  RecordedOp,
+  recordFileName,
+  recordFilePattern,
+} from "../core/recorded-request.js";
 import type { Logger } from "../core/context.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 
@@ -15,13 +20,6 @@ export const REDACTED = "[redacted]";
  * labels and annotations (environment variable values are always redacted).
  */
 export const SECRET_KEY_PATTERN = /secret|token|password|passwd|api[_-]?key|credential|auth/i;
-
-/** The operation a record holds: a CreateTask request or an ExecuteTaskSync stream. */
-export const RecordedOp = {
-  CREATE: "create",
-  DO: "do",
-} as const;
-export type RecordedOp = (typeof RecordedOp)[keyof typeof RecordedOp];
 
 /** Options of {@link RequestRecorder.create}. */
 export interface RequestRecorderOptions {
@@ -46,9 +44,6 @@ interface Kept {
 type Pending =
   | { readonly op: typeof RecordedOp.CREATE; readonly request: CreateTaskRequest }
   | { readonly op: typeof RecordedOp.DO; readonly messages: readonly ExecuteTaskSyncRequest[] };
-
-/** Record files are `<UTC time>-<op>-<task type>-<random id>.pb`: sorting by name sorts by age. */
-const recordName = /^\d{8}T\d{9}Z-(create|do)-.*\.pb$/;
 
 /**
  * Writes the CreateTask and ExecuteTaskSync requests a server receives as files, for `run --replay`.
@@ -116,7 +111,7 @@ export class RequestRecorder {
       );
     }
     const kept: Kept[] = [];
-    for (const name of (await readdir(dir)).filter((n) => recordName.test(n)).sort()) {
+    for (const name of (await readdir(dir)).filter((n) => recordFilePattern.test(n)).sort()) {
       const size = await stat(join(dir, name)).then(
         (s) => s.size,
         () => undefined,
@@ -196,11 +191,11 @@ export class RequestRecorder {
     } else {
       const messages = pending.messages.map(redactExecuteTaskSyncRequest);
       taskType = messages.find((m) => m.header)?.header?.template?.type ?? "";
-      bytes = encodeDelimited(messages);
+      bytes = encodeRecordedSyncRequests(messages);
     }
     // Names sort by age: two records of one millisecond get consecutive times, not a random order.
     this.#lastMs = Math.max(this.now(), this.#lastMs + 1);
-    const name = `${timestamp(this.#lastMs)}-${pending.op}-${safe(taskType)}-${randomBytes(4).toString("hex")}.pb`;
+    const name = recordFileName(this.#lastMs, pending.op, taskType, randomBytes(4).toString("hex"));
     await writeFile(join(this.dir, name), bytes, { flag: "wx" });
     this.#kept.push({ name, bytes: bytes.length });
     this.#keptBytes += bytes.length;
@@ -227,34 +222,6 @@ export class RequestRecorder {
       `request not recorded: ${reason}`,
     );
   }
-}
-
-/** `20261126T043000123Z`: UTC, sortable, safe in file names. */
-function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:.]/g, "");
-}
-
-/** A task type as a file-name part: anything but letters, digits, `_` and `.` becomes `_`. */
-function safe(taskType: string): string {
-  return (taskType || "untyped").replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 64);
-}
-
-/** Length-delimited messages, as protobuf's `writeDelimitedTo` writes them. */
-function encodeDelimited(messages: readonly ExecuteTaskSyncRequest[]): Uint8Array {
-  const writer = new BinaryWriter();
-  for (const m of messages) writer.bytes(ExecuteTaskSyncRequest.encode(m).finish());
-  return writer.finish();
-}
-
-/**
- * Reads the length-delimited messages {@link RequestRecorder} writes for an ExecuteTaskSync call.
- * @throws Error when the bytes are not such a sequence.
- */
-export function decodeDelimitedSyncRequests(bytes: Uint8Array): ExecuteTaskSyncRequest[] {
-  const reader = new BinaryReader(bytes);
-  const messages: ExecuteTaskSyncRequest[] = [];
-  while (reader.pos < reader.len) messages.push(ExecuteTaskSyncRequest.decode(reader.bytes()));
-  return messages;
 }
 
 function redactMap(map: { [key: string]: string }, all: boolean): { [key: string]: string } {

@@ -21,7 +21,7 @@ import {
 import { readRecordedRequest, replayRequest } from "../../src/executor/index.js";
 import {
   AgentServer,
-  decodeDelimitedSyncRequests,
+  decodeRecordedSyncRequests,
   REDACTED,
   RequestRecorder,
 } from "../../src/server/index.js";
@@ -269,8 +269,8 @@ describe("serve --record then run --replay", () => {
     expect(result.outputs).toEqual({ text: "HI" });
 
     const [fileB] = await recordedFiles(b.recorder);
-    const [headerA, inputsA] = decodeDelimitedSyncRequests(await readFile(fileA!));
-    const [headerB, inputsB] = decodeDelimitedSyncRequests(await readFile(fileB!));
+    const [headerA, inputsA] = decodeRecordedSyncRequests(await readFile(fileA!));
+    const [headerB, inputsB] = decodeRecordedSyncRequests(await readFile(fileB!));
     const tpl = (m: ExecuteTaskSyncRequest | undefined) =>
       Buffer.from(TaskTemplate.encode(m!.header!.template!).finish());
     const lit = (m: ExecuteTaskSyncRequest | undefined) =>
