@@ -8,7 +8,10 @@ import type { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import type { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
 
 // The file format of recorded requests: the server writes it (`serve --record`), the executor reads
-// it (`run --replay`).
+// it (`run --replay`). What FlytePropeller 1.16.8 sends, and so what a record holds
+// (flyteplugins/go/tasks/plugins/webapi/agent/plugin.go): the container args rendered into the
+// template (:121), then one CreateTaskRequest (:175), or an ExecuteTaskSync stream of a header with
+// template, output prefix and metadata (:163, :206) followed by one inputs message (:211-215).
 
 /** The operation a record holds: a CreateTask request or an ExecuteTaskSync stream. */
 export const RecordedOp = {
