@@ -43,10 +43,17 @@ export function recordFileName(ms: number, op: RecordedOp, taskType: string, id:
   return `${time}-${op}-${type}-${id}.pb`;
 }
 
-/** An ExecuteTaskSync record: the stream's messages, each preceded by its varint length. */
-export function encodeRecordedSyncRequests(messages: readonly ExecuteTaskSyncRequest[]): Uint8Array {
+/**
+ * An ExecuteTaskSync record: the stream's messages, each preceded by its varint length. A message
+ * may be given already encoded (as it came on the wire).
+ */
+export function encodeRecordedSyncRequests(
+  messages: readonly (ExecuteTaskSyncRequest | Uint8Array)[],
+): Uint8Array {
   const writer = new BinaryWriter();
-  for (const m of messages) writer.bytes(ExecuteTaskSyncRequest.encode(m).finish());
+  for (const m of messages) {
+    writer.bytes(m instanceof Uint8Array ? m : ExecuteTaskSyncRequest.encode(m).finish());
+  }
   return writer.finish();
 }
 

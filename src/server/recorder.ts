@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, mkdir, readdir, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
-import { CreateTaskRequest, type ExecuteTaskSyncRequest } from "../gen/flyteidl/admin/agent.js";
+import { CreateTaskRequest, ExecuteTaskSyncRequest } from "../gen/flyteidl/admin/agent.js";
 import {
   encodeRecordedSyncRequests,
   RecordedOp,
@@ -41,9 +41,15 @@ interface Kept {
   readonly bytes: number;
 }
 
+/** A request message and, when its decoder was wrapped by the recorder, its bytes as received. */
+interface Received<M> {
+  readonly message: M;
+  readonly wire: Uint8Array | undefined;
+}
+
 type Pending =
-  | { readonly op: typeof RecordedOp.CREATE; readonly request: CreateTaskRequest }
-  | { readonly op: typeof RecordedOp.DO; readonly messages: readonly ExecuteTaskSyncRequest[] };
+  | { readonly op: typeof RecordedOp.CREATE; readonly request: Received<CreateTaskRequest> }
+  | { readonly op: typeof RecordedOp.DO; readonly messages: readonly Received<ExecuteTaskSyncRequest>[] };
 
 /**
  * Writes the CreateTask and ExecuteTaskSync requests a server receives as files, for `run --replay`.
@@ -51,7 +57,9 @@ type Pending =
  * A CreateTask record is the `flyteidl.admin.CreateTaskRequest` message; an ExecuteTaskSync record is
  * the stream's `flyteidl.admin.ExecuteTaskSyncRequest` messages (header, then inputs), each preceded
  * by its varint length. Before writing, environment variable values and the values of secret-looking
- * keys ({@link SECRET_KEY_PATTERN}) are replaced by {@link REDACTED}.
+ * keys ({@link SECRET_KEY_PATTERN}) are replaced by {@link REDACTED}. When the server's decoders were
+ * wrapped with {@link RequestRecorder.keepingWireBytes} (the server does this), a message with nothing
+ * to redact is written exactly as received, and a redacted one is read from the received bytes.
  *
  * Recording never blocks or fails a call: {@link RequestRecorder.recordCreateTask} and
  * {@link RequestRecorder.recordExecuteTaskSync} only queue the request; it is encoded and written later, off
@@ -65,6 +73,8 @@ export class RequestRecorder {
   #dropped = 0;
   #written = 0;
   #lastMs = 0;
+  // Request messages and the bytes they were decoded from; kept only as long as the message lives.
+  readonly #wire = new WeakMap<object, Uint8Array>();
 
   private constructor(
     /** The absolute record directory. */
@@ -131,14 +141,31 @@ export class RequestRecorder {
     return recorder;
   }
 
+  /**
+   * Wraps a request decoder so that the recorder keeps (by reference, no copy) the bytes each message
+   * was decoded from. A record is then read from those bytes, not from the message an agent was given
+   * (and may have changed), and a request with nothing to redact is written exactly as received,
+   * fields this flyteidl version does not know included.
+   */
+  keepingWireBytes<M extends object>(decode: (bytes: Buffer) => M): (bytes: Buffer) => M {
+    return (bytes) => {
+      const message = decode(bytes);
+      this.#wire.set(message, bytes);
+      return message;
+    };
+  }
+
   /** Queues a CreateTask request for recording. Never throws. */
   recordCreateTask(request: CreateTaskRequest): void {
-    this.#enqueue({ op: RecordedOp.CREATE, request });
+    this.#enqueue({ op: RecordedOp.CREATE, request: { message: request, wire: this.#wire.get(request) } });
   }
 
   /** Queues the messages of an ExecuteTaskSync call (header, inputs) for recording. Never throws. */
   recordExecuteTaskSync(messages: readonly ExecuteTaskSyncRequest[]): void {
-    this.#enqueue({ op: RecordedOp.DO, messages: [...messages] });
+    this.#enqueue({
+      op: RecordedOp.DO,
+      messages: messages.map((message) => ({ message, wire: this.#wire.get(message) })),
+    });
   }
 
   /** Resolves once every queued request has been written or dropped. */
@@ -183,15 +210,21 @@ export class RequestRecorder {
 
   async #write(pending: Pending): Promise<void> {
     let bytes: Uint8Array;
-    let taskType: string;
+    let taskType = "";
     if (pending.op === RecordedOp.CREATE) {
-      const request = redactCreateTaskRequest(pending.request);
-      taskType = request.template?.type ?? "";
-      bytes = CreateTaskRequest.encode(request).finish();
+      const { message, wire } = pending.request;
+      const received = wire ? CreateTaskRequest.decode(wire) : message;
+      taskType = received.template?.type ?? "";
+      bytes = redacted(received, wire, redactCreateTaskRequest, (m) => CreateTaskRequest.encode(m));
     } else {
-      const messages = pending.messages.map(redactExecuteTaskSyncRequest);
-      taskType = messages.find((m) => m.header)?.header?.template?.type ?? "";
-      bytes = encodeRecordedSyncRequests(messages);
+      const parts = pending.messages.map(({ message, wire }) => {
+        const received = wire ? ExecuteTaskSyncRequest.decode(wire) : message;
+        taskType ||= received.header?.template?.type ?? "";
+        return redacted(received, wire, redactExecuteTaskSyncRequest, (m) =>
+          ExecuteTaskSyncRequest.encode(m),
+        );
+      });
+      bytes = encodeRecordedSyncRequests(parts);
     }
     // Names sort by age: two records of one millisecond get consecutive times, not a random order.
     this.#lastMs = Math.max(this.now(), this.#lastMs + 1);
@@ -222,6 +255,18 @@ export class RequestRecorder {
       `request not recorded: ${reason}`,
     );
   }
+}
+
+/** The bytes to record for a message: as received when redaction changes nothing, else re-encoded. */
+function redacted<M>(
+  received: M,
+  wire: Uint8Array | undefined,
+  redact: (message: M) => M,
+  encode: (message: M) => { finish(): Uint8Array },
+): Uint8Array {
+  const encoded = encode(redact(received)).finish();
+  if (wire && Buffer.from(encoded).equals(Buffer.from(encode(received).finish()))) return wire;
+  return encoded;
 }
 
 function redactMap(map: { [key: string]: string }, all: boolean): { [key: string]: string } {

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client, credentials } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -38,6 +39,8 @@ class JobAgent extends AsyncAgentBase<typeof Meta> {
   }
   async create(request: TaskRequest) {
     this.seen.push(request);
+    // An agent that changes what it was given must not change what is recorded.
+    if (request.inputs.n === 13) request.taskTemplate.type = "changed by the agent";
     return { job_id: `job-${String(request.inputs.n)}` };
   }
   async get(meta: z.output<typeof Meta>): Promise<Resource> {
@@ -302,6 +305,44 @@ describe("serve --record then run --replay", () => {
     });
     expect(result.outputPrefix).toBe(prefix);
     expect(b.job.seen[0]!.outputPrefix).toBe(prefix);
+  });
+});
+
+describe("what a record holds", () => {
+  it("is the request's bytes as received: unknown fields kept, an agent's changes not seen", async () => {
+    const a = await recordingServer();
+    servers.push(a.server);
+    // A template with nothing to redact.
+    const plainJob = defineTask({
+      name: "job",
+      taskType: "job",
+      inputs: { n: z.number().int() },
+      outputs: { id: z.string() },
+    });
+    const encoded = CreateTaskRequest.encode({
+      inputs: plainJob.encodeInputs({ n: 13 }),
+      template: plainJob.template(),
+      outputPrefix: "s3://bucket/out/0",
+      taskExecutionMetadata: undefined,
+    }).finish();
+    // Field 99 (varint 1): a field a newer flyteidl might add, unknown to this one.
+    const sent = Buffer.concat([encoded, Buffer.from([0x98, 0x06, 0x01])]);
+    const client = new Client(a.server.address, credentials.createInsecure());
+    await new Promise<Buffer>((resolve, reject) =>
+      client.makeUnaryRequest(
+        "/flyteidl.service.AsyncAgentService/CreateTask",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        sent,
+        (err, res) => (err || !res ? reject(err ?? new Error("no answer")) : resolve(res)),
+      ),
+    );
+    client.close();
+    expect(a.job.seen[0]!.taskTemplate.type).toBe("changed by the agent");
+    const [file] = await recordedFiles(a.recorder);
+    const got = await readFile(file!);
+    expect(got.equals(sent)).toBe(true);
+    expect(file).toMatch(/-create-job-/);
   });
 });
 

@@ -32,29 +32,36 @@ export interface ServiceBinding {
 }
 
 // The request decoders of the calls that carry task inputs also record the inputs' wire size, for
-// the input-size metric (CreateTaskRequest.inputs is field 1, ExecuteTaskSyncRequest.inputs field 2).
-const asyncAgentDefinition = {
-  ...AsyncAgentServiceService,
-  createTask: {
-    ...AsyncAgentServiceService.createTask,
-    requestDeserialize: recordingFieldSize(
-      (b) => CreateTaskRequest.decode(b),
-      1,
-      (r) => r.inputs,
-    ),
-  },
-};
-const syncAgentDefinition = {
-  ...SyncAgentServiceService,
-  executeTaskSync: {
-    ...SyncAgentServiceService.executeTaskSync,
-    requestDeserialize: recordingFieldSize(
-      (b) => ExecuteTaskSyncRequest.decode(b),
-      2,
-      (r) => r.inputs,
-    ),
-  },
-};
+// the input-size metric (CreateTaskRequest.inputs is field 1, ExecuteTaskSyncRequest.inputs field 2),
+// and, when requests are recorded, let the recorder keep the bytes as received.
+function agentDefinitions(recorder: RequestRecorder | undefined) {
+  const createTask = (b: Buffer) => CreateTaskRequest.decode(b);
+  const executeTaskSync = (b: Buffer) => ExecuteTaskSyncRequest.decode(b);
+  return {
+    asyncAgent: {
+      ...AsyncAgentServiceService,
+      createTask: {
+        ...AsyncAgentServiceService.createTask,
+        requestDeserialize: recordingFieldSize(
+          recorder ? recorder.keepingWireBytes(createTask) : createTask,
+          1,
+          (r) => r.inputs,
+        ),
+      },
+    },
+    syncAgent: {
+      ...SyncAgentServiceService,
+      executeTaskSync: {
+        ...SyncAgentServiceService.executeTaskSync,
+        requestDeserialize: recordingFieldSize(
+          recorder ? recorder.keepingWireBytes(executeTaskSync) : executeTaskSync,
+          2,
+          (r) => r.inputs,
+        ),
+      },
+    },
+  };
+}
 
 /**
  * Builds the handlers of Flyte's three agent services over a registry, on one call pipeline: the
@@ -65,14 +72,15 @@ export function createServiceHandlers(options: ServiceOptions) {
   const asyncAgentService = createAsyncAgentService(pipeline, options.registry, options.recorder);
   const syncAgentService = createSyncAgentService(pipeline, options.registry, options.recorder);
   const metadataService = createAgentMetadataService(pipeline, options.registry);
+  const definitions = agentDefinitions(options.recorder);
   return {
     asyncAgentService,
     syncAgentService,
     metadataService,
     /** Every service with its handlers: what the server adds. */
     services: [
-      { definition: asyncAgentDefinition, implementation: asyncAgentService },
-      { definition: syncAgentDefinition, implementation: syncAgentService },
+      { definition: definitions.asyncAgent, implementation: asyncAgentService },
+      { definition: definitions.syncAgent, implementation: syncAgentService },
       { definition: AgentMetadataServiceService, implementation: metadataService },
     ] as readonly ServiceBinding[],
     /** Agent calls currently running (health checks and reflection are not counted). */
