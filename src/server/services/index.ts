@@ -32,36 +32,29 @@ export interface ServiceBinding {
 }
 
 // The request decoders of the calls that carry task inputs also record the inputs' wire size, for
-// the input-size metric (CreateTaskRequest.inputs is field 1, ExecuteTaskSyncRequest.inputs field 2),
-// and, when requests are recorded, let the recorder keep the bytes as received.
-function agentDefinitions(recorder: RequestRecorder | undefined) {
-  const createTask = (b: Buffer) => CreateTaskRequest.decode(b);
-  const executeTaskSync = (b: Buffer) => ExecuteTaskSyncRequest.decode(b);
-  return {
-    asyncAgent: {
-      ...AsyncAgentServiceService,
-      createTask: {
-        ...AsyncAgentServiceService.createTask,
-        requestDeserialize: recordingFieldSize(
-          recorder ? recorder.keepingWireBytes(createTask) : createTask,
-          1,
-          (r) => r.inputs,
-        ),
-      },
-    },
-    syncAgent: {
-      ...SyncAgentServiceService,
-      executeTaskSync: {
-        ...SyncAgentServiceService.executeTaskSync,
-        requestDeserialize: recordingFieldSize(
-          recorder ? recorder.keepingWireBytes(executeTaskSync) : executeTaskSync,
-          2,
-          (r) => r.inputs,
-        ),
-      },
-    },
-  };
-}
+// the input-size metric (CreateTaskRequest.inputs is field 1, ExecuteTaskSyncRequest.inputs field 2).
+const asyncAgentDefinition = {
+  ...AsyncAgentServiceService,
+  createTask: {
+    ...AsyncAgentServiceService.createTask,
+    requestDeserialize: recordingFieldSize(
+      (b) => CreateTaskRequest.decode(b),
+      1,
+      (r) => r.inputs,
+    ),
+  },
+};
+const syncAgentDefinition = {
+  ...SyncAgentServiceService,
+  executeTaskSync: {
+    ...SyncAgentServiceService.executeTaskSync,
+    requestDeserialize: recordingFieldSize(
+      (b) => ExecuteTaskSyncRequest.decode(b),
+      2,
+      (r) => r.inputs,
+    ),
+  },
+};
 
 /**
  * Builds the handlers of Flyte's three agent services over a registry, on one call pipeline: the
@@ -72,15 +65,20 @@ export function createServiceHandlers(options: ServiceOptions) {
   const asyncAgentService = createAsyncAgentService(pipeline, options.registry, options.recorder);
   const syncAgentService = createSyncAgentService(pipeline, options.registry, options.recorder);
   const metadataService = createAgentMetadataService(pipeline, options.registry);
-  const definitions = agentDefinitions(options.recorder);
   return {
     asyncAgentService,
     syncAgentService,
     metadataService,
     /** Every service with its handlers: what the server adds. */
     services: [
-      { definition: definitions.asyncAgent, implementation: asyncAgentService },
-      { definition: definitions.syncAgent, implementation: syncAgentService },
+      {
+        definition: keepingWireBytes(asyncAgentDefinition, "createTask", options.recorder),
+        implementation: asyncAgentService,
+      },
+      {
+        definition: keepingWireBytes(syncAgentDefinition, "executeTaskSync", options.recorder),
+        implementation: syncAgentService,
+      },
       { definition: AgentMetadataServiceService, implementation: metadataService },
     ] as readonly ServiceBinding[],
     /** Agent calls currently running (health checks and reflection are not counted). */
@@ -89,5 +87,19 @@ export function createServiceHandlers(options: ServiceOptions) {
     idle: pipeline.idle,
     /** Answers every call still running with UNAVAILABLE (and fires its agent's signal). */
     abortAll: pipeline.abortAll,
+  };
+}
+
+/** `definition` with `method`'s request decoder also handing the bytes it decodes to the recorder. */
+function keepingWireBytes<D extends ServiceDefinition, K extends keyof D & string>(
+  definition: D,
+  method: K,
+  recorder: RequestRecorder | undefined,
+): D {
+  if (!recorder) return definition;
+  const m = definition[method]!;
+  return {
+    ...definition,
+    [method]: { ...m, requestDeserialize: recorder.keepingWireBytes(m.requestDeserialize) },
   };
 }
