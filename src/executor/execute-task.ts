@@ -6,7 +6,7 @@ import type { RpcError, TlsOptions } from "../client/agent-client.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { TaskExecutionPhase, phaseName } from "../core/phase.js";
 import { isLiteralMap } from "../core/resource.js";
-import type { Resource as ProtoResource } from "../gen/flyteidl/admin/agent.js";
+import type { Resource as ProtoResource, TaskExecutionMetadata } from "../gen/flyteidl/admin/agent.js";
 import type { TaskExecutionIdentifier } from "../gen/flyteidl/core/identifier.js";
 import { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
@@ -121,6 +121,20 @@ export interface ExecuteTaskOptions {
   readonly serviceAccount?: string;
   /** The execution name. @default a random id like FlyteAdmin's */
   readonly executionName?: string;
+  /**
+   * Send a recorded request as it was: the template is not rendered again and every attempt carries
+   * the recorded task execution metadata (then namespace, labels, annotations, env and service
+   * account are unused). See `replayRequest`.
+   */
+  readonly replay?: ReplayedRequestParts;
+}
+
+/** {@link ExecuteTaskOptions.replay}: what a replayed request keeps from its record. */
+export interface ReplayedRequestParts {
+  /** @default metadata built as for any run, when the record has none */
+  readonly taskExecutionMetadata: TaskExecutionMetadata | undefined;
+  /** The output prefix of every attempt. @default one under the run directory, per attempt */
+  readonly outputPrefix?: string;
 }
 
 /** How a run ended. */
@@ -379,7 +393,7 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
     let outcome: AttemptOutcome;
     let outputPrefix: string;
     for (;;) {
-      outputPrefix = at(`attempt-${attempt}`);
+      outputPrefix = options.replay?.outputPrefix ?? at(`attempt-${attempt}`);
       await o.storage.ensurePrefix(outputPrefix);
       run.emit({ type: "attempt", attempt, outputPrefix });
       const attemptStartedAt = o.clock.now();
@@ -396,7 +410,8 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
         };
       } else {
         const raw = at("raw", `${name}-n0-${attempt}`);
-        const rendered = render(baseTemplate, {
+        // A recorded template was rendered by the Propeller that sent it: rendering twice could change it.
+        const rendered = (options.replay ? asRendered : render)(baseTemplate, {
           inputPrefix,
           inputPath: o.storage.join(inputPrefix, "inputs.pb"),
           outputPrefix,
@@ -423,7 +438,14 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
             ...(baseTemplate.securityContext?.runAs ? { runAs: baseTemplate.securityContext.runAs } : {}),
           });
           const route = router.route(category);
-          const request = { template: rendered.template, outputPrefix, metadata, attempt, attemptStartedAt };
+          const sentMetadata = options.replay?.taskExecutionMetadata ?? metadata;
+          const request = {
+            template: rendered.template,
+            outputPrefix,
+            metadata: sentMetadata,
+            attempt,
+            attemptStartedAt,
+          };
           outcome = route.isSync
             ? await runSync(run, route, request)
             : await runAsync(run, category, request);
@@ -520,6 +542,11 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
     options.signal?.removeEventListener("abort", onAbort);
     ownRouter?.close();
   }
+}
+
+/** A template sent as it is (a replayed request's). */
+function asRendered(template: TaskTemplate): { readonly template: TaskTemplate } {
+  return { template };
 }
 
 /** The rendered template, or the failed create a render error makes (`agent/plugin.go:121-124`). */

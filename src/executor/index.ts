@@ -1,4 +1,10 @@
-export { executeTask, type ExecuteTaskOptions, type ExecutionResult } from "./execute-task.js";
+export {
+  executeTask,
+  type ExecuteTaskOptions,
+  type ExecutionResult,
+  type ReplayedRequestParts,
+} from "./execute-task.js";
+export { readRecordedRequest, replayRequest, type RecordedRequest, type ReplayOptions } from "./replay.js";
 export type { ContractWarning, ExecutionEvent, ExecutionLogLink } from "./events.js";
 export { realClock, createManualClock, RateLimiter, type ExecutorClock } from "./clock.js";
 export { AgentRouter, type AgentRoute, type DiscoveryReport } from "./agent-router.js";

@@ -5,6 +5,7 @@ export {
   type ServeOptions,
   type ResolvedServeOptions,
   type ServeTlsOptions,
+  type ServeRecordOptions,
   type RunningAgentServer,
   StopReason,
 } from "./serve.js";
@@ -46,3 +47,18 @@ export {
   type RestartBackoffOptions,
 } from "./workers.js";
 export { availableCpus, cgroupCpuLimit, type AvailableCpusOptions } from "./available-cpus.js";
+export {
+  RequestRecorder,
+  REDACTED,
+  SECRET_KEY_PATTERN,
+  redactCreateTaskRequest,
+  redactExecuteTaskSyncRequest,
+  type RequestRecorderOptions,
+} from "./recorder.js";
+export {
+  RecordedOp,
+  decodeRecordedRequest,
+  decodeRecordedSyncRequests,
+  encodeRecordedSyncRequests,
+  type RecordedRequest,
+} from "../core/recorded-request.js";

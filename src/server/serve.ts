@@ -16,6 +16,7 @@ import {
 import { type LoadedModule, loadAgentModules } from "./module-loader.js";
 import { ServingStatus } from "./health.js";
 import { AgentServer } from "./server.js";
+import { RequestRecorder } from "./recorder.js";
 
 /** TLS files of {@link ServeOptions.tls} (paths to PEM files). */
 export interface ServeTlsOptions {
@@ -103,6 +104,21 @@ export interface ServeOptions {
    * "listening" line is the worker's, not the server's.
    */
   readonly clusterWorker?: boolean;
+  /**
+   * Write every CreateTask and ExecuteTaskSync request served to files in this directory, redacted
+   * and bounded, for `flyte-agent run --replay` (see `RequestRecorder`). A directory that cannot be
+   * written is an error at start.
+   */
+  readonly record?: ServeRecordOptions;
+}
+
+/** {@link ServeOptions.record}. */
+export interface ServeRecordOptions {
+  readonly dir: string;
+  /** @default 1000 */
+  readonly maxFiles?: number;
+  /** @default 256 MiB */
+  readonly maxBytes?: number;
 }
 
 /** {@link ServeOptions} with every default applied. */
@@ -333,6 +349,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
   const metrics = o.prometheusPort === false ? undefined : await createServerMetrics();
   const hooks = createCallHooks({ maxConcurrent: o.maxConcurrent, ...(metrics ? { metrics } : {}) });
   const credentials = credentialsFor(o.tls);
+  const recorder = options.record ? await RequestRecorder.create({ ...options.record, logger }) : undefined;
   const server = await AgentServer.start({
     registry,
     host: o.host,
@@ -340,6 +357,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     credentials,
     logger,
     hooks,
+    ...(recorder ? { recorder } : {}),
     grpcOptions: o.grpcOptions,
     health: true,
     reflection: o.reflection,
@@ -382,6 +400,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
       metrics_port: endpoint?.port,
       agents: agents.map((a) => ({ name: a.name, categories: a.categories, is_sync: a.isSync })),
       modules: modules.map((m) => m.specifier),
+      ...(recorder ? { record_dir: recorder.dir } : {}),
     },
     options.clusterWorker ? "worker listening" : "agent server listening",
   );
@@ -437,6 +456,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     stopping ??= (async () => {
       clearTimeout(timeout);
       await server.shutdown(o.gracePeriodSeconds * 1000);
+      // Requests already served are still written: a record of the last calls before a crash loop matters most.
+      await recorder?.flushed();
       await endpoint?.close();
       if (o.handleSignals) {
         process.off("SIGTERM", onSignal);

@@ -5,6 +5,7 @@ import { HealthService, HealthStatus, ServingStatus } from "./health.js";
 import { addLazyReflection } from "./reflection.js";
 import type { CallHooks } from "./call-pipeline.js";
 import { createServiceHandlers } from "./services/index.js";
+import type { RequestRecorder } from "./recorder.js";
 
 /** Time answered-by-shutdown calls get to reach their clients before connections are destroyed. */
 const statusFlushMs = 200;
@@ -21,6 +22,8 @@ export interface AgentServerOptions {
   readonly credentials?: ServerCredentials;
   readonly logger?: Logger;
   readonly hooks?: CallHooks;
+  /** Writes every CreateTask and ExecuteTaskSync request served to files (see `RequestRecorder`). */
+  readonly recorder?: RequestRecorder;
   /** Extra grpc-js channel options (message sizes, keepalive). */
   readonly grpcOptions?: ServerOptions;
   /**
@@ -76,6 +79,7 @@ export class AgentServer {
       registry,
       logger,
       ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.recorder ? { recorder: options.recorder } : {}),
     });
     for (const { definition, implementation } of handlers.services) {
       server.addService(definition, implementation);

@@ -39,6 +39,8 @@ interface RunFlags extends TlsFlags {
   quiet?: boolean;
   env: string[];
   help?: boolean;
+  replay?: string;
+  outputPrefix?: string;
 }
 
 /** Splits the tokens commander left alone into file, task name and `--input value` pairs. */
@@ -65,7 +67,8 @@ export function register(program: Command): void {
         "Examples:\n" +
         "  flyte-agent run task.ts --day 2024-05-01\n" +
         "  flyte-agent run task.ts --endpoint localhost:8000 --propeller-timing\n" +
-        "  flyte-agent run task.ts --config flyte-propeller-config.yaml --strict\n\n" +
+        "  flyte-agent run task.ts --config flyte-propeller-config.yaml --strict\n" +
+        "  flyte-agent run --replay records/<file>.pb --modules src/agent.ts\n\n" +
         "Exit codes: 0 succeeded, 1 failed or timed out, 2 usage, 130 interrupted (Ctrl-C).",
     )
     .usage("<file> [task-name] [--<input> <value> ...] [options]")
@@ -121,9 +124,20 @@ export function register(program: Command): void {
       repeatFlag,
       [],
     )
+    .option(
+      "--replay <file>",
+      "send a request `serve --record` wrote exactly as recorded (template not rendered again, same task execution metadata); only the output prefix is local",
+    )
+    .option("--output-prefix <prefix>", "with --replay: the output prefix to send (default: a local one)")
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (flags: RunFlags, cmd: Command) => {
+      if (flags.replay !== undefined && !flags.help) {
+        const { replayRun } = await import("../replay-run.js");
+        await replayRun({ ...flags, replay: flags.replay }, cmd.args);
+        return;
+      }
+      if (flags.outputPrefix !== undefined) throw new UsageError("--output-prefix goes with --replay <file>");
       const { file, task: taskName, rest } = splitArgs(cmd.args);
       if (!file) {
         if (flags.help) {

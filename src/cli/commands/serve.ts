@@ -35,6 +35,9 @@ interface ServeFlags {
   logLevel?: string;
   worker?: string;
   workers: string;
+  record?: string;
+  recordMaxFiles?: string;
+  recordMaxBytes?: string;
 }
 
 function number(flag: string, text: string | undefined, integer = false): number | undefined {
@@ -83,14 +86,12 @@ async function checkPem(flag: string, file: string, kind: "CERTIFICATE" | "PRIVA
 }
 
 /** `4194304`, `4MiB`, `16MB`, `512KiB`. */
-function size(text: string | undefined): number | undefined {
+function size(text: string | undefined, flag = "--max-message-size"): number | undefined {
   if (text === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
   const unit = m ? sizeUnits[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
-    throw new UsageError(
-      `--max-message-size must be a size in bytes such as 4194304, 4MiB or 16MB, got "${text}"`,
-    );
+    throw new UsageError(`${flag} must be a size in bytes such as 4194304, 4MiB or 16MB, got "${text}"`);
   }
   return Math.round(Number(m[1]) * unit);
 }
@@ -156,6 +157,15 @@ function addServeCommand(parent: Command, name: string, description: string): vo
     .option("--no-discover", "do not import modules declared in package.json files (flyteAgent.modules)")
     .option("--no-reflection", "do not serve gRPC reflection")
     .option("--no-banner", "do not print the table of agents at start")
+    .option(
+      "--record <dir>",
+      "write every CreateTask/ExecuteTaskSync request served to <dir> (env values and secret-looking keys redacted), for `flyte-agent run --replay <file>`",
+    )
+    .option("--record-max-files <n>", "records kept in --record <dir>, oldest deleted first (default: 1000)")
+    .option(
+      "--record-max-bytes <size>",
+      "total size of the records kept, oldest deleted first (e.g. 64MiB; default: 256MiB)",
+    )
     .option("--log-level <level>", "trace | debug | info | warn | error (default: info, or $LOG_LEVEL)")
     .option(
       "--workers <n>",
@@ -198,6 +208,14 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         await checkPem("--tls-key", flags.tlsKey, "PRIVATE KEY");
         if (flags.tlsClientCa) await checkPem("--tls-client-ca", flags.tlsClientCa, "CERTIFICATE");
       }
+      if (!flags.record && (flags.recordMaxFiles !== undefined || flags.recordMaxBytes !== undefined)) {
+        throw new UsageError("--record-max-files and --record-max-bytes need --record <dir>");
+      }
+      const recordMaxFiles = number("--record-max-files", flags.recordMaxFiles, true);
+      const recordMaxBytes = size(flags.recordMaxBytes, "--record-max-bytes");
+      if (recordMaxFiles === 0 || recordMaxBytes === 0) {
+        throw new UsageError("--record-max-files and --record-max-bytes must be at least 1");
+      }
       const prometheusPort = flags.prometheusPort ?? flags.prometheus_port;
       const builtin = flags.builtin ? parseBuiltinAgentNames(flags.builtin) : [];
       // grpc-js logs a failed bind itself ("E No address added ..."); the error below says it better.
@@ -236,6 +254,15 @@ function addServeCommand(parent: Command, name: string, description: string): vo
         reflection: flags.reflection,
         banner: flags.banner ? process.stderr : false,
         logLevel: logLevel ?? "info",
+        ...(flags.record
+          ? {
+              record: {
+                dir: flags.record,
+                ...opt("maxFiles", recordMaxFiles),
+                ...opt("maxBytes", recordMaxBytes),
+              },
+            }
+          : {}),
         version: packageVersion,
       };
       const portInUse = (err: unknown): never => {

@@ -24,11 +24,13 @@ import {
   toWireResource,
 } from "./agent-calls.js";
 import { wireSizeOf } from "./wire-sizes.js";
+import type { RequestRecorder } from "../recorder.js";
 
 /** `flyteidl.service.AsyncAgentService` (CreateTask, GetTask, DeleteTask, GetTaskMetrics, GetTaskLogs). */
 export function createAsyncAgentService(
   pipeline: CallPipeline,
   registry: AgentRegistry,
+  recorder?: RequestRecorder,
 ): AsyncAgentServiceServer {
   const createTask = pipeline.unary<CreateTaskRequest, CreateTaskResponse>(
     (req) => ({
@@ -38,6 +40,8 @@ export function createAsyncAgentService(
       executionId: executionIdOf(req.taskExecutionMetadata),
     }),
     async (req, scope) => {
+      // Queued only: the recorder writes off the call's path and never fails it.
+      recorder?.recordCreateTask(req);
       const template = req.template;
       if (!template)
         throw new FlyteAgentError(ErrorCode.INVALID_TASK_TEMPLATE, "CreateTaskRequest has no template");

@@ -13,6 +13,7 @@ import { createAsyncAgentService } from "./async-agent-service.js";
 import { createSyncAgentService } from "./sync-agent-service.js";
 import { passingEncoded } from "./encoded-response.js";
 import { recordingFieldSize } from "./wire-sizes.js";
+import type { RequestRecorder } from "../recorder.js";
 
 export { toProtoAgent } from "./agent-metadata-service.js";
 
@@ -21,6 +22,8 @@ export interface ServiceOptions {
   readonly registry: AgentRegistry;
   readonly logger: Logger;
   readonly hooks?: CallHooks;
+  /** Writes the CreateTask and ExecuteTaskSync requests served, for `run --replay`. */
+  readonly recorder?: RequestRecorder;
 }
 
 /** A protobuf service and its handlers, ready for `server.addService`. */
@@ -66,8 +69,8 @@ const syncAgentDefinition = {
  */
 export function createServiceHandlers(options: ServiceOptions) {
   const pipeline = createCallPipeline(options);
-  const asyncAgentService = createAsyncAgentService(pipeline, options.registry);
-  const syncAgentService = createSyncAgentService(pipeline, options.registry);
+  const asyncAgentService = createAsyncAgentService(pipeline, options.registry, options.recorder);
+  const syncAgentService = createSyncAgentService(pipeline, options.registry, options.recorder);
   const metadataService = createAgentMetadataService(pipeline, options.registry);
   return {
     asyncAgentService,
@@ -75,8 +78,14 @@ export function createServiceHandlers(options: ServiceOptions) {
     metadataService,
     /** Every service with its handlers: what the server adds. */
     services: [
-      { definition: asyncAgentDefinition, implementation: asyncAgentService },
-      { definition: syncAgentDefinition, implementation: syncAgentService },
+      {
+        definition: keepingWireBytes(asyncAgentDefinition, "createTask", options.recorder),
+        implementation: asyncAgentService,
+      },
+      {
+        definition: keepingWireBytes(syncAgentDefinition, "executeTaskSync", options.recorder),
+        implementation: syncAgentService,
+      },
       { definition: AgentMetadataServiceService, implementation: metadataService },
     ] as readonly ServiceBinding[],
     /** Agent calls currently running (health checks and reflection are not counted). */
@@ -85,5 +94,19 @@ export function createServiceHandlers(options: ServiceOptions) {
     idle: pipeline.idle,
     /** Answers every call still running with UNAVAILABLE (and fires its agent's signal). */
     abortAll: pipeline.abortAll,
+  };
+}
+
+/** `definition` with `method`'s request decoder also handing the bytes it decodes to the recorder. */
+function keepingWireBytes<D extends ServiceDefinition, K extends keyof D & string>(
+  definition: D,
+  method: K,
+  recorder: RequestRecorder | undefined,
+): D {
+  if (!recorder) return definition;
+  const m = definition[method]!;
+  return {
+    ...definition,
+    [method]: { ...m, requestDeserialize: recorder.keepingWireBytes(m.requestDeserialize) },
   };
 }

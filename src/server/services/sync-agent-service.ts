@@ -6,6 +6,7 @@ import type { CallPipeline } from "../call-pipeline.js";
 import { encodedSize, executionIdOf, syncAgentFor, taskRequest, toWireResource } from "./agent-calls.js";
 import { encodeResponse } from "./encoded-response.js";
 import { wireSizeOf } from "./wire-sizes.js";
+import type { RequestRecorder } from "../recorder.js";
 
 /**
  * `flyteidl.service.SyncAgentService` (ExecuteTaskSync). The client sends a header (template, output
@@ -15,6 +16,7 @@ import { wireSizeOf } from "./wire-sizes.js";
 export function createSyncAgentService(
   pipeline: CallPipeline,
   registry: AgentRegistry,
+  recorder?: RequestRecorder,
 ): SyncAgentServiceServer {
   const headerOf = (messages: readonly ExecuteTaskSyncRequest[]) => messages.find((m) => m.header)?.header;
 
@@ -31,6 +33,8 @@ export function createSyncAgentService(
       };
     },
     async (messages, scope, send) => {
+      // Queued only: the recorder writes off the call's path and never fails it.
+      recorder?.recordExecuteTaskSync(messages);
       const header = headerOf(messages);
       if (!header?.template) {
         throw new FlyteAgentError(
