@@ -75,6 +75,8 @@ describe("serve agent --record and run --replay (the real binary)", () => {
       "0",
       "--no-prometheus",
       "--no-discover",
+      "--builtin",
+      "sensor",
       "--record",
       join(file, "sub"),
     ]);
