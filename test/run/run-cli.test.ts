@@ -99,6 +99,10 @@ describe("flyte-agent run", () => {
     // (tsx keeps its compile cache in TMPDIR too; only the run's own directories count.)
     const runDirs = () => readdirSync(tmp).filter((e) => e.startsWith("flyte-agent-run-"));
     expect(runDirs()).toEqual([]);
+    // The outputs may point into that directory, so the run says it is gone and how to keep it.
+    expect(plain.stdout + plain.stderr).toMatch(
+      /are removed now: add --keep or --output-dir <dir> to keep them/,
+    );
     const kept = await execa("node", [bin, "run", single, "--n", "5", "--keep", ...fast], {
       reject: false,
       cwd: root,

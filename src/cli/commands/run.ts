@@ -280,6 +280,12 @@ async function runCommand(
     });
     renderer.finish(result);
     if (flags.keep && flags.outputDir === undefined) renderer.note(`inputs and outputs kept in ${outputDir}`);
+    else if (removeOutputDir && Object.keys(result.outputs).length > 0) {
+      // Outputs may point into the run's own directory (a dataset's uri), which is about to go.
+      renderer.note(
+        `the run's files (${outputDir}) are removed now: add --keep or --output-dir <dir> to keep them`,
+      );
+    }
     if (result.interrupted === "interrupted") process.exitCode = ExitCode.INTERRUPTED;
     else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
   } finally {
