@@ -1,4 +1,5 @@
 import type { TlsOptions } from "../client/agent-client.js";
+import type { PropellerAgentConfig } from "../propeller/config.js";
 import { parseDuration } from "../types/duration.js";
 import { CliError, UsageError } from "./errors.js";
 
@@ -97,4 +98,27 @@ export function tlsFromFlags(flags: TlsFlags): boolean | TlsOptions {
     ...(flags.serverName ? { serverName: flags.serverName } : {}),
   };
   return Object.keys(files).length > 0 ? files : flags.tls === true;
+}
+
+/** Reads `--retries`: a non-negative integer. */
+export function retriesFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const retries = Number(text);
+  if (!Number.isSafeInteger(retries) || retries < 0)
+    throw new UsageError(`--retries must be a non-negative integer, got "${text}"`);
+  return retries;
+}
+
+/** Reads and parses the FlytePropeller ConfigMap given to `--config`, naming the file when it cannot. */
+export async function configFlag(file: string | undefined): Promise<PropellerAgentConfig | undefined> {
+  if (!file) return undefined;
+  const { readFile } = await import("node:fs/promises");
+  const { parsePropellerConfig } = await import("../propeller/config.js");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new UsageError(`cannot read --config ${file}`);
+  }
+  return parsePropellerConfig(text, file);
 }

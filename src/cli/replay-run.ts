@@ -1,7 +1,8 @@
 // `flyte-agent run --replay <file>`: send a request `serve --record` wrote, as it was, to a local agent
 // (in-process), --endpoint or a propeller --config.
 import { ExitCode, UsageError } from "./errors.js";
-import { durationFlag, type TlsFlags, tlsFromFlags } from "./flags.js";
+import { configFlag, durationFlag, retriesFlag, type TlsFlags, tlsFromFlags } from "./flags.js";
+import { interruptOnSigint } from "./interrupt.js";
 
 /** The `run` flags a replay reads. */
 export interface ReplayRunFlags extends TlsFlags {
@@ -42,24 +43,8 @@ export async function replayRun(flags: ReplayRunFlags, args: readonly string[]):
   const request = await readRecordedRequest(flags.replay);
   const timeoutMs = durationFlag("--timeout", flags.timeout);
   const pollIntervalMs = durationFlag("--poll-interval", flags.pollInterval);
-  let retries: number | undefined;
-  if (flags.retries !== undefined) {
-    retries = Number(flags.retries);
-    if (!Number.isSafeInteger(retries) || retries < 0)
-      throw new UsageError(`--retries must be a non-negative integer, got "${flags.retries}"`);
-  }
-  let config;
-  if (flags.config) {
-    const { readFile } = await import("node:fs/promises");
-    const { parsePropellerConfig } = await import("../propeller/config.js");
-    let text: string;
-    try {
-      text = await readFile(flags.config, "utf8");
-    } catch {
-      throw new UsageError(`cannot read --config ${flags.config}`);
-    }
-    config = parsePropellerConfig(text, flags.config);
-  }
+  const retries = retriesFlag(flags.retries);
+  const config = await configFlag(flags.config);
   const tls = tlsFromFlags(flags);
 
   let server: { address: string; shutdown(graceMs?: number): Promise<void> } | undefined;
@@ -87,18 +72,7 @@ export async function replayRun(flags: ReplayRunFlags, args: readonly string[]):
   const { createRunRenderer } = await import("./render/run-renderer.js");
   const renderer = createRunRenderer({ json: flags.json === true, out: process.stdout, err: process.stderr });
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      renderer.note("interrupting: deleting the task (press Ctrl-C again to exit at once)");
-      controller.abort();
-      return;
-    }
-    process.off("SIGINT", onSigint);
-    process.kill(process.pid, "SIGINT");
-  };
-  process.on("SIGINT", onSigint);
+  const stopInterrupts = interruptOnSigint(controller, (text) => renderer.note(text));
   try {
     const result = await replayRequest({
       request,
@@ -120,7 +94,7 @@ export async function replayRun(flags: ReplayRunFlags, args: readonly string[]):
     if (result.interrupted === "interrupted") process.exitCode = ExitCode.INTERRUPTED;
     else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
   } finally {
-    process.off("SIGINT", onSigint);
+    stopInterrupts();
     await server?.shutdown(1_000);
   }
 }

@@ -1,7 +1,7 @@
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
-import { durationFlag, examplesHelp, listFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+import { configFlag, durationFlag, examplesHelp, listFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
 
 const CONFORMANCE_EXAMPLES = examplesHelp([
   ["flyte-agent conformance --endpoint localhost:8000", "server-wide checks of any agent server"],
@@ -118,19 +118,8 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
   const pollIntervalMs = durationFlag("--poll-interval", flags.pollInterval);
   const taskTimeoutMs = durationFlag("--task-timeout", flags.taskTimeout);
 
-  let config;
-  if (flags.config) {
-    const { readFile } = await import("node:fs/promises");
-    const { parsePropellerConfig } = await import("../../propeller/config.js");
-    let text: string;
-    try {
-      text = await readFile(flags.config, "utf8");
-    } catch {
-      throw new UsageError(`cannot read --config ${flags.config}`);
-    }
-    config = parsePropellerConfig(text, flags.config);
-    for (const w of config.warnings) process.stderr.write(`warning [config]: ${w.key}: ${w.message}\n`);
-  }
+  const config = await configFlag(flags.config);
+  for (const w of config?.warnings ?? []) process.stderr.write(`warning [config]: ${w.key}: ${w.message}\n`);
   const { checkConformance } = await import("../../conformance/index.js");
   const { createConformanceRenderer } = await import("../render/conformance-renderer.js");
   const renderer = createConformanceRenderer({ json: flags.json === true, out: process.stdout });

@@ -2,13 +2,16 @@ import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
 import {
   checkEndpointReachable,
+  configFlag,
   durationFlag,
+  retriesFlag,
   listFlag,
   repeatFlag,
   type TlsFlags,
   tlsFromFlags,
   examplesHelp,
 } from "../flags.js";
+import { interruptOnSigint } from "../interrupt.js";
 
 const RUN_EXAMPLES = examplesHelp([
   [
@@ -178,30 +181,14 @@ async function runCommand(
   const inputs = spec?.inputs ?? buildInputs(task, spec?.inputArgs ?? inputArgs);
   const timeoutMs = durationFlag("--timeout", flags.timeout);
   const pollIntervalMs = durationFlag("--poll-interval", flags.pollInterval);
-  let retries: number | undefined;
-  if (flags.retries !== undefined) {
-    retries = Number(flags.retries);
-    if (!Number.isSafeInteger(retries) || retries < 0)
-      throw new UsageError(`--retries must be a non-negative integer, got "${flags.retries}"`);
-  }
+  const retries = retriesFlag(flags.retries);
   const env: Record<string, string> = {};
   for (const kv of flags.env) {
     const at = kv.indexOf("=");
     if (at <= 0) throw new UsageError(`--env must be KEY=VALUE, got "${kv}"`);
     env[kv.slice(0, at)] = kv.slice(at + 1);
   }
-  let config;
-  if (flags.config) {
-    const { readFile } = await import("node:fs/promises");
-    const { parsePropellerConfig } = await import("../../propeller/config.js");
-    let text: string;
-    try {
-      text = await readFile(flags.config, "utf8");
-    } catch {
-      throw new UsageError(`cannot read --config ${flags.config}`);
-    }
-    config = parsePropellerConfig(text, flags.config);
-  }
+  const config = await configFlag(flags.config);
   const tls = tlsFromFlags(flags);
   if (flags.endpoint) await checkEndpointReachable("--endpoint", flags.endpoint);
 
@@ -246,19 +233,7 @@ async function runCommand(
   const { outputClosed } = await import("../output.js");
   const onOutputClosed = () => controller.abort();
   outputClosed.addEventListener("abort", onOutputClosed, { once: true });
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      renderer.note("interrupting: deleting the task (press Ctrl-C again to exit at once)");
-      controller.abort();
-      return;
-    }
-    // A second Ctrl-C leaves at once, with the default signal behaviour.
-    process.off("SIGINT", onSigint);
-    process.kill(process.pid, "SIGINT");
-  };
-  process.on("SIGINT", onSigint);
+  const stopInterrupts = interruptOnSigint(controller, (text) => renderer.note(text));
   try {
     const result = await executeTask({
       task,
@@ -278,7 +253,7 @@ async function runCommand(
       signal: controller.signal,
       onEvent: (e) => renderer.onEvent(e),
     });
-    renderer.finish(result);
+    // Notes first: with --json the result stays the last line.
     if (flags.keep && flags.outputDir === undefined) renderer.note(`inputs and outputs kept in ${outputDir}`);
     else if (removeOutputDir && Object.keys(result.outputs).length > 0) {
       // Outputs may point into the run's own directory (a dataset's uri), which is about to go.
@@ -286,12 +261,13 @@ async function runCommand(
         `the run's files (${outputDir}) are removed now: add --keep or --output-dir <dir> to keep them`,
       );
     }
+    renderer.finish(result);
     if (result.interrupted === "interrupted") process.exitCode = ExitCode.INTERRUPTED;
     else if (!result.succeeded) process.exitCode = ExitCode.FAILURE;
   } finally {
     await inProcess?.shutdown(1000);
     if (removeOutputDir) await rm(outputDir, { recursive: true, force: true });
-    process.off("SIGINT", onSigint);
+    stopInterrupts();
     outputClosed.removeEventListener("abort", onOutputClosed);
   }
 }
