@@ -1,9 +1,11 @@
-import { createServer, type Server as HttpServer } from "node:http";
 import type { status } from "@grpc/grpc-js";
 import type * as PromClient from "prom-client";
 import type { Counter, Histogram, Registry } from "prom-client";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Operation } from "./errors.js";
+import { type MetricsEndpoint, startMetricsHttpEndpoint } from "./metrics-endpoint.js";
+
+export type { MetricsEndpoint } from "./metrics-endpoint.js";
 import type { CallHooks } from "./call-pipeline.js";
 
 /** Options of {@link createServerMetrics}. */
@@ -164,46 +166,15 @@ export function createCallHooks(options: CallHooksOptions): CallHooks {
   };
 }
 
-/** A running `/metrics` HTTP endpoint. */
-export interface MetricsEndpoint {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
 /** Serves `GET /metrics` (and `/` for convenience) in Prometheus' text format. */
-export async function startMetricsEndpoint(
+export function startMetricsEndpoint(
   metrics: ServerMetrics,
   host: string,
   port: number,
 ): Promise<MetricsEndpoint> {
-  const server: HttpServer = createServer((req, res) => {
-    const url = req.url?.split("?")[0];
-    if (req.method !== "GET" || (url !== "/metrics" && url !== "/")) {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics\n");
-      return;
-    }
-    metrics.text().then(
-      (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body),
-      (err: unknown) =>
-        res
-          .writeHead(500, { "content-type": "text/plain" })
-          .end(`${err instanceof Error ? err.message : String(err)}\n`),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  return {
-    port: typeof address === "object" && address ? address.port : port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return startMetricsHttpEndpoint(
+    async () => ({ text: await metrics.text(), contentType: metrics.registry.contentType }),
+    host,
+    port,
+  );
 }

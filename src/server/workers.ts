@@ -1,11 +1,11 @@
 import cluster, { type Worker } from "node:cluster";
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../core/context.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import type { AgentInfo } from "../core/registry.js";
 import { formatBanner } from "./banner.js";
+import { startMetricsHttpEndpoint } from "./metrics-endpoint.js";
 import { createServerLogger } from "./logger.js";
 import type { ServeOptions } from "./serve.js";
 
@@ -390,7 +390,7 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
     broadcast({ type: "flyte-agent:serving" });
     if (settings && settings.prometheusPort !== false) {
       try {
-        endpoint = await startAggregatedMetricsEndpoint(collectMetrics, host, settings.prometheusPort);
+        endpoint = await startMetricsHttpEndpoint(collectMetrics, host, settings.prometheusPort);
       } catch (err) {
         return abortStart(
           new FlyteAgentError(
@@ -443,40 +443,6 @@ export async function serveWorkers(options: ServeWorkersOptions): Promise<Runnin
     workers: count,
     closed,
     stop,
-  };
-}
-
-async function startAggregatedMetricsEndpoint(
-  collect: () => Promise<{ text: string; contentType: string }>,
-  host: string,
-  port: number,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const server: HttpServer = createHttpServer((req, res) => {
-    const url = req.url?.split("?")[0];
-    if (req.method !== "GET" || (url !== "/metrics" && url !== "/")) {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics\n");
-      return;
-    }
-    collect().then(
-      ({ text, contentType }) => res.writeHead(200, { "content-type": contentType }).end(text),
-      (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`${messageOf(err)}\n`),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  return {
-    port: typeof address === "object" && address ? address.port : port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
 }
 
