@@ -9,6 +9,8 @@ import { Kubectl } from "./kubectl.js";
 import type { ManifestOptions } from "./manifests.js";
 import {
   type DeployPlan,
+  type Flyte2DeployOptions,
+  FlyteTarget,
   executePlan,
   planCanary,
   planDeploy,
@@ -51,6 +53,9 @@ export interface DeployInput extends CommonInput {
   readonly push: boolean;
   readonly dir: string;
   readonly docker: string;
+  /** Which Flyte routes to the deployment. @default "1" */
+  readonly flyte?: FlyteTarget;
+  readonly flyte2?: Flyte2DeployOptions;
 }
 
 function kubectlFor(input: CommonInput, io: DeployIo): Kubectl {
@@ -170,11 +175,15 @@ export async function runDeploy(input: DeployInput, io: DeployIo): Promise<void>
       );
     }
   }
-  const config = await readPropellerConfig(input, kubectl);
+  const flyte = input.flyte ?? FlyteTarget.V1;
+  // Flyte 2 alone leaves FlytePropeller's ConfigMap alone: not even read.
+  const config = flyte === FlyteTarget.V2 ? undefined : await readPropellerConfig(input, kubectl);
   const options = {
     ...input.manifest,
     ...(input.agentId ? { agentId: input.agentId } : {}),
     ...(config ? { propellerConfig: config.text, propellerSource: config.source } : {}),
+    flyte,
+    ...(input.flyte2 ? { flyte2: input.flyte2 } : {}),
   };
   const plan = input.canary ? planCanary(options) : planDeploy(options);
   report(plan, io, !input.apply);

@@ -20,6 +20,12 @@ export {
 } from "./propeller-routing.js";
 export { unifiedDiff } from "./unified-diff.js";
 export {
+  createFlyte2ConnectorConfig,
+  FLYTE2_CONNECTOR_PLUGIN,
+  type Flyte2ConnectorConfig,
+  type Flyte2ConnectorConfigOptions,
+} from "./flyte2-config.js";
+export {
   checkAgentEndpoint,
   type EndpointCheck,
   type EndpointCheckOptions,
@@ -43,6 +49,8 @@ export {
   executePlan,
   canaryNames,
   CONTAINER_NAME,
+  FlyteTarget,
+  type Flyte2DeployOptions,
   type DeployPlan,
   type DeployPlanOptions,
   type CanaryEndOptions,

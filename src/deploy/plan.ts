@@ -13,6 +13,21 @@ import {
   toYamlStream,
 } from "./manifests.js";
 import { type RoutingPatch, routeTaskTypes, unrouteAgent } from "./propeller-routing.js";
+import { type Flyte2ConnectorConfig, createFlyte2ConnectorConfig } from "./flyte2-config.js";
+
+/** Which Flyte a deployment is routed from: FlytePropeller (1), Flyte 2's executor (2), or both. */
+export const FlyteTarget = { V1: "1", V2: "2", BOTH: "both" } as const;
+export type FlyteTarget = (typeof FlyteTarget)[keyof typeof FlyteTarget];
+
+/** Where the Flyte 2 connector config goes; see {@link createFlyte2ConnectorConfig}. */
+export interface Flyte2DeployOptions {
+  /** @default `<agent id>-connector-config` */
+  readonly configMapName?: string;
+  /** Namespace of the Flyte 2 release. @default "flyte" */
+  readonly namespace?: string;
+  readonly project?: string;
+  readonly domain?: string;
+}
 
 /** The container name in every Deployment this tool writes. */
 export const CONTAINER_NAME = "agent";
@@ -57,6 +72,8 @@ export interface DeployPlan {
   readonly manifests: readonly Record<string, unknown>[];
   /** The routing change, when a propeller config was given. */
   readonly routing: RoutingPatch | undefined;
+  /** The Flyte 2 connector config, when Flyte 2 is a target and task types were given. */
+  readonly flyte2?: Flyte2ConnectorConfig | undefined;
   readonly steps: readonly PlanStep[];
   /** Things the user should know (routing notes, what was skipped). */
   readonly notes: readonly string[];
@@ -70,6 +87,9 @@ export interface DeployPlanOptions extends ManifestOptions {
   readonly propellerConfig?: string;
   /** Name of that input in messages. @default "propeller config" */
   readonly propellerSource?: string;
+  /** Which Flyte routes to the deployment. @default "1" */
+  readonly flyte?: FlyteTarget;
+  readonly flyte2?: Flyte2DeployOptions;
 }
 
 /** Options of {@link planPromote} and {@link planRollback}. */
@@ -144,7 +164,10 @@ export function planDeploy(options: DeployPlanOptions): DeployPlan {
   const notes: string[] = [];
   let routing: RoutingPatch | undefined;
   const all: Record<string, unknown>[] = [...manifests];
-  if (options.propellerConfig !== undefined && o.taskTypes.length > 0) {
+  const flyte = options.flyte ?? FlyteTarget.V1;
+  if (flyte === FlyteTarget.V2) {
+    notes.push("--flyte 2: FlytePropeller's routing is not changed");
+  } else if (options.propellerConfig !== undefined && o.taskTypes.length > 0) {
     routing = routeTaskTypes(options.propellerConfig, {
       agentId,
       endpoint: serviceEndpoint(o),
@@ -169,7 +192,28 @@ export function planDeploy(options: DeployPlanOptions): DeployPlan {
       "no propeller config given: routing is not changed (pass --propeller-config, or --apply to read it from the cluster)",
     );
   }
-  return { action: "deploy", namespace: o.namespace, manifests: all, routing, steps, notes };
+  let flyte2: Flyte2ConnectorConfig | undefined;
+  if (flyte !== FlyteTarget.V1 && o.taskTypes.length > 0) {
+    flyte2 = createFlyte2ConnectorConfig({
+      agentId,
+      endpoint: serviceEndpoint(o),
+      taskTypes: o.taskTypes,
+      ...(o.headless ? { defaultServiceConfig: ROUND_ROBIN } : {}),
+      ...options.flyte2,
+    });
+    const cm = flyte2.configMap.metadata;
+    steps.push({
+      kind: "apply",
+      description: `apply ConfigMap ${cm.namespace}/${cm.name} (Flyte 2 connector routing)`,
+      undo: `kubectl --namespace ${cm.namespace} delete configmap/${cm.name}`,
+      yaml: toYamlStream([flyte2.configMap]),
+    });
+    all.push(flyte2.configMap);
+    notes.push(...flyte2.notes);
+  } else if (flyte !== FlyteTarget.V1) {
+    notes.push("no --task-types given: no Flyte 2 connector config is written (it routes task types)");
+  }
+  return { action: "deploy", namespace: o.namespace, manifests: all, routing, flyte2, steps, notes };
 }
 
 const ROUND_ROBIN = '{"loadBalancingConfig": [{"round_robin":{}}]}';
@@ -180,6 +224,11 @@ const ROUND_ROBIN = '{"loadBalancingConfig": [{"round_robin":{}}]}';
  * routed those task types. `planRollback` undoes it; `planPromote` finishes it.
  */
 export function planCanary(options: DeployPlanOptions): DeployPlan {
+  if ((options.flyte ?? FlyteTarget.V1) !== FlyteTarget.V1) {
+    throw new DeployError(
+      "a canary is routed through FlytePropeller's config only: deploy Flyte 2 canaries as a separate deployment with --flyte 2 and its own --name",
+    );
+  }
   const stable = resolveManifestOptions(options);
   if (stable.taskTypes.length === 0) {
     throw new DeployError("a canary needs --task-types: it takes only the task types it is given");
@@ -347,6 +396,7 @@ export async function writePlan(plan: DeployPlan, dir: string): Promise<string[]
     );
     if (plan.routing.diff) await put("propeller-config.diff", plan.routing.diff);
   }
+  if (plan.flyte2) await put("flyte2-values.yaml", plan.flyte2.helmValues);
   return written;
 }
 

@@ -280,6 +280,41 @@ describe("flyte-agent deploy (binary)", () => {
     expect(ws.docker()).toEqual([]);
   });
 
+  it("--flyte both writes the Flyte 2 connector ConfigMap and its chart values beside the patched propeller config", async () => {
+    const ws = workspace();
+    const out = join(ws.dir, "out");
+    const r = await ws.run([
+      "deploy",
+      "--name",
+      "bq-agent",
+      "--image",
+      "bq:1",
+      "--task-types",
+      "custom_task",
+      "--propeller-config",
+      seedPath,
+      "--flyte",
+      "both",
+      "--out",
+      out,
+    ]);
+    expect(r.exitCode).toBe(0);
+    const cm = parseAllDocuments(
+      readFileSync(join(out, "bq-agent-connector-config-configmap.yaml"), "utf8"),
+    )[0]!.toJS() as {
+      data: Record<string, string>;
+    };
+    expect(cm.data["200-connector-bq-agent.yaml"]).toMatch(
+      /connectorForTaskTypes:\n\s+custom_task: bq-agent/,
+    );
+    expect(readFileSync(join(out, "flyte2-values.yaml"), "utf8")).toMatch(
+      /extraInlineConfigMapRefs:\n\s+- bq-agent-connector-config/,
+    );
+    expect(readFileSync(join(out, "propeller-configmap.yaml"), "utf8")).toMatch(/custom_task: bq-agent/);
+    expect(r.stderr).toMatch(/note: Flyte 2: ConfigMap flyte\/bq-agent-connector-config routes custom_task/);
+    expect(ws.kubectl()).toEqual([]);
+  });
+
   it("rejects bad flags with exit code 2", async () => {
     const ws = workspace();
     const r = await ws.run(["deploy", "--task-types", "a"]);
@@ -287,5 +322,8 @@ describe("flyte-agent deploy (binary)", () => {
     expect(r.stderr.trim()).toBe("error: --image is required (the agent's container image, name:tag)");
     const bad = await ws.run(["deploy", "--image", "a:1", "--name", "Not_A_Label"]);
     expect(bad.exitCode).toBe(2);
+    const flyte = await ws.run(["deploy", "--image", "a:1", "--flyte", "3"]);
+    expect(flyte.exitCode).toBe(2);
+    expect(flyte.stderr.trim()).toBe('error: --flyte must be 1, 2 or both, got "3"');
   });
 });

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { type Document, isMap, parseAllDocuments } from "yaml";
 import type { CommonInput, DeployInput } from "../../deploy/deploy-command.js";
+import type { FlyteTarget } from "../../deploy/plan.js";
 import { UsageError } from "../errors.js";
 import { examplesHelp, listFlag, repeatFlag, secondsFlag } from "../flags.js";
 
@@ -44,6 +45,11 @@ interface DeployFlags extends CommonFlags {
   push?: boolean;
   dir: string;
   docker: string;
+  flyte: string;
+  flyte2Configmap?: string;
+  flyte2Namespace: string;
+  flyte2Project?: string;
+  flyte2Domain?: string;
 }
 
 const stdio = {
@@ -100,6 +106,10 @@ export function register(program: Command): void {
             "review the objects and the routing",
           ],
           ["flyte-agent deploy --image ghcr.io/acme/bq:1.0 --task-types bq --apply", "apply with kubectl"],
+          [
+            "flyte-agent deploy --image ghcr.io/acme/bq:1.0 --task-types bq --flyte both --out out/",
+            "route from FlytePropeller and Flyte 2",
+          ],
           ["flyte-agent deploy --canary --image ghcr.io/acme/bq:1.1 --task-types bq --apply", "a canary"],
           ["flyte-agent deploy promote --apply", "the canary becomes stable"],
         ]),
@@ -143,7 +153,19 @@ export function register(program: Command): void {
       )
       .option("--push", "push the image after building")
       .option("--dir <dir>", "agent project directory (the image's build context)", ".")
-      .option("--docker <path>", "docker executable", "docker"),
+      .option("--docker <path>", "docker executable", "docker")
+      .option(
+        "--flyte <1|2|both>",
+        "which Flyte routes --task-types to the agent: 1 patches FlytePropeller's ConfigMap, 2 writes a Flyte 2 connector ConfigMap, both does both",
+        "1",
+      )
+      .option(
+        "--flyte2-configmap <name>",
+        "name of the Flyte 2 connector ConfigMap (default: <agent id>-connector-config)",
+      )
+      .option("--flyte2-namespace <ns>", "namespace of the Flyte 2 release", "flyte")
+      .option("--flyte2-project <project>", "route only this project's tasks to the agent in Flyte 2")
+      .option("--flyte2-domain <domain>", "route only this domain's tasks to the agent in Flyte 2"),
   )
     // Options after `promote` / `rollback` belong to them, not to `deploy`.
     .enablePositionalOptions()
@@ -238,6 +260,13 @@ function toDeployInput(flags: DeployFlags): DeployInput {
     throw new UsageError(
       "--canary needs --task-types: name the task types the canary takes over (e.g. --task-types bigquery)",
     );
+  // Not FlyteTarget's values: importing plan.js here would load the Kubernetes schemas for every command.
+  const flyte = (["1", "2", "both"] as const satisfies readonly FlyteTarget[]).find((t) => t === flags.flyte);
+  if (!flyte) throw new UsageError(`--flyte must be 1, 2 or both, got ${JSON.stringify(flags.flyte)}`);
+  if (flags.canary && flyte !== "1")
+    throw new UsageError(
+      "--canary routes through FlytePropeller's ConfigMap only: drop --flyte, or deploy the Flyte 2 canary as its own --name with --flyte 2",
+    );
   const gracePeriodSeconds = secondsFlag("--grace-period", flags.gracePeriod)!;
   if (!Number.isInteger(gracePeriodSeconds))
     throw new UsageError(`--grace-period must be whole seconds (e.g. 30s), got "${flags.gracePeriod}"`);
@@ -280,6 +309,13 @@ function toDeployInput(flags: DeployFlags): DeployInput {
         ? { podDisruptionBudget: { minAvailable: /^\d+$/.test(pdb) ? Number(pdb) : pdb } }
         : {}),
       ...(flags.serviceAccount ? { serviceAccountName: flags.serviceAccount } : {}),
+    },
+    flyte,
+    flyte2: {
+      namespace: flags.flyte2Namespace,
+      ...(flags.flyte2Configmap ? { configMapName: flags.flyte2Configmap } : {}),
+      ...(flags.flyte2Project ? { project: flags.flyte2Project } : {}),
+      ...(flags.flyte2Domain ? { domain: flags.flyte2Domain } : {}),
     },
     canary: flags.canary ?? false,
     build: flags.build ?? false,
