@@ -9,3 +9,4 @@ export {
   type SyncReceipt,
   type TlsOptions,
 } from "./agent-client.js";
+export { ConnectorClient } from "./connector-client.js";
