@@ -19,8 +19,8 @@ import { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
 import { AgentClient, type Answer, RpcError, type TlsOptions } from "../client/agent-client.js";
 import { type Clock, realClock } from "../core/clock.js";
-import { decodeErrorDocument } from "../executor/error-document.js";
-import { runStorage } from "../executor/storage.js";
+import { decodeErrorDocument } from "../propeller/error-document.js";
+import { runStorage } from "../storage/run-storage.js";
 import { storageSchemes, uriScheme } from "../storage/storage.js";
 import { SyncFailureCount } from "../propeller/cache.js";
 import {

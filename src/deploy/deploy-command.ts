@@ -8,6 +8,7 @@ import { DeployError } from "./errors.js";
 import { Kubectl } from "./kubectl.js";
 import type { ManifestOptions } from "./manifests.js";
 import {
+  type CanaryChecks,
   type DeployPlan,
   executePlan,
   planCanary,
@@ -24,6 +25,8 @@ export interface DeployIo {
   readonly err: (text: string) => void;
   /** Environment of kubectl and docker. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Checks a canary must also pass before it is routed (see `executePlan`). */
+  readonly canaryChecks?: CanaryChecks;
 }
 
 /** Inputs shared by `deploy`, `deploy promote` and `deploy rollback`. */
@@ -104,6 +107,7 @@ async function output(
       kubectl: kubectlFor(input, io),
       backupDir,
       ...(input.checkEndpoint ? { checkEndpoint: input.checkEndpoint } : {}),
+      ...(io.canaryChecks ? { canaryChecks: io.canaryChecks } : {}),
       log: (line) => io.err(`${line}\n`),
     });
     if (plan.routing && !plan.routing.configMap) io.out(plan.routing.after);

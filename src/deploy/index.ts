@@ -46,6 +46,7 @@ export {
   type DeployPlan,
   type DeployPlanOptions,
   type CanaryEndOptions,
+  type CanaryChecks,
   type ExecuteOptions,
   type PlanStep,
 } from "./plan.js";

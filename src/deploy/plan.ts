@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { checkAgentEndpoint, type EndpointCheckResult } from "./check-endpoint.js";
+import { checkAgentEndpoint, type EndpointCheck, type EndpointCheckResult } from "./check-endpoint.js";
 import { ensureDir } from "./ensure-dir.js";
 import { DeployError } from "./errors.js";
 import type { Kubectl } from "./kubectl.js";
@@ -350,11 +350,19 @@ export async function writePlan(plan: DeployPlan, dir: string): Promise<string[]
   return written;
 }
 
+/** Further checks of a canary serving at `address`, beyond health and its ListAgents answer. */
+export type CanaryChecks = (address: string) => Promise<readonly EndpointCheck[]>;
+
 /** Options of {@link executePlan}. */
 export interface ExecuteOptions {
   readonly kubectl: Kubectl;
   /** Where the canary check dials instead of a `kubectl port-forward` (e.g. a local server). */
   readonly checkEndpoint?: string;
+  /**
+   * Checks run on a canary after its own ones pass (the CLI gives the server-wide conformance checks);
+   * a failed one stops the plan before any routing changes.
+   */
+  readonly canaryChecks?: CanaryChecks;
   /** Where the original ConfigMap is saved before it is replaced. */
   readonly backupDir: string;
   /** `kubectl rollout status --timeout`. @default "180s" */
@@ -443,36 +451,28 @@ async function runCheck(
   step: Extract<PlanStep, { kind: "check" }>,
   options: ExecuteOptions,
 ): Promise<EndpointCheckResult> {
-  if (options.checkEndpoint) return checkCanary(options.checkEndpoint, step);
+  if (options.checkEndpoint) return checkCanary(options.checkEndpoint, step, options.canaryChecks);
   const forward = await options.kubectl.portForward(step.service, step.port);
   try {
-    return await checkCanary(forward.address, step);
+    return await checkCanary(forward.address, step, options.canaryChecks);
   } finally {
     await forward.close();
   }
 }
 
 /**
- * The canary's own checks (it serves exactly the allowlisted types) followed by the server-wide
- * conformance checks (GetAgent agrees with ListAgents, NOT_FOUND for unknown categories...). Health
- * and ListAgents are checked once, by the first.
+ * The canary's own checks (it serves exactly the allowlisted types) followed by `more` (the CLI gives
+ * the server-wide conformance checks: GetAgent agrees with ListAgents, NOT_FOUND for unknown
+ * categories...), run only once the canary's own checks found it listing its types.
  */
 async function checkCanary(
   address: string,
   step: Extract<PlanStep, { kind: "check" }>,
+  more: CanaryChecks | undefined,
 ): Promise<EndpointCheckResult> {
   const own = await checkAgentEndpoint(address, { expected: step.expected });
-  if (!own.checks.some((c) => c.name === "list-agents" && c.ok)) return own;
-  const { checkConformance } = await import("../conformance/check-conformance.js");
-  const report = await checkConformance({ endpoint: address });
-  const more = report.checks
-    .filter((c) => c.id !== "health" && c.id !== "list-agents")
-    .map((c) => ({
-      name: `conformance ${c.id}`,
-      ok: c.status !== "fail",
-      detail: c.status === "warn" ? `warning: ${c.evidence}` : c.evidence,
-    }));
-  const checks = [...own.checks, ...more];
+  if (!more || !own.checks.some((c) => c.name === "list-agents" && c.ok)) return own;
+  const checks = [...own.checks, ...(await more(address))];
   return { ...own, ok: checks.every((c) => c.ok), checks };
 }
 

@@ -15,7 +15,7 @@ import {
   defaultTimeoutOf,
   parsePropellerConfig,
 } from "../propeller/config.js";
-import { formatGoDuration } from "../propeller/duration.js";
+import { formatDuration } from "../types/duration.js";
 import { unifiedDiff } from "./unified-diff.js";
 
 /**
@@ -24,7 +24,7 @@ import { unifiedDiff } from "./unified-diff.js";
  * (3 s for agent-service, 10 s for connector-service).
  */
 export function defaultDeploymentTimeout(flavor: PluginFlavor): string {
-  return formatGoDuration(defaultTimeoutOf(flavor));
+  return formatDuration(defaultTimeoutOf(flavor), { syntax: "go" });
 }
 
 /** Options of {@link routeTaskTypes}. */

@@ -44,10 +44,10 @@ import { durationToMs } from "../types/duration.js";
 import { AgentRouter, type AgentRoute } from "./agent-router.js";
 import { type ExecutorClock, RateLimiter, realClock } from "./clock.js";
 import type { RpcObserver } from "./connection.js";
-import { decodeErrorDocument } from "./error-document.js";
+import { decodeErrorDocument } from "../propeller/error-document.js";
 import type { ContractWarning, ExecutionEvent, ExecutionLogLink } from "./events.js";
 import { type ExecutorSession, endpointConfig } from "./executor-session.js";
-import { runStorage } from "./storage.js";
+import { runStorage } from "../storage/run-storage.js";
 
 /** What {@link executeTask} takes. */
 export interface ExecuteTaskOptions {

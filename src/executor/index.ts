@@ -16,14 +16,17 @@ export {
   type RpcRecord,
 } from "./connection.js";
 export { ExecutorSession, endpointConfig, type ExecutorSessionOptions } from "./executor-session.js";
-export { localPrefix } from "./storage.js";
-export { decodeErrorDocument, encodeErrorDocument, type ContainerErrorInfo } from "./error-document.js";
+export { localPrefix } from "../storage/run-storage.js";
+export {
+  decodeErrorDocument,
+  encodeErrorDocument,
+  type ContainerErrorInfo,
+} from "../propeller/error-document.js";
 export { loadTaskFile, pickTask, importModule, type LoadedTaskFile } from "./load-task-file.js";
 export { writeOutputsFile, writeErrorFile } from "./output-files.js";
 // FlytePropeller's rules and the agent client, re-exported for existing imports.
 export {
   parsePropellerConfig,
-  parseGoDuration,
   deadlineFor,
   RpcOperation,
   mapResource,

@@ -1,6 +1,6 @@
 import { LiteralMap } from "../gen/flyteidl/core/literals.js";
-import { encodeErrorDocument } from "./error-document.js";
-import { runStorage } from "./storage.js";
+import { encodeErrorDocument } from "../propeller/error-document.js";
+import { runStorage } from "../storage/run-storage.js";
 
 /**
  * Writes `{outputPrefix}/outputs.pb` as FlytePropeller reads it, for agents whose job produces the

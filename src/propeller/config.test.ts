@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { deadlineFor, parsePropellerConfig } from "./config.js";
-import { formatGoDuration, parseGoDuration } from "./duration.js";
 
 // The shape Flyte's own docs and the flyte-binary chart show: map-form timeouts, list-form routes.
 const seed = `
@@ -162,17 +161,5 @@ plugins:
       ),
     ).toThrow(/plugins\.agent-service\.defaultAgent\.defaultTimeout: invalid duration/);
     expect(() => parsePropellerConfig(`foo: bar`)).toThrow(/no agent-service or connector-service section/);
-  });
-});
-
-describe("Go durations", () => {
-  it("reads and writes them", () => {
-    expect(parseGoDuration("1m30s")).toBe(90_000);
-    expect(parseGoDuration("250ms")).toBe(250);
-    expect(parseGoDuration("0")).toBe(0);
-    expect(() => parseGoDuration("5")).toThrow();
-    expect(formatGoDuration(3000)).toBe("3s");
-    expect(formatGoDuration(90_000)).toBe("1m30s");
-    expect(formatGoDuration(3_600_000)).toBe("1h0m0s");
   });
 });

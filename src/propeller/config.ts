@@ -1,6 +1,7 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { type DurationSyntaxOptions, formatDuration, parseDuration } from "../types/duration.js";
 import {
   AGENT_SERVICE_DEFAULT_TIMEOUT_MS,
   CONNECTOR_SERVICE_DEFAULT_TIMEOUT_MS,
@@ -12,7 +13,6 @@ import {
   RESYNC_INTERVAL_MS,
   WEBAPI_RANGES,
 } from "./defaults.js";
-import { formatGoDuration, parseGoDuration } from "./duration.js";
 import { FlyteVersion } from "./profile.js";
 
 /** Operations that take a per-RPC timeout in `timeouts`. */
@@ -151,14 +151,16 @@ export function endpointConfig(
   };
 }
 
+/** Propeller writes and reads durations as Go does. */
+const GO: DurationSyntaxOptions = { syntax: "go" };
+
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   if (typeof v === "number") return v * 1000; // plain numbers are seconds
-  try {
-    return parseGoDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message });
-    return z.NEVER;
-  }
+  // Propeller's config.Duration reads strings with Go's time.ParseDuration.
+  const ms = parseDuration(v, GO);
+  if (ms !== undefined) return ms;
+  ctx.addIssue({ code: "custom", message: `invalid duration ${JSON.stringify(v)}` });
+  return z.NEVER;
 });
 
 const range = (name: keyof typeof WEBAPI_RANGES) => {
@@ -184,7 +186,7 @@ const webApiSchema = z
       .object({
         resyncInterval: duration
           .refine((ms) => ms >= range("resyncIntervalMs").min && ms <= range("resyncIntervalMs").max, {
-            message: `must be between ${formatGoDuration(range("resyncIntervalMs").min)} and ${formatGoDuration(range("resyncIntervalMs").max)}`,
+            message: `must be between ${formatDuration(range("resyncIntervalMs").min, GO)} and ${formatDuration(range("resyncIntervalMs").max, GO)}`,
           })
           .optional(),
         workers: z.number().int().min(range("workers").min).max(range("workers").max).optional(),
@@ -388,7 +390,7 @@ function foldDeployment(
   const folded = foldMap(d.timeouts);
   if (!folded) return d;
   const isDefault = keys.length === 1;
-  const fallback = isDefault ? formatGoDuration(defaultTimeoutOf(flavor)) : "no deadline at all";
+  const fallback = isDefault ? formatDuration(defaultTimeoutOf(flavor), GO) : "no deadline at all";
   const fallbackText =
     d.defaultTimeout !== undefined ? `its defaultTimeout (${scalarText(d.defaultTimeout)})` : fallback;
   const original = Object.entries(d.timeouts as Record<string, unknown>);

@@ -1,5 +1,5 @@
 import { ACTIVE_DEADLINE_FACTOR } from "./defaults.js";
-import { formatGoDuration } from "./duration.js";
+import { formatDuration } from "../types/duration.js";
 import { activeTimeoutExpired, FailureCode, timeoutExpired } from "./messages.js";
 
 /** The two deadlines a task `timeout` gives a node (`flytepropeller/pkg/controller/nodes/executor.go:862-881`). */
@@ -31,7 +31,7 @@ export function expiredDeadline(
     return {
       kind: "active",
       code: FailureCode.TimedOut,
-      message: activeTimeoutExpired(formatGoDuration(d.activeDeadlineMs)),
+      message: activeTimeoutExpired(formatDuration(d.activeDeadlineMs, { syntax: "go" })),
       retryable: false,
     };
   }
@@ -39,7 +39,7 @@ export function expiredDeadline(
     return {
       kind: "execution",
       code: FailureCode.TimeoutExpired,
-      message: timeoutExpired(formatGoDuration(d.executionDeadlineMs)),
+      message: timeoutExpired(formatDuration(d.executionDeadlineMs, { syntax: "go" })),
       retryable: true,
     };
   }

@@ -5,7 +5,6 @@
  * functions and data; nothing here talks to the network.
  */
 export * from "./defaults.js";
-export { parseGoDuration, formatGoDuration } from "./duration.js";
 export {
   RpcOperation,
   deadlineFor,

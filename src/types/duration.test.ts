@@ -21,6 +21,56 @@ describe("parseDuration", () => {
   });
 });
 
+// Go's time.ParseDuration and Duration.String() (src/time/format.go), as FlytePropeller reads its
+// config and writes its timeout messages.
+describe("the Go syntax", () => {
+  const go = { syntax: "go" } as const;
+
+  it.each([
+    ["1m30s", 90_000],
+    ["250ms", 250],
+    ["0", 0],
+    ["-0", 0],
+    ["1.5h", 5_400_000],
+    [".5s", 500],
+    ["-3s", -3000],
+    ["2\u00b5s", 0.002],
+    ["2\u03bcs", 0.002],
+  ])("reads %s as %d ms", (text, ms) => {
+    expect(parseDuration(text, go)).toBe(ms);
+  });
+
+  it.each(["5", "1.5", "2d", "", "s", "1m 30s"])("rejects %j, which the flag syntax may take", (text) => {
+    expect(parseDuration(text, go)).toBeUndefined();
+  });
+
+  it("differs from the flag syntax only where Go does", () => {
+    expect(parseDuration("5")).toBe(5000);
+    expect(parseDuration("2d")).toBe(172_800_000);
+  });
+
+  it.each([
+    [0, "0s"],
+    [3000, "3s"],
+    [90_000, "1m30s"],
+    [3_600_000, "1h0m0s"],
+    [5_400_500, "1h30m0.5s"],
+    [250, "250ms"],
+    [1.5, "1.5ms"],
+    [0.0015, "1.5\u00b5s"],
+    [0.000_002, "2ns"],
+    [-1500, "-1.5s"],
+  ])("formats %d ms as %s", (ms, text) => {
+    expect(formatDuration(ms, go)).toBe(text);
+  });
+
+  it("writes what it reads", () => {
+    for (const ms of [250, 3000, 90_000, 3_600_000, 5_400_500]) {
+      expect(parseDuration(formatDuration(ms, go), go)).toBe(ms);
+    }
+  });
+});
+
 describe("protobuf durations", () => {
   it("round-trips milliseconds through Duration bytes with matching signs", () => {
     for (const ms of [0, 1, 1500, -1500, 3_600_000.5, 86_400_000 * 400]) {

@@ -1,6 +1,7 @@
 export {
   dateToTimestamp,
   durationToMs,
+  type DurationSyntaxOptions,
   formatDuration,
   msToDuration,
   parseDuration,

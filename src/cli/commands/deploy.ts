@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { type Document, isMap, parseAllDocuments } from "yaml";
 import type { CommonInput, DeployInput } from "../../deploy/deploy-command.js";
+import type { EndpointCheck } from "../../deploy/check-endpoint.js";
 import { UsageError } from "../errors.js";
 import { examplesHelp, listFlag, repeatFlag, secondsFlag } from "../flags.js";
 
@@ -49,7 +50,24 @@ interface DeployFlags extends CommonFlags {
 const stdio = {
   out: (text: string) => void process.stdout.write(text),
   err: (text: string) => void process.stderr.write(text),
+  canaryChecks: conformanceChecks,
 };
+
+/**
+ * The server-wide conformance checks a canary must pass besides its own (GetAgent agrees with
+ * ListAgents, NOT_FOUND for unknown categories...); health and ListAgents the canary check did already.
+ */
+async function conformanceChecks(address: string): Promise<EndpointCheck[]> {
+  const { checkConformance } = await import("../../conformance/check-conformance.js");
+  const report = await checkConformance({ endpoint: address });
+  return report.checks
+    .filter((c) => c.id !== "health" && c.id !== "list-agents")
+    .map((c) => ({
+      name: `conformance ${c.id}`,
+      ok: c.status !== "fail",
+      detail: c.status === "warn" ? `warning: ${c.evidence}` : c.evidence,
+    }));
+}
 
 function int(label: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

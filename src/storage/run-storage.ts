@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
-import { exists, joinUri, localPath, readObject, uriScheme, writeObject } from "../storage/storage.js";
+import { exists, joinUri, localPath, readObject, uriScheme, writeObject } from "./storage.js";
 
 /**
  * How the executor and conformance reach inputs and outputs: through `src/storage`'s providers, so

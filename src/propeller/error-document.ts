@@ -1,5 +1,9 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
+// FlytePropeller reads a failed task's `{output_prefix}/error.pb` as a `core.ErrorDocument`
+// (flyteplugins/go/tasks/pluginmachinery/ioutils/remote_file_output_reader.go, ReadError); flytekit
+// writes it. Its rule lives here beside the other output rules, for the executor and conformance alike.
+
 /** `flyteidl.core.ContainerError`, the content of `{output_prefix}/error.pb`. */
 export interface ContainerErrorInfo {
   readonly code: string;
