@@ -43,9 +43,24 @@ export interface MetricResult {
   readonly data: Record<string, unknown>;
 }
 
-/** A page of log lines from `getLogs`; `token` lets the caller resume. */
+/**
+ * One structured log line (Flyte 2's `flyteidl2.logs.dataplane.LogLine`). Flyte 1 callers get its
+ * `message` as a plain line.
+ */
+export interface LogLine {
+  readonly message: string;
+  /** When the line was written. */
+  readonly timestamp?: Date;
+  /** Who wrote it: the task's own code or the system running it. @default unknown */
+  readonly originator?: "user" | "system";
+}
+
+/**
+ * A page of log lines from `getLogs`; `token` lets the caller resume. Lines may be plain strings
+ * or {@link LogLine}s: Flyte 1 receives every line as a string, Flyte 2 as a structured line.
+ */
 export interface LogChunk {
-  readonly lines: readonly string[];
+  readonly lines: readonly (string | LogLine)[];
   readonly token?: string;
 }
 
@@ -100,7 +115,10 @@ export abstract class AsyncAgentBase<S extends z.ZodType = z.ZodType<unknown>> {
     query: MetricsQuery,
     context: AgentContext,
   ): Promise<readonly MetricResult[]>;
-  /** Optional: the job's logs, streamed in chunks (GetTaskLogs). */
+  /**
+   * Optional: the job's logs, streamed in chunks (GetTaskLogs, a server stream in both protocols).
+   * An async generator streams each chunk as it is yielded.
+   */
   getLogs?(meta: z.output<S>, query: LogsQuery, context: AgentContext): AsyncIterable<LogChunk>;
 }
 

@@ -8,11 +8,19 @@ export {
   type AgentBaseOptions,
   type AsyncAgentOptions,
   type LogChunk,
+  type LogLine,
   type LogsQuery,
   type MetricResult,
   type MetricsQuery,
 } from "./agent.js";
-export { silentLogger, type AgentContext, type Logger, type TaskRequest } from "./context.js";
+export {
+  redactingConnection,
+  silentLogger,
+  type AgentContext,
+  type Connection,
+  type Logger,
+  type TaskRequest,
+} from "./context.js";
 export {
   AgentNotFoundError,
   DuplicateAgentError,

@@ -9,25 +9,32 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "../core/context.js";
 import type { AgentRegistry } from "../core/registry.js";
-import { type CallInfo, CallScope, type WatchedCall } from "./call-scope.js";
+import { type CallInfo, CallScope, type Protocol, type WatchedCall } from "./call-scope.js";
 import { CallAbortedError, type Operation, toWireError, type WireError } from "./errors.js";
 
 /**
  * Observes every call; the server's metrics and limits hook in here. Hooks run on the hot path: keep
  * them cheap and synchronous. `taskType` is the caller's task type when an agent serves it (`""` for
  * ListAgents/GetAgent), and {@link UNSERVED_TASK_TYPE} for every other one: the caller picks the
- * name, so passing it through would let any client grow a metric label without bound.
+ * name, so passing it through would let any client grow a metric label without bound. `protocol`
+ * says which protocol the call came in on.
  */
 export interface CallHooks {
   /**
    * Called when a call starts, with the agent calls already in flight; return false to refuse it
    * (RESOURCE_EXHAUSTED).
    */
-  onStart?(op: Operation, taskType: string, inFlight: number): boolean;
+  onStart?(op: Operation, taskType: string, inFlight: number, protocol: Protocol): boolean;
   /** Called once for every call `onStart` accepted, with its gRPC status code (undefined for OK). */
-  onEnd?(op: Operation, taskType: string, seconds: number, errorCode: status | undefined): void;
+  onEnd?(
+    op: Operation,
+    taskType: string,
+    seconds: number,
+    errorCode: status | undefined,
+    protocol: Protocol,
+  ): void;
   /** Called instead of `onEnd` for a call `onStart` refused. */
-  onRejected?(op: Operation, taskType: string): void;
+  onRejected?(op: Operation, taskType: string, protocol: Protocol): void;
   /** Called with the encoded size of a call's task inputs (CreateTask, ExecuteTaskSync). */
   onInputs?(taskType: string, bytes: number): void;
 }
@@ -144,11 +151,12 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     work: (scope: CallScope) => Promise<Res>,
   ): void {
     const { op } = info;
+    const protocol = info.protocol ?? "flyte1";
     // Computed once per call: every hook of the call sees the same label.
     const taskType = hooks ? label(info.taskType) : info.taskType;
     const started = process.hrtime.bigint();
-    if (hooks?.onStart && !hooks.onStart(op, taskType, inFlight)) {
-      hooks.onRejected?.(op, taskType);
+    if (hooks?.onStart && !hooks.onStart(op, taskType, inFlight, protocol)) {
+      hooks.onRejected?.(op, taskType, protocol);
       answer.fail({ code: status.RESOURCE_EXHAUSTED, details: refusedDetails });
       return;
     }
@@ -162,7 +170,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
       try {
         const wire = toWireError(err, op, info.taskType);
         logFailure(scope.logger, op, err, wire.code);
-        hooks?.onEnd?.(op, taskType, seconds(started), wire.code);
+        hooks?.onEnd?.(op, taskType, seconds(started), wire.code, protocol);
         answer.fail(wire);
       } finally {
         scope.dispose();
@@ -173,7 +181,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
       if (answered) return;
       answered = true;
       try {
-        hooks?.onEnd?.(op, taskType, seconds(started), undefined);
+        hooks?.onEnd?.(op, taskType, seconds(started), undefined, protocol);
         answer.ok(value);
       } finally {
         scope.dispose();

@@ -1,5 +1,8 @@
-import type { AgentContext, Logger } from "../core/context.js";
+import type { AgentContext, Connection, Logger } from "../core/context.js";
 import { CallAbortedError, type Operation } from "./errors.js";
+
+/** The protocol a call came in on: Flyte 1's `flyteidl.service` or Flyte 2's `flyteidl2.connector`. */
+export type Protocol = "flyte1" | "flyte2";
 
 /** What the pipeline knows about a call before its agent runs: for hooks, logs and the call's scope. */
 export interface CallInfo {
@@ -10,6 +13,10 @@ export interface CallInfo {
   readonly outputPrefix?: string;
   /** The task execution id, when the caller sent one (logged on every line of the call). */
   readonly executionId?: string | undefined;
+  /** @default "flyte1" */
+  readonly protocol?: Protocol;
+  /** What a Flyte 2 request carried in `connection`: handed to the agent, never logged. */
+  readonly connection?: Connection | undefined;
 }
 
 /** The part of a grpc-js call a scope watches: its deadline and its cancellation. */
@@ -83,26 +90,20 @@ export class CallScope {
     // Own enumerable getters, so an agent spreading or destructuring its context still gets them.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const scope = this;
-    this.context = hasDeadline
-      ? {
-          get signal() {
-            return scope.signal;
-          },
-          get logger() {
-            return scope.logger;
-          },
-          outputPrefix,
-          deadline: new Date(deadlineMs),
-        }
-      : {
-          get signal() {
-            return scope.signal;
-          },
-          get logger() {
-            return scope.logger;
-          },
-          outputPrefix,
-        };
+    const context = {
+      get signal() {
+        return scope.signal;
+      },
+      get logger() {
+        return scope.logger;
+      },
+      outputPrefix,
+    };
+    this.context = Object.assign(
+      context,
+      hasDeadline ? { deadline: new Date(deadlineMs) } : {},
+      info.connection ? { connection: info.connection } : {},
+    );
   }
 
   get logger(): Logger {

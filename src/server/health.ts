@@ -16,12 +16,17 @@ export const ServingStatus = {
 } as const;
 export type ServingStatus = (typeof ServingStatus)[keyof typeof ServingStatus];
 
-/** The services whose health the agent server reports, `""` meaning the whole server. */
+/**
+ * The services whose health the agent server reports, `""` meaning the whole server: Flyte 1's agent
+ * services and Flyte 2's connector services, served side by side.
+ */
 export const agentServiceNames = [
   "",
   "flyteidl.service.AsyncAgentService",
   "flyteidl.service.SyncAgentService",
   "flyteidl.service.AgentMetadataService",
+  "flyteidl2.connector.AsyncConnectorService",
+  "flyteidl2.connector.ConnectorMetadataService",
 ] as const;
 
 // The health messages have one field each, so they are encoded by hand: loading a .proto parser just

@@ -3,6 +3,7 @@ import type * as PromClient from "prom-client";
 import type { Counter, Histogram, Registry } from "prom-client";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Operation } from "./errors.js";
+import type { Protocol } from "./call-scope.js";
 import { type MetricsEndpoint, startMetricsHttpEndpoint } from "./metrics-endpoint.js";
 
 export type { MetricsEndpoint } from "./metrics-endpoint.js";
@@ -34,7 +35,8 @@ interface LabelledSeries {
  * (`requests_success_total{task_type,operation}`, `requests_failure_total{task_type,operation,error_code}`,
  * `request_latency_seconds{task_type,operation}` — a histogram here, a summary in flytekit —,
  * `input_literal_bytes{task_type}`), plus `requests_in_flight`, `requests_rejected_total{operation}`
- * and the process/runtime series (`process_*`, `nodejs_eventloop_lag_*`).
+ * and the process/runtime series (`process_*`, `nodejs_eventloop_lag_*`). The request series also
+ * carry `protocol` ("flyte1" for `flyteidl.service`, "flyte2" for `flyteidl2.connector`).
  */
 export class ServerMetrics {
   readonly #success: Counter;
@@ -56,19 +58,19 @@ export class ServerMetrics {
     this.#success = new prom.Counter({
       name: `${prefix}requests_success_total`,
       help: "Agent calls that succeeded",
-      labelNames: ["task_type", "operation"],
+      labelNames: ["task_type", "operation", "protocol"],
       registers,
     });
     this.#failure = new prom.Counter({
       name: `${prefix}requests_failure_total`,
       help: "Agent calls that failed, by gRPC status name",
-      labelNames: ["task_type", "operation", "error_code"],
+      labelNames: ["task_type", "operation", "error_code", "protocol"],
       registers,
     });
     this.#latency = new prom.Histogram({
       name: `${prefix}request_latency_seconds`,
       help: "Time to answer an agent call",
-      labelNames: ["task_type", "operation"],
+      labelNames: ["task_type", "operation", "protocol"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
@@ -82,7 +84,7 @@ export class ServerMetrics {
     this.#rejected = new prom.Counter({
       name: `${prefix}requests_rejected_total`,
       help: "Calls refused with RESOURCE_EXHAUSTED because --max-concurrent calls were in flight",
-      labelNames: ["operation"],
+      labelNames: ["operation", "protocol"],
       registers,
     });
     const inFlight = (): number => this.#inFlight();
@@ -110,24 +112,30 @@ export class ServerMetrics {
   }
 
   /** @internal */
-  ended(op: Operation, taskType: string, seconds: number, code: status | undefined): void {
-    const key = `${op}\u0000${taskType}`;
+  ended(
+    op: Operation,
+    taskType: string,
+    seconds: number,
+    code: status | undefined,
+    protocol: Protocol = "flyte1",
+  ): void {
+    const key = `${op}\u0000${taskType}\u0000${protocol}`;
     let series = this.#series.get(key);
     if (!series) {
       series = {
-        success: this.#success.labels(taskType, op),
-        latency: this.#latency.labels(taskType, op),
+        success: this.#success.labels(taskType, op, protocol),
+        latency: this.#latency.labels(taskType, op, protocol),
       };
       this.#series.set(key, series);
     }
     series.latency.observe(seconds);
     if (code === undefined) series.success.inc();
-    else this.#failure.labels(taskType, op, grpcStatus[code] ?? String(code)).inc();
+    else this.#failure.labels(taskType, op, grpcStatus[code] ?? String(code), protocol).inc();
   }
 
   /** @internal */
-  rejected(op: Operation): void {
-    this.#rejected.labels(op).inc();
+  rejected(op: Operation, _taskType?: string, protocol: Protocol = "flyte1"): void {
+    this.#rejected.labels(op, protocol).inc();
   }
 
   /** @internal */

@@ -73,6 +73,7 @@ export class RequestRecorder {
   #dropped = 0;
   #written = 0;
   #lastMs = 0;
+  #skippedFlyte2 = false;
   // Request messages and the bytes they were decoded from; kept only as long as the message lives.
   readonly #wire = new WeakMap<object, Uint8Array>();
 
@@ -166,6 +167,20 @@ export class RequestRecorder {
       op: RecordedOp.DO,
       messages: messages.map((message) => ({ message, wire: this.#wire.get(message) })),
     });
+  }
+
+  /**
+   * Says, once per recorder, that a Flyte 2 CreateTask was served but not recorded: a record is a
+   * Flyte 1 request that `run --replay` replays, and a Flyte 2 request carries resolved secret
+   * values in `connection`, which must not reach a file. Never throws.
+   */
+  skipFlyte2(): void {
+    if (this.#skippedFlyte2) return;
+    this.#skippedFlyte2 = true;
+    this.logger?.warn(
+      { dir: this.dir },
+      "--record keeps Flyte 1 requests only: Flyte 2 (flyteidl2.connector) calls are served but not recorded",
+    );
   }
 
   /** Resolves once every queued request has been written or dropped. */

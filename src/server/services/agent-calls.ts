@@ -10,6 +10,8 @@ import {
   type AsyncAgentBase,
   isAsyncAgent,
   isSyncAgent,
+  type LogChunk,
+  type MetricResult,
   type SyncAgentBase,
 } from "../../core/agent.js";
 import type { TaskRequest } from "../../core/context.js";
@@ -29,8 +31,23 @@ export function categoryOf(category: ProtoTaskCategory | undefined, taskType: st
     : { name: taskType, version: 0 };
 }
 
+/** The part of either protocol's TaskExecutionMetadata that names the execution. */
+interface NamedExecution {
+  readonly taskExecutionId:
+    | {
+        readonly nodeExecutionId:
+          | {
+              readonly nodeId: string;
+              readonly executionId: { project: string; domain: string; name: string } | undefined;
+            }
+          | undefined;
+        readonly retryAttempt: number;
+      }
+    | undefined;
+}
+
 /** `project/domain/name/node/retry` of a task execution, for log lines. */
-export function executionIdOf(meta: TaskExecutionMetadata | undefined): string | undefined {
+export function executionIdOf(meta: NamedExecution | undefined): string | undefined {
   const id = meta?.taskExecutionId;
   if (!id) return undefined;
   const node = id.nodeExecutionId;
@@ -70,6 +87,7 @@ export function taskRequest(
   template: TaskTemplate,
   inputs: LiteralMap | undefined,
   metadata: TaskExecutionMetadata | undefined,
+  inputContext?: Readonly<Record<string, string>>,
 ): TaskRequest {
   const context = scope.context;
   return {
@@ -81,11 +99,132 @@ export function taskRequest(
     },
     outputPrefix: context.outputPrefix,
     ...(context.deadline ? { deadline: context.deadline } : {}),
+    ...(context.connection ? { connection: context.connection } : {}),
     taskTemplate: template,
     inputs: decodeInputs(template, inputs),
     inputLiterals: inputs,
     taskExecutionMetadata: metadata,
+    ...(inputContext ? { inputContext } : {}),
   };
+}
+
+// The agent calls themselves, once for both protocols: each service module decodes its request
+// into these arguments and maps the answer to its own messages.
+
+/** CreateTask: starts the job and returns its resource_meta bytes. */
+export async function createJob(
+  scope: CallScope,
+  agent: AsyncAgentBase<any>,
+  request: TaskRequest,
+): Promise<Buffer> {
+  const meta = await agent.create(request);
+  const resourceMeta = Buffer.from(agent.codec.encode(meta));
+  scope.logger.debug({ resource_meta_bytes: resourceMeta.length }, "task created");
+  return resourceMeta;
+}
+
+/** GetTask: what the agent reports on the job (checked: an agent must return a Resource). */
+export async function getJob(
+  scope: CallScope,
+  agent: AsyncAgentBase<any>,
+  resourceMeta: Uint8Array,
+): Promise<Resource> {
+  return checkedResource(agent, await agent.get(agent.codec.decode(resourceMeta), scope.context));
+}
+
+/** DeleteTask: cancels the job. */
+export async function deleteJob(
+  scope: CallScope,
+  agent: AsyncAgentBase<any>,
+  resourceMeta: Uint8Array,
+): Promise<void> {
+  await agent.delete(agent.codec.decode(resourceMeta), scope.context);
+  scope.logger.debug("task deleted");
+}
+
+/** What GetTaskMetrics asks, in either protocol (the two requests share these fields). */
+export interface MetricsRequest {
+  readonly resourceMeta: Uint8Array;
+  readonly queries: readonly string[];
+  readonly startTime: { seconds: bigint; nanos: number } | undefined;
+  readonly endTime: { seconds: bigint; nanos: number } | undefined;
+  readonly step: { seconds: bigint; nanos: number } | undefined;
+}
+
+/** GetTaskMetrics. @throws FlyteAgentError (UNIMPLEMENTED) when the agent has no `getMetrics`. */
+export async function jobMetrics(
+  scope: CallScope,
+  agent: AsyncAgentBase<any>,
+  req: MetricsRequest,
+): Promise<{ metric: string; data: MetricResult["data"] }[]> {
+  if (!agent.getMetrics) {
+    throw new FlyteAgentError(ErrorCode.UNIMPLEMENTED, `agent ${agent.name} does not implement getMetrics`);
+  }
+  const toDate = (t: { seconds: bigint; nanos: number }) =>
+    new Date(Number(t.seconds) * 1000 + t.nanos / 1e6);
+  const step = req.step;
+  const results = await agent.getMetrics(
+    agent.codec.decode(req.resourceMeta),
+    {
+      queries: req.queries,
+      ...(req.startTime ? { startTime: toDate(req.startTime) } : {}),
+      ...(req.endTime ? { endTime: toDate(req.endTime) } : {}),
+      ...(step ? { stepMs: Number(step.seconds) * 1000 + step.nanos / 1e6 } : {}),
+    },
+    scope.context,
+  );
+  return results.map((r) => ({ metric: r.metric, data: r.data }));
+}
+
+/**
+ * GetTaskLogs: hands each chunk the agent yields to `sendChunk` as it comes (the call's deadline and
+ * cancellation end the wait). @throws FlyteAgentError (UNIMPLEMENTED) when the agent has no `getLogs`.
+ */
+export async function streamJobLogs(
+  scope: CallScope,
+  agent: AsyncAgentBase<any>,
+  req: { readonly resourceMeta: Uint8Array; readonly lines: bigint; readonly token: string },
+  sendChunk: (chunk: LogChunk) => Promise<void>,
+): Promise<void> {
+  if (!agent.getLogs) {
+    throw new FlyteAgentError(ErrorCode.UNIMPLEMENTED, `agent ${agent.name} does not implement getLogs`);
+  }
+  const logs = agent.getLogs(
+    agent.codec.decode(req.resourceMeta),
+    { lines: Number(req.lines), token: req.token },
+    scope.context,
+  );
+  const iterator = logs[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await scope.race(iterator.next());
+    if (next.done) return;
+    await sendChunk(next.value);
+  }
+}
+
+/** The Resource an agent returned, or a clear error when it returned none. */
+export function checkedResource(agent: Agent, resource: Resource): Resource {
+  if (resource === undefined || resource === null || typeof resource !== "object") {
+    throw new FlyteAgentError(ErrorCode.AGENT_FAILURE, `agent ${agent.name} returned no Resource`);
+  }
+  return resource;
+}
+
+/**
+ * A Resource as Flyte's protocols carry it, before the protocol-specific mapping: outputs encoded
+ * with the agent's declared output types, else the template's (CreateTask/ExecuteTaskSync carry
+ * one). Flyte 1 sends this message as is; Flyte 2 maps it (`flyte2-wire.ts`).
+ */
+export function encodeResource(
+  agent: Agent,
+  resource: Resource,
+  template: TaskTemplate | undefined,
+): ProtoResource {
+  // Not test-encoded here: the response is encoded once, by encodeResponse, which names an output
+  // that does not fit.
+  return toProtoResource(checkedResource(agent, resource), (values) =>
+    encodeOutputs(values, agent.outputTypes, template, { check: false }),
+  );
 }
 
 /**
@@ -100,14 +239,7 @@ export function toWireResource(
   template: TaskTemplate | undefined,
   path: CallPath,
 ): ProtoResource {
-  if (resource === undefined || resource === null || typeof resource !== "object") {
-    throw new FlyteAgentError(ErrorCode.AGENT_FAILURE, `agent ${agent.name} returned no Resource`);
-  }
-  // Not test-encoded here: the response is encoded once, by encodeResponse, which names an output
-  // that does not fit.
-  const wire = toProtoResource(resource, (values) =>
-    encodeOutputs(values, agent.outputTypes, template, { check: false }),
-  );
+  const wire = encodeResource(agent, resource, template);
   // What FlytePropeller drops or misreads in this answer (propeller/findings.ts). An unset phase is an
   // error of the agent; the rest is logged at debug, since GetTask is the hot path and repeats.
   for (const finding of resourceFindings(wire, path)) {

@@ -18,8 +18,13 @@ import type { CallPipeline } from "../call-pipeline.js";
 import {
   asyncAgentFor,
   categoryOf,
+  createJob,
+  deleteJob,
   encodedSize,
   executionIdOf,
+  getJob,
+  jobMetrics,
+  streamJobLogs,
   taskRequest,
   toWireResource,
 } from "./agent-calls.js";
@@ -47,10 +52,8 @@ export function createAsyncAgentService(
         throw new FlyteAgentError(ErrorCode.INVALID_TASK_TEMPLATE, "CreateTaskRequest has no template");
       pipeline.inputs(scope, () => wireSizeOf(req.inputs) ?? encodedSize(req.inputs));
       const agent = asyncAgentFor(registry, { name: template.type, version: template.taskTypeVersion });
-      const meta = await agent.create(taskRequest(scope, template, req.inputs, req.taskExecutionMetadata));
-      const resourceMeta = Buffer.from(agent.codec.encode(meta));
-      scope.logger.debug({ resource_meta_bytes: resourceMeta.length }, "task created");
-      return { resourceMeta };
+      const request = taskRequest(scope, template, req.inputs, req.taskExecutionMetadata);
+      return { resourceMeta: await createJob(scope, agent, request) };
     },
   );
 
@@ -62,7 +65,7 @@ export function createAsyncAgentService(
     }),
     async (req, scope) => {
       const agent = asyncAgentFor(registry, categoryOf(req.taskCategory, req.taskType));
-      const resource = await agent.get(agent.codec.decode(req.resourceMeta), scope.context);
+      const resource = await getJob(scope, agent, req.resourceMeta);
       const wire = toWireResource(scope, agent, resource, undefined, "async");
       return encodeResponse(GetTaskResponse, { resource: wire }, wire.outputs);
     },
@@ -72,8 +75,7 @@ export function createAsyncAgentService(
     (req) => ({ op: "delete", taskType: categoryOf(req.taskCategory, req.taskType).name }),
     async (req, scope) => {
       const agent = asyncAgentFor(registry, categoryOf(req.taskCategory, req.taskType));
-      await agent.delete(agent.codec.decode(req.resourceMeta), scope.context);
-      scope.logger.debug("task deleted");
+      await deleteJob(scope, agent, req.resourceMeta);
       return {};
     },
   );
@@ -82,26 +84,7 @@ export function createAsyncAgentService(
     (req) => ({ op: "metrics", taskType: categoryOf(req.taskCategory, req.taskType).name }),
     async (req, scope) => {
       const agent = asyncAgentFor(registry, categoryOf(req.taskCategory, req.taskType));
-      if (!agent.getMetrics) {
-        throw new FlyteAgentError(
-          ErrorCode.UNIMPLEMENTED,
-          `agent ${agent.name} does not implement getMetrics`,
-        );
-      }
-      const toDate = (t: { seconds: bigint; nanos: number } | undefined) =>
-        t ? new Date(Number(t.seconds) * 1000 + t.nanos / 1e6) : undefined;
-      const step = req.step;
-      const results = await agent.getMetrics(
-        agent.codec.decode(req.resourceMeta),
-        {
-          queries: req.queries,
-          ...(req.startTime ? { startTime: toDate(req.startTime)! } : {}),
-          ...(req.endTime ? { endTime: toDate(req.endTime)! } : {}),
-          ...(step ? { stepMs: Number(step.seconds) * 1000 + step.nanos / 1e6 } : {}),
-        },
-        scope.context,
-      );
-      return { results: results.map((r) => ({ metric: r.metric, data: r.data })) };
+      return { results: await jobMetrics(scope, agent, req) };
     },
   );
 
@@ -109,22 +92,12 @@ export function createAsyncAgentService(
     (req) => ({ op: "logs", taskType: categoryOf(req.taskCategory, req.taskType).name }),
     async (req, scope, send) => {
       const agent = asyncAgentFor(registry, categoryOf(req.taskCategory, req.taskType));
-      if (!agent.getLogs) {
-        throw new FlyteAgentError(ErrorCode.UNIMPLEMENTED, `agent ${agent.name} does not implement getLogs`);
-      }
-      const logs = agent.getLogs(
-        agent.codec.decode(req.resourceMeta),
-        { lines: Number(req.lines), token: req.token },
-        scope.context,
-      );
-      const iterator = logs[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await scope.race(iterator.next());
-        if (next.done) return;
-        const chunk = next.value;
+      await streamJobLogs(scope, agent, req, async (chunk) => {
         if (chunk.token !== undefined) await send({ header: { token: chunk.token } });
-        await send({ body: { results: [...chunk.lines], structuredLines: [] } });
-      }
+        // Flyte 1's body has plain lines only.
+        const results = chunk.lines.map((line) => (typeof line === "string" ? line : line.message));
+        await send({ body: { results, structuredLines: [] } });
+      });
     },
   );
 

@@ -11,11 +11,20 @@ import { type CallHooks, createCallPipeline } from "../call-pipeline.js";
 import { createAgentMetadataService } from "./agent-metadata-service.js";
 import { createAsyncAgentService } from "./async-agent-service.js";
 import { createSyncAgentService } from "./sync-agent-service.js";
+import { CreateTaskRequest as V2CreateTaskRequest } from "../../gen/v2/flyteidl2/connector/connector.js";
+import {
+  AsyncConnectorServiceService,
+  ConnectorMetadataServiceService,
+} from "../../gen/v2/flyteidl2/connector/service.js";
+import { createAsyncConnectorService } from "./async-connector-service.js";
+import { createConnectorMetadataService } from "./connector-metadata-service.js";
 import { passingEncoded } from "./encoded-response.js";
 import { recordingFieldSize } from "./wire-sizes.js";
 import type { RequestRecorder } from "../recorder.js";
 
 export { toProtoAgent } from "./agent-metadata-service.js";
+export { toProtoConnector } from "./connector-metadata-service.js";
+export { MAX_SYNC_RESULT_BYTES } from "./async-connector-service.js";
 
 /** What the service handlers need from the server. */
 export interface ServiceOptions {
@@ -63,19 +72,41 @@ const syncAgentDefinition = {
   },
 };
 
+// Flyte 2's CreateTaskRequest.inputs is field 1 too (flyteidl2/connector/connector.proto).
+const asyncConnectorDefinition = {
+  ...AsyncConnectorServiceService,
+  getTask: {
+    ...AsyncConnectorServiceService.getTask,
+    responseSerialize: passingEncoded(AsyncConnectorServiceService.getTask.responseSerialize),
+  },
+  createTask: {
+    ...AsyncConnectorServiceService.createTask,
+    requestDeserialize: recordingFieldSize(
+      (b) => V2CreateTaskRequest.decode(b),
+      1,
+      (r) => r.inputs,
+    ),
+  },
+};
+
 /**
- * Builds the handlers of Flyte's three agent services over a registry, on one call pipeline: the
- * in-flight count, the drain and the hooks cover every service that pipeline serves.
+ * Builds the handlers of Flyte 1's three agent services and Flyte 2's two connector services over a
+ * registry, on one call pipeline: the in-flight count, the drain and the hooks cover every service
+ * that pipeline serves.
  */
 export function createServiceHandlers(options: ServiceOptions) {
   const pipeline = createCallPipeline(options);
   const asyncAgentService = createAsyncAgentService(pipeline, options.registry, options.recorder);
   const syncAgentService = createSyncAgentService(pipeline, options.registry, options.recorder);
   const metadataService = createAgentMetadataService(pipeline, options.registry);
+  const asyncConnectorService = createAsyncConnectorService(pipeline, options.registry, options.recorder);
+  const connectorMetadataService = createConnectorMetadataService(pipeline, options.registry);
   return {
     asyncAgentService,
     syncAgentService,
     metadataService,
+    asyncConnectorService,
+    connectorMetadataService,
     /** Every service with its handlers: what the server adds. */
     services: [
       {
@@ -87,6 +118,8 @@ export function createServiceHandlers(options: ServiceOptions) {
         implementation: syncAgentService,
       },
       { definition: AgentMetadataServiceService, implementation: metadataService },
+      { definition: asyncConnectorDefinition, implementation: asyncConnectorService },
+      { definition: ConnectorMetadataServiceService, implementation: connectorMetadataService },
     ] as readonly ServiceBinding[],
     /** Agent calls currently running (health checks and reflection are not counted). */
     inFlight: pipeline.inFlight,
