@@ -57,7 +57,12 @@ try {
 
   execFileSync(
     join(root, "node_modules", ".bin", "tsx"),
-    [join(root, "scripts", "flyteidl2-descriptors.mts"), join(work, "flyteidl2.binpb")],
+    [
+      join(root, "scripts", "flyteidl2-descriptors.mts"),
+      join(work, "flyteidl2.binpb"),
+      // The server's reflection answers Flyte 2's files from this module.
+      join(out, "v2", "descriptors.ts"),
+    ],
     { stdio: "inherit" },
   );
   writeFileSync(join(work, "buf.gen.v2.yaml"), gen.replace(`out: ${out}`, `out: ${join(out, "v2")}`));

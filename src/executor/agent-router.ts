@@ -1,20 +1,29 @@
-import type { AgentClient, TlsOptions } from "../client/agent-client.js";
+import type { TlsOptions } from "../client/agent-client.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import type { TaskCategory } from "../core/task-category.js";
 import type { AgentDeployment, PropellerAgentConfig } from "../propeller/config.js";
+import { FLYTE1_PROFILE, type PropellerProfile } from "../propeller/profile.js";
 import {
   type AgentRegistryView,
+  buildConnectorRegistry,
   buildRegistry,
+  type ConnectorRegistryView,
   type DeploymentListing,
+  lookupConnectorRoute,
   lookupRoute,
   type RegistryWarning,
+  type RouteScope,
   type RouteSource,
 } from "../propeller/registry.js";
 import { AgentConnection, type AgentConnectionOptions } from "./connection.js";
+import { ConnectorConnection } from "./connector-connection.js";
+
+/** The calls of one deployment, over either protocol. */
+export type TaskConnection = AgentConnection | ConnectorConnection;
 
 /** Where one task category goes. */
 export interface AgentRoute {
-  readonly connection: AgentConnection;
+  readonly connection: TaskConnection;
   readonly deployment: AgentDeployment;
   readonly isSync: boolean;
   /** How the route was chosen, for people reading the events. */
@@ -32,16 +41,21 @@ export interface DiscoveryReport {
  * Routes task categories to agent deployments as FlytePropeller does, with its registry
  * (`propeller/registry.ts`): ListAgents on every deployment, one version per task-type name,
  * `agentForTaskTypes` and `supportedTaskTypes`; a type that is no registry key never reaches the
- * agent plugin.
+ * agent plugin. With the Flyte 2 profile it speaks `flyteidl2.connector` and routes as Flyte 2's
+ * connector plugin does: (project, domain) → domain → global → defaultConnector.
  */
 export class AgentRouter {
   private registry: AgentRegistryView = { routes: new Map(), warnings: [] };
+  private connectorRegistry: ConnectorRegistryView = { routes: new Map() };
   private discoveredAt: number | undefined;
 
   private constructor(
     readonly config: PropellerAgentConfig,
-    private readonly connections: ReadonlyMap<string, AgentConnection>,
-    private readonly clients: readonly AgentClient[],
+    private readonly connections: ReadonlyMap<string, TaskConnection>,
+    private readonly clients: readonly { close(): void }[],
+    readonly profile: PropellerProfile,
+    /** Flyte 2's connectorApps, discovered after the others. */
+    private readonly apps: ReadonlySet<string>,
   ) {}
 
   /**
@@ -52,20 +66,45 @@ export class AgentRouter {
     config: PropellerAgentConfig,
     tls?: TlsOptions,
     connectionOptions?: AgentConnectionOptions,
+    profile: PropellerProfile = FLYTE1_PROFILE,
   ): Promise<AgentRouter> {
-    const byEndpoint = new Map<string, AgentClient>();
-    const connections = new Map<string, AgentConnection>();
-    const all = [...(config.defaultAgent ? [config.defaultAgent] : []), ...Object.values(config.agents)];
+    const v2 = profile.sendsConnection;
+    const byEndpoint = new Map<
+      string,
+      ReturnType<typeof AgentConnection.dial | typeof ConnectorConnection.dial>
+    >();
+    const connections = new Map<string, TaskConnection>();
+    const apps = Object.values(config.apps ?? {});
+    const all = [
+      ...(config.defaultAgent ? [config.defaultAgent] : []),
+      ...Object.values(config.agents),
+      ...(v2 ? apps : []),
+    ];
     for (const d of all) {
       if (!d.endpoint) continue;
       let client = byEndpoint.get(d.endpoint);
       if (!client) {
-        client = AgentConnection.dial(d, tls);
+        client = v2 ? ConnectorConnection.dial(d, tls) : AgentConnection.dial(d, tls);
         byEndpoint.set(d.endpoint, client);
       }
-      connections.set(d.id, new AgentConnection(d, client, connectionOptions));
+      connections.set(
+        d.id,
+        v2
+          ? new ConnectorConnection(
+              d,
+              client as ReturnType<typeof ConnectorConnection.dial>,
+              connectionOptions,
+            )
+          : new AgentConnection(d, client as ReturnType<typeof AgentConnection.dial>, connectionOptions),
+      );
     }
-    const router = new AgentRouter(config, connections, [...byEndpoint.values()]);
+    const router = new AgentRouter(
+      config,
+      connections,
+      [...byEndpoint.values()],
+      profile,
+      new Set(v2 ? apps.map((d) => d.id) : []),
+    );
     await router.discover();
     return router;
   }
@@ -102,7 +141,12 @@ export class AgentRouter {
         }
       }),
     );
-    this.registry = buildRegistry(this.config, listings);
+    if (this.profile.projectDomainRouting) {
+      this.connectorRegistry = buildConnectorRegistry(
+        this.config,
+        listings.map((l) => ({ ...l, app: this.apps.has(l.deployment.id) })),
+      );
+    } else this.registry = buildRegistry(this.config, listings);
     return listings.map((l) => {
       // Servers usually fill both the deprecated task types (version 0) and the categories.
       const categories = new Map<string, { name: string; version: number; isSync: boolean }>();
@@ -130,11 +174,22 @@ export class AgentRouter {
    * @throws FlyteAgentError (`AGENT_NOT_FOUND`) when Propeller would not send the task to the agent
    * plugin at all, or there is no deployment for it.
    */
-  route(category: TaskCategory, options: { readonly withinPlugin?: boolean } = {}): AgentRoute {
+  route(
+    category: TaskCategory,
+    options: { readonly withinPlugin?: boolean; readonly scope?: RouteScope } = {},
+  ): AgentRoute {
     // Once a task is in the plugin (Get, Delete), a name missing from the registry falls back to
     // the default deployment (`agent/plugin.go:401-409`).
     const plugin = options.withinPlugin ? [category.name] : this.config.pluginTaskTypes;
-    const found = lookupRoute(this.registry, this.config, category, plugin);
+    const found = this.profile.projectDomainRouting
+      ? lookupConnectorRoute(
+          this.connectorRegistry,
+          this.config,
+          category,
+          options.scope ?? { project: "", domain: "" },
+          plugin,
+        )
+      : lookupRoute(this.registry, this.config, category, plugin);
     if (found.kind !== "route") throw new FlyteAgentError(ErrorCode.AGENT_NOT_FOUND, found.message);
     const connection = this.connections.get(found.route.deployment.id);
     if (!connection) {

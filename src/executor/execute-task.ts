@@ -4,19 +4,29 @@ import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import type { RpcError, TlsOptions } from "../client/agent-client.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { getAgentSecret } from "../core/secrets.js";
 import { TaskExecutionPhase, phaseName } from "../core/phase.js";
 import { isLiteralMap } from "../core/resource.js";
 import type { Resource as ProtoResource, TaskExecutionMetadata } from "../gen/flyteidl/admin/agent.js";
 import type { TaskExecutionIdentifier } from "../gen/flyteidl/core/identifier.js";
 import { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
+import type { Connection } from "../gen/v2/flyteidl2/core/security.js";
 import { budgetSpentOutcome, fastErrorBackoffMs, SyncFailureCount } from "../propeller/cache.js";
+import {
+  connectionFromCustom,
+  connectionReadFailed,
+  ConnectionReadError,
+  secretValueFailed,
+} from "../propeller/connector-wire.js";
+import { FLYTE1_PROFILE, FlyteVersion, type PropellerProfile, profileOf } from "../propeller/profile.js";
 import type { PropellerAgentConfig, RpcOperation } from "../propeller/config.js";
 import { expiredDeadline, taskDeadlines, untilNextDeadline } from "../propeller/deadlines.js";
 import { MAX_NODE_RETRIES_SYSTEM_FAILURES, MAX_WORKFLOW_RETRIES } from "../propeller/defaults.js";
 import { resourceFindings, responseSizeFinding } from "../propeller/findings.js";
 import {
   createFailed,
+  deleteFailed,
   FailureCode,
   getFailed,
   goRpcError,
@@ -54,6 +64,20 @@ export interface ExecuteTaskOptions {
   readonly tls?: boolean | TlsOptions;
   /** Route as FlytePropeller would from its `agent-service` / `connector-service` config. */
   readonly config?: PropellerAgentConfig;
+  /**
+   * Which executor's rules to follow: 1 for FlytePropeller 1.16.8's agent plugin (flyteidl.service),
+   * 2 for Flyte 2's connector plugin (flyteidl2.connector: 10 s deadlines, connection secrets read
+   * from TaskTemplate.custom, no sync service, no `state` fallback, (project, domain) routing). A
+   * `config` then must be the one parsed with `parsePropellerConfig(text, source, { flyte: 2 })`.
+   * @default 1
+   */
+  readonly flyte?: FlyteVersion;
+  /**
+   * Resolves a secret named in the connection (Flyte 2) to its value, where Flyte 2's executor asks
+   * its secret manager. @default getAgentSecret(name, { local: true }): env `_FSEC_<NAME>`, env
+   * `<NAME>`, then `/etc/secrets/<name>`, as agents read secrets in a local run
+   */
+  readonly resolveSecret?: (name: string) => Promise<string>;
   /** Per-RPC deadlines in ms for `endpoint` (with `config`, its timeouts apply). */
   readonly rpcTimeouts?: Partial<Record<RpcOperation, number>>;
   /** Deadline for operations without one in `rpcTimeouts`; 0 = none. @default 3 s, agent-service's */
@@ -185,6 +209,11 @@ interface Run {
   readonly limiter: RateLimiter;
   readonly queuedAt: number;
   readonly deadlines: ReturnType<typeof taskDeadlines>;
+  readonly profile: PropellerProfile;
+  /** Where the task runs, for Flyte 2's (project, domain) routing. */
+  readonly scope: { readonly project: string; readonly domain: string };
+  /** Flyte 2: the attempt's connection, resolved at Create and sent again with Get and Delete. */
+  connection: Connection | undefined;
   /** Handle rounds that failed (Status errors); Propeller gives the workflow up after 10. */
   failedRounds: number;
   emit(event: DistributiveOmit<ExecutionEvent, "elapsedMs">): void;
@@ -203,6 +232,8 @@ interface ResolvedOptions {
   readonly reproduceStuckTask: boolean;
   readonly midPhaseEvents: boolean;
   readonly strict: boolean;
+  readonly profile: PropellerProfile;
+  readonly resolveSecret: (name: string) => Promise<string>;
   readonly onEvent: (event: ExecutionEvent) => void;
 }
 
@@ -224,8 +255,21 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
         `${clash.join(", ")} cannot be combined with session: give them to ExecutorSession.create`,
       );
     }
+    if (options.flyte === FlyteVersion.V2)
+      throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, "an executor session runs Flyte 1 tasks only");
     if (options.session.isClosed)
       throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, "the executor session is closed");
+  } else if (options.flyte !== undefined && options.flyte !== 1 && options.flyte !== 2) {
+    throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, `flyte must be 1 or 2, got ${String(options.flyte)}`);
+  } else if (
+    options.flyte === FlyteVersion.V2 &&
+    options.config &&
+    options.config.flavor !== "connector-service"
+  ) {
+    throw new FlyteAgentError(
+      ErrorCode.INVALID_CONFIG,
+      "Flyte 2's executor reads the connector-service section; this config is an agent-service one",
+    );
   } else if (!options.endpoint && !options.config) {
     throw new FlyteAgentError(
       ErrorCode.INVALID_CONFIG,
@@ -245,6 +289,8 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
     reproduceStuckTask: options.reproduceStuckTask ?? false,
     midPhaseEvents: options.midPhaseEvents ?? false,
     strict: options.strict ?? false,
+    profile: options.flyte ? profileOf(options.flyte) : FLYTE1_PROFILE,
+    resolveSecret: options.resolveSecret ?? ((name) => getAgentSecret(name, { local: true })),
     onEvent: options.onEvent ?? (() => {}),
   };
 }
@@ -316,7 +362,12 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
   let ownRouter: AgentRouter | undefined;
   try {
     const config =
-      options.session?.router.config ?? options.config ?? endpointConfig(options.endpoint!, options);
+      options.session?.router.config ??
+      options.config ??
+      endpointConfig(options.endpoint!, {
+        ...options,
+        ...(o.profile.flyte === FlyteVersion.V2 ? { flavor: "connector-service" as const } : {}),
+      });
     let router: AgentRouter;
     if (options.session) router = options.session.router;
     else {
@@ -325,10 +376,12 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
         config,
         tls,
         options.onRpc ? { onRpc: options.onRpc } : undefined,
+        o.profile,
       );
     }
     const category = { name: baseTemplate.type, version: baseTemplate.taskTypeVersion };
-    const firstRoute = router.route(category);
+    const scope = { project: baseTemplate.id?.project ?? "", domain: baseTemplate.id?.domain ?? "" };
+    const firstRoute = router.route(category, { scope });
 
     const runDir = options.outputDir
       ? /^[a-z][a-z0-9+.-]*:\/\//i.test(options.outputDir)
@@ -358,6 +411,9 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
         new RateLimiter(config.readRateLimiter.qps, config.readRateLimiter.burst, o.clock),
       queuedAt: started,
       deadlines: taskDeadlines(timeoutMs),
+      profile: o.profile,
+      scope,
+      connection: undefined,
       failedRounds: 0,
       emit: (event) => o.onEvent({ ...event, elapsedMs: o.clock.now() - started }),
       warn(rule, message) {
@@ -437,7 +493,7 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
             environmentVariables: options.env ?? {},
             ...(baseTemplate.securityContext?.runAs ? { runAs: baseTemplate.securityContext.runAs } : {}),
           });
-          const route = router.route(category);
+          const route = router.route(category, { scope });
           const sentMetadata = options.replay?.taskExecutionMetadata ?? metadata;
           const request = {
             template: rendered.template,
@@ -446,9 +502,13 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
             attempt,
             attemptStartedAt,
           };
-          outcome = route.isSync
-            ? await runSync(run, route, request)
-            : await runAsync(run, category, request);
+          const connected = await connect(run, rendered.template);
+          outcome =
+            "failure" in connected
+              ? connected.failure
+              : route.isSync
+                ? await runSync(run, route, request)
+                : await runAsync(run, category, request);
         }
       }
       if (outcome.kind === "failed") {
@@ -544,6 +604,50 @@ export async function executeTask(options: ExecuteTaskOptions): Promise<Executio
   }
 }
 
+/**
+ * Flyte 2: the attempt's connection, read from the template's custom with its secret names resolved
+ * (main `connector/plugin.go:171-191`); either failure fails the create, retryably. Never logged.
+ */
+async function connect(
+  run: Run,
+  template: TaskTemplate,
+): Promise<{ readonly ok: true } | { readonly failure: AttemptOutcome }> {
+  run.connection = undefined;
+  if (!run.profile.sendsConnection) return { ok: true };
+  const failure = (message: string) => ({
+    failure: {
+      kind: "failed" as const,
+      phase: TaskExecutionPhase.RETRYABLE_FAILED,
+      retryable: true,
+      code: FailureCode.TaskFailedWithError,
+      message,
+    },
+  });
+  let connection: Connection;
+  try {
+    connection = connectionFromCustom(template.custom);
+  } catch (err) {
+    if (!(err instanceof ConnectionReadError)) throw err;
+    if (template.custom === undefined) {
+      run.warn(
+        "connection-custom-missing",
+        "the task template has no custom: Flyte 2's executor reads the connection from TaskTemplate.custom and fails every create without one; give the task a config (even {})",
+      );
+    }
+    return failure(connectionReadFailed(err.message));
+  }
+  const secrets: Record<string, string> = {};
+  for (const [key, name] of Object.entries(connection.secrets)) {
+    try {
+      secrets[key] = await run.o.resolveSecret(name);
+    } catch (err) {
+      return failure(secretValueFailed((err as Error).message));
+    }
+  }
+  run.connection = { ...connection, secrets };
+  return { ok: true };
+}
+
 /** A template sent as it is (a replayed request's). */
 function asRendered(template: TaskTemplate): { readonly template: TaskTemplate } {
   return { template };
@@ -607,16 +711,17 @@ async function deleteTask(
   reason: "interrupted" | "timeout",
 ): Promise<string | undefined> {
   try {
-    await run.router.route(category, { withinPlugin: true }).connection.deleteTask({
-      taskType: category.name,
-      taskCategory: category,
-      resourceMeta,
-    });
+    await run.router
+      .route(category, { withinPlugin: true, scope: run.scope })
+      .connection.deleteTask(
+        { taskType: category.name, taskCategory: category, resourceMeta },
+        run.connection,
+      );
     run.emit({ type: "delete", attempt, reason, ok: true });
     return undefined;
   } catch (err) {
     run.emit({ type: "delete", attempt, reason, ok: false, error: (err as Error).message });
-    return `failed to delete task from agent with ${rpcText(err)}`;
+    return deleteFailed(rpcText(err), run.profile.noun);
   }
 }
 
@@ -637,12 +742,12 @@ async function runAsync(
   if (run.signal.aborted) return { kind: "aborted" };
   let resourceMeta: Buffer;
   try {
-    const res = await run.router.route(category).connection.createTask({
-      inputs: run.inputs,
-      template: req.template,
-      outputPrefix,
-      taskExecutionMetadata: req.metadata,
-    });
+    const res = await run.router
+      .route(category, { scope: run.scope })
+      .connection.createTask(
+        { inputs: run.inputs, template: req.template, outputPrefix, taskExecutionMetadata: req.metadata },
+        run.connection,
+      );
     checkResponseSize(run, res.bytes, "the CreateTask response");
     resourceMeta = res.value.resourceMeta;
   } catch (err) {
@@ -652,7 +757,7 @@ async function runAsync(
       phase: TaskExecutionPhase.RETRYABLE_FAILED,
       retryable: true,
       code: FailureCode.TaskFailedWithError,
-      message: createFailed(rpcText(err)),
+      message: createFailed(rpcText(err), run.profile.noun),
     };
   }
   run.emit({ type: "created", attempt, resourceMetaBytes: resourceMeta.length });
@@ -696,18 +801,18 @@ async function runAsync(
     await run.router.refreshIfDue(o.clock.now());
     let resource: ProtoResource;
     try {
-      const res = await run.router.route(category, { withinPlugin: true }).connection.getTask({
-        taskType: category.name,
-        taskCategory: category,
-        resourceMeta,
-        outputPrefix,
-      });
+      const res = await run.router
+        .route(category, { withinPlugin: true, scope: run.scope })
+        .connection.getTask(
+          { taskType: category.name, taskCategory: category, resourceMeta, outputPrefix },
+          run.connection,
+        );
       checkResponseSize(run, res.bytes, "the GetTask response");
       resource = res.value.resource ?? emptyResource();
     } catch (err) {
       if (run.signal.aborted) continue;
       const e = err as RpcError;
-      failures.recordError(getFailed(rpcText(err)));
+      failures.recordError(getFailed(rpcText(err), run.profile.noun));
       const exhausted = failures.exhausted;
       const retryInMs = exhausted
         ? 0
@@ -751,8 +856,8 @@ async function runAsync(
       };
     }
     seen = true;
-    for (const f of resourceFindings(resource, "async")) run.warn(f.rule, f.message);
-    const outcome = mapResource(resource, "async");
+    for (const f of resourceFindings(resource, "async", run.profile)) run.warn(f.rule, f.message);
+    const outcome = mapResource(resource, "async", run.profile);
     const info = JSON.stringify([logLinksOf(resource), resource.customInfo ?? null, resource.message]);
     if (outcome.kind === "status-error") {
       // Status returned an error: the Handle round fails and is tried again; after

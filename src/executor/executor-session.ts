@@ -2,6 +2,7 @@ import type { TlsOptions } from "../client/agent-client.js";
 import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import {
   endpointConfig as propellerEndpointConfig,
+  type PluginFlavor,
   type PropellerAgentConfig,
   type RpcOperation,
 } from "../propeller/config.js";
@@ -43,7 +44,10 @@ export interface ExecutorSessionOptions {
 /** A config that sends everything to one endpoint, with FlytePropeller's defaults otherwise. */
 export function endpointConfig(
   endpoint: string,
-  options: Pick<ExecutorSessionOptions, "tls" | "rpcTimeouts" | "defaultRpcTimeoutMs"> = {},
+  options: Pick<ExecutorSessionOptions, "tls" | "rpcTimeouts" | "defaultRpcTimeoutMs"> & {
+    /** `connector-service` for Flyte 2's executor (10 s deadlines). @default "agent-service" */
+    readonly flavor?: PluginFlavor;
+  } = {},
 ): PropellerAgentConfig {
   const timeouts: Record<string, number> = {};
   for (const [op, ms] of Object.entries(options.rpcTimeouts ?? {})) if (ms !== undefined) timeouts[op] = ms;
@@ -51,6 +55,7 @@ export function endpointConfig(
     insecure: !options.tls,
     timeouts,
     ...(options.defaultRpcTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultRpcTimeoutMs } : {}),
+    ...(options.flavor ? { flavor: options.flavor } : {}),
   });
 }
 

@@ -13,6 +13,7 @@ import {
   RESYNC_INTERVAL_MS,
   WEBAPI_RANGES,
 } from "./defaults.js";
+import { FlyteVersion } from "./profile.js";
 
 /** Operations that take a per-RPC timeout in `timeouts`. */
 export const RpcOperation = [
@@ -48,6 +49,12 @@ export interface AgentDeployment {
   readonly timeouts: Readonly<Record<string, number>>;
   /** Fallback deadline in ms; 0 means none. */
   readonly defaultTimeoutMs: number;
+  /**
+   * Flyte 2 only: the project and domain this deployment serves, "" for all (main
+   * `connector/config.go:104-108`). Flyte 1 has no such fields.
+   */
+  readonly project?: string;
+  readonly domain?: string;
 }
 
 /** Something in the config that FlytePropeller reads differently from how it looks. */
@@ -78,6 +85,21 @@ export interface PropellerAgentConfig {
   readonly pluginTaskTypes: readonly string[];
   /** Keys Propeller reads differently from how they look (map-key case, unknown routes). */
   readonly warnings: readonly ConfigWarning[];
+  /**
+   * Flyte 2 only: `connectorApps`, deployments discovered after the others, whose routes win over
+   * them (main `connector/config.go:73`, `connector/client.go:261-262`).
+   */
+  readonly apps?: Readonly<Record<string, AgentDeployment>>;
+}
+
+/** How {@link parsePropellerConfig} reads. */
+export interface ParseConfigOptions {
+  /**
+   * Read the section as this executor does: 1 for FlytePropeller 1.16.8 (agent-service or
+   * connector-service), 2 for Flyte 2's connector plugin (connector-service only, with `project` /
+   * `domain` on deployments and `connectorApps`). @default 1
+   */
+  readonly flyte?: FlyteVersion;
 }
 
 /**
@@ -153,6 +175,8 @@ const deploymentSchema = z
     defaultServiceConfig: z.string().optional(),
     timeouts: z.record(z.string(), duration).optional(),
     defaultTimeout: duration.optional(),
+    project: z.string().optional(),
+    domain: z.string().optional(),
   })
   .loose();
 
@@ -186,6 +210,7 @@ const sectionSchema = z
   .object({
     default: deploymentSchema.optional(),
     many: z.record(z.string(), deploymentSchema).optional(),
+    apps: z.record(z.string(), deploymentSchema).optional(),
     forTypes: z.record(z.string(), z.string()).optional(),
     supportedTaskTypes: z.array(z.string()).optional(),
     pollInterval: duration.optional(),
@@ -208,13 +233,20 @@ function fieldsOf(flavor: PluginFlavor) {
  * deployments are ignored. Each such surprise is returned in `warnings`.
  * @throws FlyteAgentError (`INVALID_CONFIG`) naming the offending key, e.g. `plugins.agent-service.webApi.caching.size`.
  */
-export function parsePropellerConfig(yamlText: string, source = "config"): PropellerAgentConfig {
+export function parsePropellerConfig(
+  yamlText: string,
+  source = "config",
+  options: ParseConfigOptions = {},
+): PropellerAgentConfig {
+  const flyte2 = options.flyte === FlyteVersion.V2;
   const doc = loadYaml(yamlText, source);
-  const found = findSection(doc);
+  const found = findSection(doc, [], flyte2 ? ["connector-service"] : undefined);
   if (!found) {
     throw new FlyteAgentError(
       ErrorCode.INVALID_CONFIG,
-      `${source}: no agent-service or connector-service section found (expected plugins.agent-service, a ConfigMap holding it, or the bare section)`,
+      flyte2
+        ? `${source}: no connector-service section found (Flyte 2's executor reads plugins.connector-service: a ConfigMap holding it, a plugins: document, or the bare section)`
+        : `${source}: no agent-service or connector-service section found (expected plugins.agent-service, a ConfigMap holding it, or the bare section)`,
     );
   }
   const { flavor, path, storageLimit } = found;
@@ -230,6 +262,10 @@ export function parsePropellerConfig(yamlText: string, source = "config"): Prope
     default: foldDeployment(raw[names.default], flavor, [names.default], at, warnings),
     many: foldDeployments(raw[names.many], flavor, names, at, warnings),
     forTypes: foldRoutes(raw[names.forTypes], names.forTypes, at, warnings),
+    // Flyte 1's section has no connectorApps: viper ignores the key there.
+    apps: flyte2
+      ? foldDeployments(raw.connectorApps, flavor, { ...names, many: "connectorApps" }, at, warnings)
+      : undefined,
   };
   const parsed = sectionSchema.safeParse(folded);
   if (!parsed.success) {
@@ -238,6 +274,7 @@ export function parsePropellerConfig(yamlText: string, source = "config"): Prope
     if (segs[0] === "default") segs[0] = names.default;
     if (segs[0] === "many") segs[0] = names.many;
     if (segs[0] === "forTypes") segs[0] = names.forTypes;
+    if (segs[0] === "apps") segs[0] = "connectorApps";
     throw new FlyteAgentError(
       ErrorCode.INVALID_CONFIG,
       `${source}: ${at(...segs) || "(root)"}: ${issue.message}`,
@@ -258,6 +295,8 @@ export function parsePropellerConfig(yamlText: string, source = "config"): Prope
     defaultServiceConfig: d.defaultServiceConfig,
     timeouts: d.timeouts ?? {},
     defaultTimeoutMs: d.defaultTimeout ?? (isDefault ? defaultTimeoutOf(flavor) : 0),
+    // Flyte 2 routes by them (main `connector/client.go:208,238,250`); Flyte 1 has no such fields.
+    ...(flyte2 ? { project: d.project ?? "", domain: d.domain ?? "" } : {}),
   });
   const agents = Object.fromEntries(
     Object.entries(s.many ?? {}).map(([id, d]) => [id, toDeployment(id, d, false)]),
@@ -295,6 +334,13 @@ export function parsePropellerConfig(yamlText: string, source = "config"): Prope
     maxDownloadMBs: storageLimit ?? MAX_DOWNLOAD_MBS,
     pluginTaskTypes: found.defaultFor.filter(([, plugin]) => plugin === flavor).map(([taskType]) => taskType),
     warnings,
+    ...(flyte2
+      ? {
+          apps: Object.fromEntries(
+            Object.entries(s.apps ?? {}).map(([id, d]) => [id, toDeployment(id, d, false)]),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -450,7 +496,11 @@ function storageLimitOf(doc: Record<string, unknown>): number | undefined {
   return typeof v === "number" && v > 0 ? v : undefined;
 }
 
-function findSection(doc: unknown, path: string[] = []): FoundSection | undefined {
+function findSection(
+  doc: unknown,
+  path: string[] = [],
+  flavors: readonly PluginFlavor[] = ["agent-service", "connector-service"],
+): FoundSection | undefined {
   if (typeof doc !== "object" || doc === null) return undefined;
   const obj = doc as Record<string, unknown>;
   if (obj.kind === "ConfigMap" && typeof obj.data === "object" && obj.data !== null) {
@@ -469,7 +519,7 @@ function findSection(doc: unknown, path: string[] = []): FoundSection | undefine
         limit ??= storageLimitOf(inner as Record<string, unknown>);
         defaultFor.push(...defaultForOf(inner as Record<string, unknown>));
       }
-      hit ??= findSection(inner, [...path, "data", key]);
+      hit ??= findSection(inner, [...path, "data", key], flavors);
     }
     return hit
       ? { ...hit, storageLimit: hit.storageLimit ?? limit, defaultFor: [...hit.defaultFor, ...defaultFor] }
@@ -479,7 +529,7 @@ function findSection(doc: unknown, path: string[] = []): FoundSection | undefine
   const defaultFor = defaultForOf(obj);
   const plugins = obj.plugins as Record<string, unknown> | undefined;
   if (plugins && typeof plugins === "object") {
-    for (const flavor of ["agent-service", "connector-service"] as const) {
+    for (const flavor of flavors) {
       if (flavor in plugins)
         return {
           flavor,
@@ -490,11 +540,14 @@ function findSection(doc: unknown, path: string[] = []): FoundSection | undefine
         };
     }
   }
-  for (const flavor of ["agent-service", "connector-service"] as const) {
+  for (const flavor of flavors) {
     if (flavor in obj)
       return { flavor, value: obj[flavor], path: [...path, flavor], storageLimit, defaultFor };
   }
-  if ("defaultAgent" in obj || "agents" in obj || "agentForTaskTypes" in obj) {
+  if (
+    flavors.includes("agent-service") &&
+    ("defaultAgent" in obj || "agents" in obj || "agentForTaskTypes" in obj)
+  ) {
     return { flavor: "agent-service", value: obj, path, storageLimit, defaultFor };
   }
   if ("defaultConnector" in obj || "connectors" in obj || "connectorForTaskTypes" in obj) {

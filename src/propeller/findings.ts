@@ -1,6 +1,7 @@
 import type { Resource as ProtoResource } from "../gen/flyteidl/admin/agent.js";
 import { TaskExecutionPhase } from "../core/phase.js";
 import { MAX_GRPC_MESSAGE_BYTES } from "./defaults.js";
+import { FLYTE1_PROFILE, type PropellerProfile } from "./profile.js";
 import type { CallPath } from "./status.js";
 
 /** A rule of Propeller's contract that an answer runs into. */
@@ -14,10 +15,20 @@ export interface ContractFinding {
 export const NEAR_LIMIT_BYTES = Math.floor(MAX_GRPC_MESSAGE_BYTES * 0.75);
 
 /** What Propeller silently drops or misreads in one Resource. */
-export function resourceFindings(resource: ProtoResource, path: CallPath): ContractFinding[] {
+export function resourceFindings(
+  resource: ProtoResource,
+  path: CallPath,
+  profile: PropellerProfile = FLYTE1_PROFILE,
+): ContractFinding[] {
   const out: ContractFinding[] = [];
   const phase = resource.phase as number;
-  if (phase === 0) {
+  if (phase === 0 && !profile.stateFallback) {
+    out.push({
+      rule: "phase-unset",
+      message:
+        'the connector returned a Resource without a phase; Flyte 2\'s executor has no state to fall back to, so every round fails with "unknown execution phase [UNDEFINED]." until the workflow is given up: always set phase',
+    });
+  } else if (phase === 0) {
     out.push({
       rule: "phase-unset",
       message:

@@ -14,12 +14,19 @@ export {
   timeoutKey,
   type AgentDeployment,
   type ConfigWarning,
+  type ParseConfigOptions,
   type PluginFlavor,
   type PropellerAgentConfig,
 } from "./config.js";
+export { FLYTE1_PROFILE, FLYTE2_PROFILE, FlyteVersion, profileOf, type PropellerProfile } from "./profile.js";
 export {
+  buildConnectorRegistry,
   buildRegistry,
+  connectorTaskTypes,
+  lookupConnectorRoute,
   lookupRoute,
+  type ConnectorRegistryView,
+  type RouteScope,
   type AgentRegistryView,
   type DeploymentListing,
   type ListedAgent,

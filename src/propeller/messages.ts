@@ -53,14 +53,29 @@ export function goRpcError(code: number, details: string): string {
   return `rpc error: code = ${name} desc = ${desc}`;
 }
 
-/** CreateTask failed (`agent/plugin.go:178`). */
-export const createFailed = (rpcError: string) => `failed to create task from agent with ${rpcError}`;
+/**
+ * CreateTask failed (`agent/plugin.go:178`; Flyte 2 says "connector", main `connector/plugin.go:221`).
+ */
+export const createFailed = (rpcError: string, noun: "agent" | "connector" = "agent") =>
+  `failed to create task from ${noun} with ${rpcError}`;
 
-/** GetTask failed (`agent/plugin.go:268`); the cache keeps it as the item's ErrorMessage. */
-export const getFailed = (rpcError: string) => `failed to get task from agent with ${rpcError}`;
+/**
+ * GetTask failed (`agent/plugin.go:268`; main `connector/plugin.go:256`); the cache keeps it as the
+ * item's ErrorMessage.
+ */
+export const getFailed = (rpcError: string, noun: "agent" | "connector" = "agent") =>
+  `failed to get task from ${noun} with ${rpcError}`;
 
-/** DeleteTask failed (`agent/plugin.go:302`). */
-export const deleteFailed = (rpcError: string) => `failed to delete task from agent with ${rpcError}`;
+/** DeleteTask failed (`agent/plugin.go:302`; main `connector/plugin.go:298`). */
+export const deleteFailed = (rpcError: string, noun: "agent" | "connector" = "agent") =>
+  `failed to delete task from ${noun} with ${rpcError}`;
+
+/**
+ * Flyte 2's routing found no connector and there is no defaultConnector endpoint (main
+ * `connector/plugin.go:436`); Create fails with it, retryably (main `webapi/launcher.go:16-19`).
+ */
+export const noConnectorFound = (name: string, version: number) =>
+  `no connector found for task type [${name}] and version [${version}]`;
 
 /** ExecuteTaskSync's one Recv failed, EOF included (`agent/plugin.go:230`). */
 export const syncRecvFailed = (rpcErrorOrEof: string) =>
@@ -81,8 +96,11 @@ export const JOB_ABORTED = "failed to run the job with aborted phase.";
 /** Failure through the deprecated `state` (`agent/plugin.go:350,352`). */
 export const jobFailedByState = (message: string) => `failed to run the job.\n${message}`;
 
-/** An unknown phase (`agent/plugin.go:340`). */
-export const unknownPhase = (phase: number) => `unknown execution phase [${phase}].`;
+/**
+ * An unknown phase (`agent/plugin.go:340`; main `connector/plugin.go:380`). Go's `%v` of the enum
+ * prints a known value's name (Flyte 2's unset phase: `UNDEFINED`) and an unknown one's number.
+ */
+export const unknownPhase = (phase: number | string) => `unknown execution phase [${phase}].`;
 
 /** An unknown state (`agent/plugin.go:361`). */
 export const unknownState = (state: number) => `unknown execution state [${state}].`;

@@ -1,5 +1,6 @@
 import { formatCategory, type TaskCategory } from "../core/task-category.js";
 import type { AgentDeployment, PropellerAgentConfig } from "./config.js";
+import { noConnectorFound } from "./messages.js";
 
 /** One agent as ListAgents describes it (the fields Propeller reads). */
 export interface ListedAgent {
@@ -18,7 +19,8 @@ export interface DeploymentListing {
 }
 
 /** How a route was chosen. */
-export type RouteSource = "discovery" | "agentForTaskTypes" | "supportedTaskTypes" | "default";
+export type RouteSource =
+  "discovery" | "agentForTaskTypes" | "connectorForTaskTypes" | "supportedTaskTypes" | "default";
 
 /** Where Propeller sends a (task type, version). */
 export interface RegistryRoute {
@@ -140,4 +142,97 @@ export function lookupRoute(
     };
   }
   return { kind: "route", route: { deployment: config.defaultAgent, isSync: false, via: "default" } };
+}
+
+/** Where a Flyte 2 task runs: its template's project and domain, which the registry keys on. */
+export interface RouteScope {
+  readonly project: string;
+  readonly domain: string;
+}
+
+/**
+ * Flyte 2's connector registry: a flat map keyed by (project, domain, name, version), so several
+ * versions of a name coexist (main `connector/plugin.go:63-70`).
+ */
+export interface ConnectorRegistryView {
+  readonly routes: ReadonlyMap<string, RegistryRoute>;
+}
+
+const connectorKey = (scope: RouteScope, category: TaskCategory) =>
+  `${scope.project}\u0000${scope.domain}\u0000${category.name}\u0000${category.version}`;
+
+/**
+ * Builds Flyte 2's registry as one discovery round does (main `connector/client.go:218-266`): every
+ * category each deployment lists, under the deployment's project and domain; then
+ * `connectorForTaskTypes` (version 0, the named deployment's scope); then `supportedTaskTypes` not
+ * yet present (the default connector's scope); then `connectorApps`' listings, which overwrite.
+ * `listings` hold the default connector and `connectors` first, then the apps (`apps: true`).
+ */
+export function buildConnectorRegistry(
+  config: PropellerAgentConfig,
+  listings: readonly (DeploymentListing & { readonly app?: boolean })[],
+): ConnectorRegistryView {
+  const routes = new Map<string, RegistryRoute>();
+  const list = (l: DeploymentListing) => {
+    const scope = { project: l.deployment.project ?? "", domain: l.deployment.domain ?? "" };
+    for (const connector of l.agents)
+      for (const c of connector.supportedTaskCategories)
+        routes.set(connectorKey(scope, c), { deployment: l.deployment, isSync: false, via: "discovery" });
+  };
+  for (const l of listings) if (!l.app) list(l);
+  for (const [taskType, id] of Object.entries(config.agentForTaskTypes)) {
+    const deployment = config.agents[id];
+    if (!deployment) continue;
+    const scope = { project: deployment.project ?? "", domain: deployment.domain ?? "" };
+    routes.set(connectorKey(scope, { name: taskType, version: 0 }), {
+      deployment,
+      isSync: false,
+      via: "connectorForTaskTypes",
+    });
+  }
+  if (config.defaultAgent) {
+    const d = config.defaultAgent;
+    const scope = { project: d.project ?? "", domain: d.domain ?? "" };
+    for (const t of config.supportedTaskTypes) {
+      const key = connectorKey(scope, { name: t, version: 0 });
+      // Go's zero Deployment has no endpoint either; such a route fails at dial time there.
+      if (!routes.has(key)) routes.set(key, { deployment: d, isSync: false, via: "supportedTaskTypes" });
+    }
+  }
+  for (const l of listings) if (l.app) list(l);
+  return { routes };
+}
+
+/** The task type names in a Flyte 2 registry: what the connector plugin accepts (main `connector/plugin.go:43-61`). */
+export function connectorTaskTypes(registry: ConnectorRegistryView): string[] {
+  return [...new Set([...registry.routes.keys()].map((k) => k.split("\u0000")[2]!))].sort();
+}
+
+/**
+ * `getFinalConnector` (main `connector/plugin.go:400-437`): the (project, domain) entry of the exact
+ * (name, version), else the domain's, else the global one, else the default connector when it has an
+ * endpoint; with none, an error. `pluginTaskTypes` as in {@link lookupRoute}.
+ */
+export function lookupConnectorRoute(
+  registry: ConnectorRegistryView,
+  config: PropellerAgentConfig,
+  category: TaskCategory,
+  scope: RouteScope,
+  pluginTaskTypes: readonly string[] = [],
+): RouteLookup {
+  const names = connectorTaskTypes(registry);
+  if (!names.includes(category.name) && !pluginTaskTypes.includes(category.name)) {
+    return {
+      kind: "not-agent-plugin",
+      message: `Flyte 2's executor would not send task type ${category.name} to the connector plugin: no connector lists it in ListConnectors, it is not in connectorForTaskTypes or supportedTaskTypes (registered task types: ${names.join(", ") || "none"})`,
+    };
+  }
+  for (const s of [scope, { project: "", domain: scope.domain }, { project: "", domain: "" }]) {
+    const route = registry.routes.get(connectorKey(s, category));
+    if (route) return { kind: "route", route };
+  }
+  if (config.defaultAgent?.endpoint) {
+    return { kind: "route", route: { deployment: config.defaultAgent, isSync: false, via: "default" } };
+  }
+  return { kind: "no-deployment", message: noConnectorFound(category.name, category.version) };
 }

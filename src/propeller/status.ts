@@ -8,6 +8,7 @@ import {
   unknownPhase,
   unknownState,
 } from "./messages.js";
+import { FLYTE1_PROFILE, type PropellerProfile } from "./profile.js";
 
 /** What FlytePropeller makes of one `Resource` (its agent plugin's `Status`). */
 export type PhaseOutcome =
@@ -49,9 +50,15 @@ export function resourceWrapper(resource: ProtoResource | undefined, path: CallP
  * Maps a `Resource` to the outcome FlytePropeller would record (`agent/plugin.go:307-362`), through
  * the wrapper of its path: pending phases keep their message as the reason, RUNNING drops it,
  * failures get Propeller's fixed message and code, an unset phase falls back to the deprecated
- * `state` (always absent on the sync path, whose default reads as a retryable failure).
+ * `state` (always absent on the sync path, whose default reads as a retryable failure). With the
+ * Flyte 2 profile (main `connector/plugin.go:349-380`) there is no state to fall back to: an unset
+ * phase is a system error.
  */
-export function mapResource(resource: ProtoResource | undefined, path: CallPath): PhaseOutcome {
+export function mapResource(
+  resource: ProtoResource | undefined,
+  path: CallPath,
+  profile: PropellerProfile = FLYTE1_PROFILE,
+): PhaseOutcome {
   const r = resourceWrapper(resource, path);
   const code = r.agentError?.code || FailureCode.TaskFailedWithError;
   const failure = (retryable: boolean, phase: TaskExecutionPhase): PhaseOutcome => ({
@@ -83,7 +90,13 @@ export function mapResource(resource: ProtoResource | undefined, path: CallPath)
         message: JOB_ABORTED,
       };
     case TaskExecutionPhase.UNDEFINED:
-      return fromState(r);
+      if (profile.stateFallback) return fromState(r);
+      // Flyte 2's Resource has no state: an unset phase is Status's system error.
+      return {
+        kind: "status-error",
+        phase: TaskExecutionPhase.UNDEFINED,
+        message: unknownPhase("UNDEFINED"),
+      };
     default:
       return { kind: "status-error", phase: TaskExecutionPhase.UNDEFINED, message: unknownPhase(r.phase) };
   }

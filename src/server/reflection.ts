@@ -281,7 +281,60 @@ export function buildReflectionIndex(
   return { files: encoded, symbols, services: services.sort() };
 }
 
-/** The protos reflection describes: the agent services, health, and descriptor.proto to encode with. */
+/** A FileDescriptorProto as protobufjs's descriptor types decode it (only what the index reads). */
+interface DecodedFile {
+  name: string;
+  package?: string;
+  messageType?: DecodedMessage[];
+  enumType?: { name: string }[];
+  service?: { name: string; method?: { name: string }[] }[];
+}
+interface DecodedMessage {
+  name: string;
+  nestedType?: DecodedMessage[];
+  enumType?: { name: string }[];
+}
+
+/**
+ * Adds Flyte 2's files to `index` as protoc wrote them (the descriptors embedded in
+ * `@flyteorg/flyteidl2`, kept in src/gen/v2/descriptors.ts): every file with its real name and
+ * dependency list, and the symbols each declares. A file name both protocols use (the well-known
+ * google/protobuf files) is answered with Flyte 2's copy, which protoc wrote.
+ */
+export function addSerializedFiles(
+  index: ReflectionIndex,
+  serialized: readonly Uint8Array[],
+  FileDescriptorProto: PbType,
+): ReflectionIndex {
+  const files = new Map(index.files);
+  const symbols = new Map(index.symbols);
+  const services = new Set(index.services);
+  for (const bytes of serialized) {
+    const file = FileDescriptorProto.toObject(FileDescriptorProto.decode(bytes)) as DecodedFile;
+    files.set(file.name, bytes);
+    const prefix = file.package ? `${file.package}.` : "";
+    const addMessage = (scope: string, m: DecodedMessage): void => {
+      const name = `${scope}${m.name}`;
+      symbols.set(name, file.name);
+      for (const e of m.enumType ?? []) symbols.set(`${name}.${e.name}`, file.name);
+      for (const n of m.nestedType ?? []) addMessage(`${name}.`, n);
+    };
+    for (const m of file.messageType ?? []) addMessage(prefix, m);
+    for (const e of file.enumType ?? []) symbols.set(`${prefix}${e.name}`, file.name);
+    for (const svc of file.service ?? []) {
+      const name = `${prefix}${svc.name}`;
+      symbols.set(name, file.name);
+      services.add(name);
+      for (const m of svc.method ?? []) symbols.set(`${name}.${m.name}`, file.name);
+    }
+  }
+  return { files, symbols, services: [...services].sort() };
+}
+
+/**
+ * The protos reflection describes: Flyte 1's agent services, Flyte 2's connector services, health,
+ * and descriptor.proto to encode with.
+ */
 async function loadReflectionIndex(): Promise<{ index: ReflectionIndex; protobuf: Protobuf }> {
   const { default: protobuf } = await import("protobufjs");
   const protoDir = flyteidlProtoDir();
@@ -315,8 +368,9 @@ async function loadReflectionIndex(): Promise<{ index: ReflectionIndex; protobuf
     },
     FileDescriptorProto,
   );
-
-  return { index, protobuf };
+  const { flyteidl2FileDescriptors } = await import("../gen/v2/descriptors.js");
+  const v2 = flyteidl2FileDescriptors.map((b64) => Buffer.from(b64, "base64"));
+  return { index: addSerializedFiles(index, v2, FileDescriptorProto), protobuf };
 }
 
 /** The reflection protocol's messages (v1 and v1alpha are the same on the wire). */
@@ -412,7 +466,8 @@ export function answerReflection(
 }
 
 /**
- * Adds the gRPC reflection service (v1 and v1alpha) describing the agent services and health, so
+ * Adds the gRPC reflection service (v1 and v1alpha) describing the agent services (Flyte 1 and
+ * Flyte 2) and health, so
  * grpcurl, Postman and friends can describe and call the server without the protos: every file is
  * answered under its real name with its dependencies. Parsing the protos takes a few hundred
  * milliseconds and tens of megabytes; {@link addLazyReflection} defers that to the first call.

@@ -1,7 +1,8 @@
 /**
- * Every error a newcomer met as a raw library message or a wrong exit code, through the real binary:
- * one sentence naming the file, flag or port and what to do, and the exit code of the README's table
- * (0 ok, 1 failed, 2 usage or configuration, 130 interrupted, 141 output closed).
+ * Every error a newcomer met as a raw library message or a wrong exit code: one sentence naming the
+ * file, flag or port and what to do, and the exit code of the README's table (0 ok, 1 failed, 2 usage
+ * or configuration, 130 interrupted, 141 output closed). The CLI's `main` runs in-process; the cases
+ * marked `binary` (one per command family, and tsx's own error text) run the real binary.
  */
 import { execa } from "execa";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(repo, "bin/flyte-agent.js");
@@ -35,13 +37,10 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const run = (args: string[], cwd = dir) =>
-  execa("node", [bin, ...args], {
-    cwd,
-    reject: false,
-    env: { NO_COLOR: "1", LOG_LEVEL: "" },
-    timeout: 20_000,
-  });
+const env = { NO_COLOR: "1", LOG_LEVEL: "" };
+const runBinary = (args: string[], cwd = dir) =>
+  execa("node", [bin, ...args], { cwd, reject: false, env, timeout: 20_000 });
+const run = (args: string[], cwd = dir) => runCliInProcess(args, { cwd, env });
 
 interface Case {
   readonly name: string;
@@ -50,6 +49,8 @@ interface Case {
   /** The whole of stderr's last line. */
   readonly message: RegExp;
   readonly cwd?: () => string;
+  /** Run through the real binary (`bin/flyte-agent.js`) rather than in-process. */
+  readonly binary?: boolean;
 }
 
 const serveFlags = ["--host", "127.0.0.1", "--port", "0", "--no-prometheus", "--no-banner"];
@@ -57,6 +58,7 @@ const serveFlags = ["--host", "127.0.0.1", "--port", "0", "--no-prometheus", "--
 const cases: Case[] = [
   {
     name: "no command",
+    binary: true,
     args: () => [],
     code: 2,
     message: /^ {2}help \[command\] +display help for command$/,
@@ -69,6 +71,7 @@ const cases: Case[] = [
   },
   {
     name: "port in use",
+    binary: true,
     args: () => ["serve", "agent", "--builtin", "sensor", ...serveFlags, "--port", String(busyPort)],
     code: 1,
     message:
@@ -99,6 +102,7 @@ const cases: Case[] = [
   },
   {
     name: "a syntax error in a -m module (with its line and column)",
+    binary: true,
     args: () => ["serve", "agent", ...serveFlags, "-m", "./broken.ts"],
     code: 2,
     message:
@@ -106,6 +110,7 @@ const cases: Case[] = [
   },
   {
     name: "an unreachable endpoint",
+    binary: true,
     args: () => ["run", warehouseTask, "--version", "3", "--endpoint", "127.0.0.1:1"],
     cwd: () => repo,
     code: 1,
@@ -183,6 +188,7 @@ const cases: Case[] = [
   },
   {
     name: "serve with no agents",
+    binary: true,
     args: () => ["serve", "agent", ...serveFlags, "--no-discover"],
     code: 2,
     message:
@@ -192,7 +198,7 @@ const cases: Case[] = [
 
 describe("errors and exit codes of the binary", () => {
   it.each(cases)("$name → exit $code", async (c) => {
-    const r = await run(c.args(), c.cwd?.() ?? dir);
+    const r = await (c.binary ? runBinary : run)(c.args(), c.cwd?.() ?? dir);
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines.at(-1)).toMatch(c.message);
     expect(r.exitCode).toBe(c.code);
@@ -204,7 +210,7 @@ describe("errors and exit codes of the binary", () => {
   });
 
   it("serve takes --timeout 10m-style durations like run does (here 200ms), and stops with 0", async () => {
-    const r = await run(["serve", "agent", "--builtin", "sensor", ...serveFlags, "--timeout", "200ms"]);
+    const r = await runBinary(["serve", "agent", "--builtin", "sensor", ...serveFlags, "--timeout", "200ms"]);
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
   });

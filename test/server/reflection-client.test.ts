@@ -98,6 +98,25 @@ describe.skipIf(pythonSkipReason !== undefined)("reflection for a client that kn
     expect(report.files.some((f) => /^flyteidl_/.test(f))).toBe(false);
   });
 
+  it("answers Flyte 2's files as protoc wrote them, each after its dependencies", () => {
+    for (const file of [
+      "flyteidl2/connector/service.proto",
+      "flyteidl2/connector/connector.proto",
+      "flyteidl2/core/security.proto",
+      "flyteidl2/task/common.proto",
+    ])
+      expect(report.files).toContain(file);
+    expect(report.files.indexOf("flyteidl2/connector/connector.proto")).toBeLessThan(
+      report.files.indexOf("flyteidl2/connector/service.proto"),
+    );
+    expect(report.services).toEqual(
+      expect.arrayContaining([
+        "flyteidl2.connector.AsyncConnectorService",
+        "flyteidl2.connector.ConnectorMetadataService",
+      ]),
+    );
+  });
+
   it("describes every agent service method with its message types", () => {
     const described = report.methods.map((m) => m.method);
     for (const method of [
@@ -109,12 +128,23 @@ describe.skipIf(pythonSkipReason !== undefined)("reflection for a client that kn
       "flyteidl.service.SyncAgentService.ExecuteTaskSync",
       "flyteidl.service.AgentMetadataService.GetAgent",
       "flyteidl.service.AgentMetadataService.ListAgents",
+      "flyteidl2.connector.AsyncConnectorService.CreateTask",
+      "flyteidl2.connector.AsyncConnectorService.GetTask",
+      "flyteidl2.connector.AsyncConnectorService.DeleteTask",
+      "flyteidl2.connector.AsyncConnectorService.GetTaskMetrics",
+      "flyteidl2.connector.AsyncConnectorService.GetTaskLogs",
+      "flyteidl2.connector.ConnectorMetadataService.ListConnectors",
+      "flyteidl2.connector.ConnectorMetadataService.GetConnector",
       "grpc.health.v1.Health.Check",
     ])
       expect(described).toContain(method);
-    expect(report.methods.find((m) => m.method.endsWith(".CreateTask"))).toMatchObject({
+    expect(report.methods.find((m) => m.method.endsWith("AgentService.CreateTask"))).toMatchObject({
       input: "flyteidl.admin.CreateTaskRequest",
       output: "flyteidl.admin.CreateTaskResponse",
+    });
+    expect(report.methods.find((m) => m.method.endsWith("ConnectorService.CreateTask"))).toMatchObject({
+      input: "flyteidl2.connector.CreateTaskRequest",
+      output: "flyteidl2.connector.CreateTaskResponse",
     });
   });
 
@@ -125,5 +155,8 @@ describe.skipIf(pythonSkipReason !== undefined)("reflection for a client that kn
     const names = JSON.stringify(list.answers);
     expect(names).toContain("echo_async");
     expect(names).toContain("echo_sync");
+    const connectors = report.methods.find((m) => m.method.endsWith(".ListConnectors"))!;
+    expect(connectors.code).toBe("OK");
+    expect(JSON.stringify(connectors.answers)).toContain("echo_sync");
   });
 });

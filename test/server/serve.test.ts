@@ -323,6 +323,8 @@ describe("serve() over a real socket", () => {
       "flyteidl.service.AsyncAgentService",
       "flyteidl.service.SyncAgentService",
       "flyteidl.service.AgentMetadataService",
+      "flyteidl2.connector.AsyncConnectorService",
+      "flyteidl2.connector.ConnectorMetadataService",
     ]) {
       expect(await check(service)).toEqual(Buffer.from([0x08, ServingStatus.SERVING]));
     }

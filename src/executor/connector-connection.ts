@@ -1,0 +1,129 @@
+import { performance } from "node:perf_hooks";
+import type { Answer, RpcError, TlsOptions } from "../client/agent-client.js";
+import { ConnectorClient } from "../client/connector-client.js";
+import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import type {
+  CreateTaskRequest,
+  CreateTaskResponse,
+  DeleteTaskRequest,
+  GetTaskRequest,
+  GetTaskResponse,
+  ListAgentsResponse,
+} from "../gen/flyteidl/admin/agent.js";
+import type { Connection } from "../gen/v2/flyteidl2/core/security.js";
+import { type AgentDeployment, deadlineFor, type RpcOperation } from "../propeller/config.js";
+import {
+  fromConnectorResource,
+  toConnectorInputs,
+  toConnectorMetadata,
+  toConnectorTemplate,
+} from "../propeller/connector-wire.js";
+import type { AgentConnectionOptions } from "./connection.js";
+
+/**
+ * Flyte 2's connector services of one deployment (`flyteidl2.connector`), with the same calls as
+ * {@link AgentConnection} so that the executor's loop is one for both protocols: requests arrive in
+ * Flyte 1's shape and are sent as Flyte 2's executor builds them (`connector-wire.ts`), with the
+ * attempt's `connection`; answers come back in the shape the shared status rules read. Deadlines
+ * follow the deployment (10 s by default, `ListConnectors` for discovery).
+ */
+export class ConnectorConnection {
+  constructor(
+    readonly deployment: AgentDeployment,
+    private readonly client: ConnectorClient,
+    private readonly options: AgentConnectionOptions = {},
+  ) {}
+
+  /**
+   * Opens a channel for `deployment` (TLS unless it is `insecure`). Flyte 2's executor also sends
+   * keepalive pings every 30 s (main `connector/client.go:124-127`); a local run needs none.
+   */
+  static dial(deployment: AgentDeployment, tls?: TlsOptions): ConnectorClient {
+    return new ConnectorClient(deployment.endpoint, {
+      tls: deployment.insecure ? false : (tls ?? true),
+      ...(deployment.defaultServiceConfig ? { serviceConfig: deployment.defaultServiceConfig } : {}),
+    });
+  }
+
+  private async call<T>(op: RpcOperation, run: (deadlineMs: number) => Promise<T>): Promise<T> {
+    const release = await this.options.slots?.[op]?.acquire();
+    const t0 = performance.now();
+    try {
+      const res = await run(deadlineFor(this.deployment, op));
+      this.options.onRpc?.({ op, durationMs: performance.now() - t0, code: "OK" });
+      return res;
+    } catch (err) {
+      this.options.onRpc?.({
+        op,
+        durationMs: performance.now() - t0,
+        code: (err as RpcError).codeName ?? "UNKNOWN",
+      });
+      throw err;
+    } finally {
+      release?.();
+    }
+  }
+
+  createTask(req: CreateTaskRequest, connection?: Connection): Promise<Answer<CreateTaskResponse>> {
+    return this.call("CreateTask", (deadlineMs) =>
+      this.client.createTask(
+        {
+          inputs: req.inputs ? toConnectorInputs(req.inputs) : undefined,
+          template: req.template ? toConnectorTemplate(req.template) : undefined,
+          outputPrefix: req.outputPrefix,
+          taskExecutionMetadata: req.taskExecutionMetadata
+            ? toConnectorMetadata(req.taskExecutionMetadata)
+            : undefined,
+          connection,
+        },
+        { deadlineMs },
+      ),
+    );
+  }
+
+  async getTask(req: GetTaskRequest, connection?: Connection): Promise<Answer<GetTaskResponse>> {
+    const answer = await this.call("GetTask", (deadlineMs) =>
+      this.client.getTask(
+        {
+          resourceMeta: req.resourceMeta,
+          taskCategory: req.taskCategory,
+          outputPrefix: req.outputPrefix,
+          connection,
+        },
+        { deadlineMs },
+      ),
+    );
+    const resource = answer.value.resource;
+    return { ...answer, value: { resource: resource ? fromConnectorResource(resource) : undefined } };
+  }
+
+  async deleteTask(req: DeleteTaskRequest, connection?: Connection): Promise<void> {
+    await this.call("DeleteTask", (deadlineMs) =>
+      this.client.deleteTask(
+        { resourceMeta: req.resourceMeta, taskCategory: req.taskCategory, connection },
+        { deadlineMs },
+      ),
+    );
+  }
+
+  /** ListConnectors, as the agents a registry is built from (all async). */
+  async listAgents(): Promise<Answer<ListAgentsResponse>> {
+    const answer = await this.call("ListAgents", (deadlineMs) => this.client.listConnectors({ deadlineMs }));
+    return {
+      ...answer,
+      value: {
+        agents: answer.value.connectors.map((c) => ({
+          name: c.name,
+          isSync: false,
+          supportedTaskTypes: [],
+          supportedTaskCategories: c.supportedTaskCategories,
+        })),
+      },
+    };
+  }
+
+  /** Flyte 2 has no sync service. */
+  executeTaskSync(): never {
+    throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, "Flyte 2 has no sync service");
+  }
+}
