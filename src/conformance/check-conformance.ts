@@ -18,6 +18,7 @@ import { stateToJSON } from "../gen/flyteidl/admin/agent.js";
 import { LiteralMap } from "../gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
 import { AgentClient, type Answer, RpcError, type TlsOptions } from "../client/agent-client.js";
+import { ConnectorClient } from "../client/connector-client.js";
 import { type Clock, realClock } from "../core/clock.js";
 import { decodeErrorDocument } from "../propeller/error-document.js";
 import { runStorage } from "../storage/run-storage.js";
@@ -35,11 +36,14 @@ import { NEAR_LIMIT_BYTES } from "../propeller/findings.js";
 import { getFailed, goRpcError } from "../propeller/messages.js";
 import { buildTaskExecutionMetadata } from "../propeller/metadata.js";
 import { judgeOutputs, maxPayloadBytes } from "../propeller/outputs.js";
+import { FLYTE1_PROFILE, type PropellerProfile } from "../propeller/profile.js";
 import { buildRegistry, lookupRoute } from "../propeller/registry.js";
 import { type CallPath, emptyResource, mapResource, type PhaseOutcome } from "../propeller/status.js";
 import { syncVerdict, type SyncAnswer } from "../propeller/sync.js";
 import { renderTemplate, TemplateRenderError } from "../propeller/template.js";
 import { isTaskDefinition, type TaskDefinition } from "../task/define-task.js";
+import { checkConnectorServer } from "./check-connector.js";
+import { bytes, codeOf, failureText, ms, probeDeadline, timing } from "./measure.js";
 import { ConformanceRule, type ConformanceRuleId } from "./rules.js";
 
 type Timed<T> = Answer<T>;
@@ -75,15 +79,42 @@ export interface ConformanceOptions {
    * are judged by. @default agent-service's defaults: 3 s for every call
    */
   readonly config?: PropellerAgentConfig;
+  /**
+   * Which protocols to check: `"1"` Flyte 1 (`flyteidl.service`, FlytePropeller), `"2"` Flyte 2
+   * (`flyteidl2.connector`), `"auto"` every protocol the server serves (at least one). A protocol whose
+   * list call answers UNIMPLEMENTED is not served. @default "auto"
+   */
+  readonly flyte?: ConformanceProtocol;
+  /**
+   * The Flyte 2 connector-service config whose default deployment's deadlines the Flyte 2 answers are
+   * judged by. @default connector-service's defaults: 10 s for every call
+   */
+  readonly connectorConfig?: PropellerAgentConfig;
+  /**
+   * Values of the secrets the task's Flyte 2 connection names (`TaskTemplate.custom.secrets`); a
+   * secret without one gets a random value. @default {}
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** The server's log, searched for the connection's secret values after the checks. */
+  readonly logFile?: string;
   /** Called with each check as soon as it is decided (for streaming output). */
   readonly onCheck?: (check: ConformanceCheck) => void;
 }
+
+/** Which protocols {@link checkConformance} checks. */
+export const ConformanceProtocol = { FLYTE1: "1", FLYTE2: "2", AUTO: "auto" } as const;
+export type ConformanceProtocol = (typeof ConformanceProtocol)[keyof typeof ConformanceProtocol];
+
+/** Whether a server serves a protocol, as its list call answered. */
+export type ProtocolState = "served" | "not-served" | "error" | "not-checked";
 
 /** How one rule fared. */
 export type CheckStatus = "pass" | "fail" | "warn" | "skip";
 
 /** One rule, its outcome and the evidence for it. */
 export interface ConformanceCheck {
+  /** The protocol the check is about: 1, 2, or undefined for server-wide checks (health, protocols). */
+  readonly flyte?: 1 | 2;
   readonly id: ConformanceRuleId;
   readonly rule: string;
   readonly status: CheckStatus;
@@ -98,6 +129,8 @@ export interface ConformanceReport {
   readonly counts: Readonly<Record<CheckStatus, number>>;
   readonly checks: readonly ConformanceCheck[];
   readonly durationMs: number;
+  /** What each protocol's list call answered (`not-checked` when another protocol was asked for). */
+  readonly protocols: { readonly flyte1: ProtocolState; readonly flyte2: ProtocolState };
 }
 
 /** A listed task category with its agent. */
@@ -123,37 +156,7 @@ interface Ctx {
   readonly responses: { what: string; bytes: number }[];
   /** Temporary directories made for the run, removed at its end. */
   readonly cleanup: string[];
-  record(id: ConformanceRuleId, status: CheckStatus, evidence: string): void;
-}
-
-/**
- * The deadline a probe call gets: long enough to see how late an answer over Propeller's deadline
- * is (a minute for a deployment without deadlines).
- */
-const probeDeadline = (deadlineMs: number) => (deadlineMs > 0 ? deadlineMs * 2 : 60_000);
-
-function ms(value: number): string {
-  return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
-}
-
-function bytes(n: number): string {
-  if (n < 10_000) return `${n} bytes`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
-}
-
-/** "Well within" a deadline: at most half of it; over half warns; over it fails. */
-function timing(tookMs: number, deadlineMs: number): CheckStatus {
-  if (deadlineMs <= 0) return "pass";
-  if (tookMs > deadlineMs) return "fail";
-  if (tookMs > deadlineMs / 2) return "warn";
-  return "pass";
-}
-
-function failureText(err: unknown): string {
-  if (err instanceof CallFailure)
-    return `${err.codeName}: ${err.details || "(no message)"} after ${ms(err.ms)}`;
-  return (err as Error).message;
+  record(id: ConformanceRuleId, status: CheckStatus, evidence: string, flyte?: 1 | 2): void;
 }
 
 function categoriesOf(agent: Agent): TaskCategory[] {
@@ -197,28 +200,125 @@ export async function checkConformance(options: ConformanceOptions): Promise<Con
     taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
     responses: [],
     cleanup: [],
-    record(id, status, evidence) {
-      const check: ConformanceCheck = { id, rule: ConformanceRule[id], status, evidence };
+    record(id, status, evidence, flyte) {
+      const check: ConformanceCheck = {
+        ...(flyte ? { flyte } : {}),
+        id,
+        rule: ConformanceRule[id],
+        status,
+        evidence,
+      };
       checks.push(check);
       options.onCheck?.(check);
     },
   };
+  const v1: Ctx = { ...ctx, record: (id, status, evidence) => ctx.record(id, status, evidence, 1) };
+  const connectors = new ConnectorClient(first, { tls: options.tls ?? false, maxReceiveMessageBytes: -1 });
+  let protocols: ConformanceReport["protocols"] = { flyte1: "not-checked", flyte2: "not-checked" };
   try {
     await checkHealth(ctx);
-    const served = await checkListAgents(ctx);
-    if (served) {
-      await checkGetAgent(ctx, served.agents);
-      await checkUnknownCategory(ctx);
-      if (options.task) await checkTask(ctx, served.list, served.agents);
-      checkResponseSizes(ctx);
+    const found = await detectProtocols(ctx, connectors, options.flyte ?? ConformanceProtocol.AUTO);
+    protocols = found.states;
+    if (found.run.flyte1) {
+      const served = await checkListAgents(v1);
+      if (served) {
+        await checkGetAgent(v1, served.agents);
+        await checkUnknownCategory(v1);
+        if (options.task) await checkTask(v1, served.list, served.agents);
+        checkResponseSizes(v1);
+      }
+    }
+    if (found.run.flyte2) {
+      await checkConnectorServer({
+        client: connectors,
+        clock,
+        config: options.connectorConfig ?? endpointConfig(first, { flavor: "connector-service" }),
+        pollIntervalMs: ctx.pollIntervalMs,
+        taskTimeoutMs: ctx.taskTimeoutMs,
+        template: options.task ? templateOf(options.task) : undefined,
+        secrets: options.secrets ?? {},
+        logFile: options.logFile,
+        prepareRequest: (template) => prepareRequest(ctx, template),
+        checkResult: (request, resource, profile, ids) =>
+          checkResult(ctx, request, resource, "async", profile, ids, 2),
+        record: (id, status, evidence) => ctx.record(id, status, evidence, 2),
+      });
     }
   } finally {
     for (const c of clients) c.close();
+    connectors.close();
     await Promise.all(ctx.cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
   }
   const counts = { pass: 0, fail: 0, warn: 0, skip: 0 };
   for (const c of checks) counts[c.status] += 1;
-  return { endpoint: first, ok: counts.fail === 0, counts, checks, durationMs: clock.now() - started };
+  return {
+    endpoint: first,
+    ok: counts.fail === 0,
+    counts,
+    checks,
+    durationMs: clock.now() - started,
+    protocols,
+  };
+}
+
+/**
+ * Which protocols the server serves: each list call (ListAgents, ListConnectors) is asked once;
+ * UNIMPLEMENTED means the protocol is not served, any other error that it is served but failing
+ * (its checks then say how), unless both fail alike — then the server is not reachable.
+ */
+async function detectProtocols(
+  ctx: Ctx,
+  connectors: ConnectorClient,
+  wanted: ConformanceProtocol,
+): Promise<{ states: ConformanceReport["protocols"]; run: { flyte1: boolean; flyte2: boolean } }> {
+  const ask = async (call: () => Promise<unknown>): Promise<{ state: ProtocolState; detail: string }> => {
+    try {
+      await call();
+      return { state: "served", detail: "" };
+    } catch (err) {
+      return {
+        state: codeOf(err) === "UNIMPLEMENTED" ? "not-served" : "error",
+        detail: failureText(err),
+      };
+    }
+  };
+  const deadline = { deadlineMs: probeDeadline(ctx.deadline("ListAgents")) };
+  const want1 = wanted !== ConformanceProtocol.FLYTE2;
+  const want2 = wanted !== ConformanceProtocol.FLYTE1;
+  const none = { state: "not-checked" as ProtocolState, detail: "" };
+  const [one, two] = await Promise.all([
+    want1 ? ask(() => ctx.primary.listAgents(deadline)) : none,
+    want2 ? ask(() => connectors.listConnectors(deadline)) : none,
+  ]);
+  const states = { flyte1: one.state, flyte2: two.state };
+  const describe = (label: string, list: string, r: { state: ProtocolState; detail: string }) =>
+    r.state === "served"
+      ? `${label} is served (${list} answered)`
+      : r.state === "not-served"
+        ? `${label} is not served (${list}: ${r.detail})`
+        : r.state === "error"
+          ? `${label}: ${list} failed (${r.detail})`
+          : `${label} not checked`;
+  const said = [
+    describe("Flyte 1 (flyteidl.service)", "ListAgents", one),
+    describe("Flyte 2 (flyteidl2.connector)", "ListConnectors", two),
+  ].join("; ");
+  const anyServed = one.state === "served" || two.state === "served";
+  // A protocol that fails other than UNIMPLEMENTED is checked when the server answers otherwise.
+  const run = {
+    flyte1: one.state === "served" || (one.state === "error" && anyServed),
+    flyte2: two.state === "served" || (two.state === "error" && anyServed),
+  };
+  let ok: boolean;
+  if (wanted === ConformanceProtocol.FLYTE1) ok = one.state === "served";
+  else if (wanted === ConformanceProtocol.FLYTE2) ok = two.state === "served";
+  else ok = anyServed;
+  const asked =
+    wanted === ConformanceProtocol.AUTO
+      ? "at least one protocol"
+      : `Flyte ${wanted} (asked with --flyte ${wanted})`;
+  ctx.record("protocols", ok ? "pass" : "fail", ok ? said : `${said}: the server must serve ${asked}`);
+  return { states, run };
 }
 
 async function checkHealth(ctx: Ctx): Promise<void> {
@@ -864,12 +964,24 @@ async function checkIdempotentGet(
 }
 
 async function checkResult(
-  ctx: Ctx,
+  outer: Ctx,
   request: CreateTaskRequest,
   resource: ProtoResource,
   path: CallPath,
+  profile: PropellerProfile = FLYTE1_PROFILE,
+  ids: { readonly result: ConformanceRuleId; readonly outputs: ConformanceRuleId } = {
+    result: "task.result",
+    outputs: "outputs",
+  },
+  flyte?: 1 | 2,
 ): Promise<void> {
-  const outcome = mapResource(resource, path);
+  // The same rules under the protocol's own ids.
+  const ctx = {
+    ...outer,
+    record: (id: "task.result" | "outputs", status: CheckStatus, evidence: string) =>
+      outer.record(id === "task.result" ? ids.result : ids.outputs, status, evidence, flyte),
+  };
+  const outcome = mapResource(resource, path, profile);
   if (outcome.kind !== "succeeded") {
     ctx.record(
       "task.result",

@@ -14,7 +14,7 @@ const statuses = (report: ConformanceReport) =>
 const evidence = (report: ConformanceReport, id: string) =>
   report.checks.find((c) => c.id === id)?.evidence ?? `(no ${id} check)`;
 
-describe("checkConformance against agents that keep the contract", () => {
+describe("checkConformance against agents that keep the contract (Flyte 1)", () => {
   let a: AgentServer;
   let b: AgentServer;
   beforeAll(async () => {
@@ -31,11 +31,14 @@ describe("checkConformance against agents that keep the contract", () => {
       endpoint: a.address,
       task: inlineTask,
       inputs: { n: 21 },
+      flyte: "1",
       ...fast,
     });
     expect(report.ok).toBe(true);
+    expect(report.protocols).toEqual({ flyte1: "served", flyte2: "not-checked" });
     expect(statuses(report)).toEqual({
       health: "pass",
+      protocols: "pass",
       "list-agents": "pass",
       "list-agents.unique": "pass",
       "get-agent": "pass",
@@ -233,8 +236,9 @@ describe("checkConformance against a deliberately broken server", () => {
     const report = await checkConformance({ endpoint: `127.0.0.1:${port}` });
     expect(report.checks.map((c) => [c.id, c.status])).toEqual([
       ["health", "fail"],
-      ["list-agents", "fail"],
+      ["protocols", "fail"],
     ]);
-    expect(evidence(report, "list-agents")).toMatch(/^UNAVAILABLE: .*ECONNREFUSED/);
+    expect(evidence(report, "protocols")).toMatch(/ListAgents failed \(UNAVAILABLE: .*ECONNREFUSED/);
+    expect(report.protocols).toEqual({ flyte1: "error", flyte2: "error" });
   });
 });

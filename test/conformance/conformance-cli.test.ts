@@ -101,14 +101,23 @@ describe("flyte-agent conformance against the examples served by `serve agent`",
     ]);
     expect(warehouse.stdout).toMatch(/^PASS {2}get\.idempotent: /m);
     expect(warehouse.stdout).toMatch(new RegExp(`${endpoint} conforms: \\d+ passed, 0 failed`));
+    // One process, both protocols, each checked under its own heading and verdict.
+    expect(warehouse.stdout).toMatch(/^Flyte 2 — flyteidl2\.connector/m);
+    expect(warehouse.stdout).toMatch(/^PASS {2}v2\.get\.terminal: /m);
+    expect(warehouse.stdout).toMatch(/^ {2}Flyte 1: conforms \(\d+ passed, 0 failed/m);
+    expect(warehouse.stdout).toMatch(/^ {2}Flyte 2: conforms \(\d+ passed, 0 failed/m);
     expect(warehouse.exitCode).toBe(0);
     expect(chat.stdout).toMatch(/^PASS {2}sync\.terminal: /m);
     expect(chat.stdout).toMatch(/^PASS {2}outputs: .*\n {6}inline: answer$/m);
+    expect(chat.stdout).toMatch(/^PASS {2}v2\.outputs: /m);
+    expect(chat.stdout).toMatch(/^ {2}Flyte 2: conforms/m);
     expect(chat.exitCode).toBe(0);
     const report = JSON.parse(sensor.stdout) as ConformanceReport;
     expect(report.ok).toBe(true);
     expect(report.counts.fail).toBe(0);
     expect(report.checks.find((c) => c.id === "get.terminal")?.evidence).toMatch(/^SUCCEEDED after/);
+    expect(report.protocols).toEqual({ flyte1: "served", flyte2: "served" });
+    expect(report.checks.find((c) => c.id === "v2.get.terminal")?.evidence).toMatch(/^SUCCEEDED after/);
     expect(sensor.exitCode).toBe(0);
   });
 });
@@ -154,6 +163,7 @@ describe("flyte-agent conformance against a deliberately broken server", () => {
     const report = JSON.parse(plain.stdout) as ConformanceReport;
     expect(report.checks.map((c) => c.id)).toEqual([
       "health",
+      "protocols",
       "list-agents",
       "list-agents.unique",
       "get-agent",
@@ -174,10 +184,15 @@ describe("flyte-agent conformance --strict", () => {
     try {
       const port = (await firstLine(noHealth, (l) => l.startsWith("listening "))).split(" ")[1]!;
       const lenient = await conformance(["--endpoint", `127.0.0.1:${port}`]);
-      expect(lenient.stdout).toMatch(/conforms: 6 passed, 0 failed, 1 warned/);
+      expect(lenient.stdout).toMatch(/conforms: 7 passed, 0 failed, 1 warned/);
+      expect(lenient.stdout).toMatch(/^ {2}Flyte 2: not served$/m);
       expect(lenient.exitCode).toBe(0);
       const strict = await conformance(["--endpoint", `127.0.0.1:${port}`, "--strict"]);
       expect(strict.exitCode).toBe(1);
+      // A Flyte 1-only server fails when Flyte 2 is required.
+      const two = await conformance(["--endpoint", `127.0.0.1:${port}`, "--flyte", "2"]);
+      expect(two.stdout).toMatch(/^FAIL {2}protocols: .*\n.*ListConnectors: UNIMPLEMENTED/m);
+      expect(two.exitCode).toBe(1);
     } finally {
       noHealth.kill("SIGKILL");
     }
@@ -194,6 +209,12 @@ describe("flyte-agent conformance usage", () => {
     const stray = await conformance(["--endpoint", "127.0.0.1:1", "--n", "1"]);
     expect(stray.exitCode).toBe(2);
     expect(stray.stderr).toContain("task inputs need --task-file");
+    const flyte = await conformance(["--endpoint", "127.0.0.1:1", "--flyte", "3"]);
+    expect(flyte.exitCode).toBe(2);
+    expect(flyte.stderr).toBe('error: --flyte must be 1, 2 or auto, got "3"');
+    const secret = await conformance(["--endpoint", "127.0.0.1:1", "--secret", "tok"]);
+    expect(secret.exitCode).toBe(2);
+    expect(secret.stderr).toBe('error: --secret takes NAME=VALUE, got "tok"');
   });
 
   it("lists the task's inputs with --help after --task-file", async () => {

@@ -1,7 +1,15 @@
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
 import { ExitCode, UsageError } from "../errors.js";
-import { configFlag, durationFlag, examplesHelp, listFlag, type TlsFlags, tlsFromFlags } from "../flags.js";
+import {
+  configFlag,
+  durationFlag,
+  examplesHelp,
+  listFlag,
+  repeatFlag,
+  type TlsFlags,
+  tlsFromFlags,
+} from "../flags.js";
 
 const CONFORMANCE_EXAMPLES = examplesHelp([
   ["flyte-agent conformance --endpoint localhost:8000", "server-wide checks of any agent server"],
@@ -10,6 +18,10 @@ const CONFORMANCE_EXAMPLES = examplesHelp([
     "and one task's whole lifecycle",
   ],
   ["flyte-agent conformance --endpoint agent.prod:443 --tls --json", "over TLS, as one JSON report"],
+  [
+    "flyte-agent conformance --endpoint localhost:8000 --flyte 2 --task-file task.ts --log-file server.log",
+    "Flyte 2 only, with the server's log searched for secrets",
+  ],
 ]);
 
 /** Flags of `flyte-agent conformance` (besides the task's own inputs). */
@@ -25,6 +37,9 @@ interface ConformanceFlags extends TlsFlags {
   json?: boolean;
   strict?: boolean;
   help?: boolean;
+  flyte: string;
+  secret: string[];
+  logFile?: string;
 }
 
 /** Registers `flyte-agent conformance`. */
@@ -40,7 +55,10 @@ export function register(program: Command): void {
         "FlytePropeller 1.16.8's deadlines (3 s per call by default; --config to use a ConfigMap's), judged as " +
         "propeller would: GetAgent problems only warn (propeller never calls it), GetTask errors count against its " +
         "budget of 6 per attempt (never reset), ExecuteTaskSync is read one message deep. Each check prints PASS, " +
-        "FAIL, WARN or SKIP with the rule and the evidence.\n\n" +
+        "FAIL, WARN or SKIP with the rule and the evidence. Flyte 2 servers (flyteidl2.connector) get the same " +
+        "checks as Flyte 2's executor would judge them (ListConnectors, GetConnector, Create → Get → Delete with the " +
+        "task's connection, GetTaskLogs, 10 s per call), and no secret value of the connection may appear in an " +
+        "answer or in the --log-file; --flyte picks the protocols (default: every one the server serves).\n\n" +
         "Examples:\n" +
         "  flyte-agent conformance --endpoint localhost:8000\n" +
         "  flyte-agent conformance --endpoint localhost:8000 --task-file task.ts --n 3\n" +
@@ -80,6 +98,21 @@ export function register(program: Command): void {
       "--config <propeller.yaml>",
       "judge answer times by this FlytePropeller config's default deployment (its timeouts/defaultTimeout) and its storage.limits.maxDownloadMBs",
     )
+    .option(
+      "--flyte <1|2|auto>",
+      "protocols to check: 1 (flyteidl.service), 2 (flyteidl2.connector) or auto (every one the server serves; UNIMPLEMENTED means not served)",
+      "auto",
+    )
+    .option(
+      "--secret <name=value>",
+      "value of a secret the task's Flyte 2 connection names (repeatable); others get random values",
+      repeatFlag,
+      [],
+    )
+    .option(
+      "--log-file <file>",
+      "the server's log: searched for the connection's secret values after the checks",
+    )
     .option("--json", "print the report as one JSON document")
     .option("--strict", "exit non-zero on warnings too")
     .allowUnknownOption()
@@ -115,6 +148,15 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
   const endpoints = flags.endpoint ?? [];
   if (endpoints.length === 0)
     throw new UsageError("name the agent server to check: flyte-agent conformance --endpoint host:port");
+  const flyte = (["1", "2", "auto"] as const).find((f) => f === flags.flyte);
+  if (!flyte) throw new UsageError(`--flyte must be 1, 2 or auto, got ${JSON.stringify(flags.flyte)}`);
+  const secrets: Record<string, string> = {};
+  for (const kv of flags.secret) {
+    const i = kv.indexOf("=");
+    if (i <= 0)
+      throw new UsageError(`--secret takes NAME=VALUE, got ${JSON.stringify(kv.replace(/=.*/, "=…"))}`);
+    secrets[kv.slice(0, i)] = kv.slice(i + 1);
+  }
   const pollIntervalMs = durationFlag("--poll-interval", flags.pollInterval);
   const taskTimeoutMs = durationFlag("--task-timeout", flags.taskTimeout);
 
@@ -145,6 +187,11 @@ async function conformanceCommand(flags: ConformanceFlags, cmd: Command): Promis
     ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
     ...(taskTimeoutMs !== undefined ? { taskTimeoutMs } : {}),
     ...(config ? { config } : {}),
+    // A connector-service section is what Flyte 2's executor reads too.
+    ...(config?.flavor === "connector-service" ? { connectorConfig: config } : {}),
+    flyte,
+    secrets,
+    ...(flags.logFile ? { logFile: flags.logFile } : {}),
     onCheck: (check) => renderer.onCheck(check),
   });
   renderer.finish(report);
