@@ -12,6 +12,7 @@ export const slowSuites = [
   "test/scaffold/templates.e2e.test.ts",
   "test/server/workers.test.ts",
   "test/examples/quickstart-clone.e2e.test.ts",
+  "test/templates-conformance.test.ts",
 ];
 
 export const shared: ViteUserConfig = {
