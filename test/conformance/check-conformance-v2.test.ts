@@ -1,15 +1,17 @@
 // conformance against Flyte 2 servers (flyteidl2.connector): our server serving both protocols, a
 // bare grpc-js server serving only Flyte 2, one serving only Flyte 1, and servers that break a rule.
+import { appendFileSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkConformance, type ConformanceReport, PROBE_SECRET } from "../../src/conformance/index.js";
 import { AgentRegistry } from "../../src/core/registry.js";
 import type { Resource } from "../../src/gen/v2/flyteidl2/connector/connector.js";
 import { TaskExecution_Phase } from "../../src/gen/v2/flyteidl2/core/execution.js";
 import { Literal } from "../../src/gen/v2/flyteidl2/core/literals.js";
-import { AgentServer } from "../../src/server/index.js";
+import { AgentServer, createServerLogger } from "../../src/server/index.js";
 import { connectorFor, startRawConnectorServer } from "../propeller/raw-connector-server.js";
 import { ConnectionAgent, connectionTask } from "./fixtures/connection-agent.js";
 import { startBrokenServer } from "./fixtures/broken-server.js";
@@ -96,6 +98,43 @@ describe("checkConformance against one server serving Flyte 1 and Flyte 2", () =
     expect(report.protocols).toEqual({ flyte1: "not-checked", flyte2: "served" });
     expect(report.checks.some((c) => c.flyte === 1)).toBe(false);
     expect(report.ok).toBe(true);
+  });
+
+  it("searches the server's own log, where the connection shows only redacted", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "conformance-log-"));
+    const logFile = join(dir, "server.log");
+    // The server's pino log, written synchronously so it is complete when conformance reads it.
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        appendFileSync(logFile, chunk);
+        done();
+      },
+    });
+    const registry = new AgentRegistry();
+    registry.register(new ConnectionAgent());
+    const logged = await AgentServer.start({
+      registry,
+      host: "127.0.0.1",
+      port: 0,
+      logger: await createServerLogger({ level: "debug", destination }),
+    });
+    try {
+      const report = await checkConformance({
+        endpoint: logged.address,
+        flyte: "2",
+        task: connectionTask,
+        inputs: { n: 1 },
+        secrets,
+        logFile,
+        ...fast,
+      });
+      expect(statuses(report, 2)["v2.secrets"]).toBe("pass");
+      expect(evidence(report, "v2.secrets")).toMatch(/the server's log \(.*\) holds none/);
+      expect(readFileSync(logFile, "utf8")).toMatch(/"submitting the job"/);
+      expect(readFileSync(logFile, "utf8")).toMatch(/"connection":\{[^}]*"secrets":"\[redacted\]"/);
+    } finally {
+      await logged.shutdown(100);
+    }
   });
 
   it("finds a secret value in the server's log when given the log", async () => {
