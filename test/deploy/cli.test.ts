@@ -315,6 +315,35 @@ describe("flyte-agent deploy (binary)", () => {
     expect(ws.kubectl()).toEqual([]);
   });
 
+  it("--flyte 2 --apply applies the Flyte 2 ConfigMap and neither reads nor changes FlytePropeller's", async () => {
+    const ws = workspace();
+    const r = await ws.run([
+      "deploy",
+      "--name",
+      "bq-agent",
+      "--image",
+      "bq:1",
+      "--task-types",
+      "custom_task",
+      "--flyte",
+      "2",
+      "--apply",
+    ]);
+    expect(r.exitCode).toBe(0);
+    const calls = ws.kubectl();
+    expect(calls.some((c) => c.args.includes("get") && c.args.includes("configmap"))).toBe(false);
+    const applied = calls.filter((c) => c.args.includes("apply")).map((c) => c.stdin);
+    expect(applied).toHaveLength(2);
+    const cm = parseAllDocuments(applied[1]!)[0]!.toJS() as {
+      kind: string;
+      metadata: { name: string };
+      data: Record<string, string>;
+    };
+    expect(cm).toMatchObject({ kind: "ConfigMap", metadata: { name: "bq-agent-connector-config" } });
+    expect(cm.data["200-connector-bq-agent.yaml"]).toMatch(/custom_task: connector-service/);
+    expect(applied.join("\n")).not.toMatch(/flyte-propeller-config/);
+  });
+
   it("rejects bad flags with exit code 2", async () => {
     const ws = workspace();
     const r = await ws.run(["deploy", "--task-types", "a"]);
