@@ -108,6 +108,16 @@ describe("run --flyte 2 against the real server", () => {
     expect(result).toMatchObject({ succeeded: true, outputs: { text: "HI" } });
   });
 
+  it("runs through flyte-agent/testing's runThroughExecutor with flyte: 2", async () => {
+    const { runThroughExecutor } = await import("../../src/testing/index.js");
+    const result = await runThroughExecutor(
+      shoutTask,
+      { text: "ok" },
+      { agents: [new ShoutAgent()], flyte: 2 },
+    );
+    expect(result).toMatchObject({ succeeded: true, outputs: { text: "OK" } });
+  });
+
   it("refuses an agent-service config for Flyte 2", async () => {
     const { parsePropellerConfig } = await import("../../src/propeller/config.js");
     const config = parsePropellerConfig(`agent-service:\n  defaultAgent:\n    endpoint: ${server.address}\n`);
