@@ -161,6 +161,8 @@ describe.skipIf(grpcStubsSkipReason !== undefined)(
       const metrics = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
       expect(metrics).toContain('operation="create",protocol="flyte2"');
       expect(metrics).toContain('operation="create",protocol="flyte1"');
+      // Both creates' inputs were measured as they came on the wire.
+      expect(metrics).toMatch(/flyte_agent_input_literal_bytes_count\{task_type="warehouse"\} 2\n/);
       server.child.kill("SIGTERM");
       const result = await server.child;
       expect(result.stdout).toContain("warehouse get");
