@@ -1,5 +1,5 @@
 import type { TlsOptions } from "../client/agent-client.js";
-import type { PropellerAgentConfig } from "../propeller/config.js";
+import type { ParseConfigOptions, PropellerAgentConfig } from "../propeller/config.js";
 import { parseDuration } from "../types/duration.js";
 import { CliError, UsageError } from "./errors.js";
 
@@ -110,7 +110,10 @@ export function retriesFlag(text: string | undefined): number | undefined {
 }
 
 /** Reads and parses the FlytePropeller ConfigMap given to `--config`, naming the file when it cannot. */
-export async function configFlag(file: string | undefined): Promise<PropellerAgentConfig | undefined> {
+export async function configFlag(
+  file: string | undefined,
+  options: ParseConfigOptions = {},
+): Promise<PropellerAgentConfig | undefined> {
   if (!file) return undefined;
   const { readFile } = await import("node:fs/promises");
   const { parsePropellerConfig } = await import("../propeller/config.js");
@@ -120,5 +123,5 @@ export async function configFlag(file: string | undefined): Promise<PropellerAge
   } catch {
     throw new UsageError(`cannot read --config ${file}`);
   }
-  return parsePropellerConfig(text, file);
+  return parsePropellerConfig(text, file, options);
 }

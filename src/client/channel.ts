@@ -34,6 +34,8 @@ export interface AgentClientOptions {
    * @default gRPC's 4 MiB, which FlytePropeller and Flyte 2's executor keep
    */
   readonly maxReceiveMessageBytes?: number;
+  /** HTTP/2 keepalive pings while calls are active. @default none */
+  readonly keepalive?: { readonly timeMs: number; readonly timeoutMs: number };
 }
 
 /** Per-call options. */
@@ -135,6 +137,10 @@ export class RpcChannel {
     if (!options.serviceConfig?.includes("retryPolicy")) channel["grpc.enable_retries"] = 0;
     if (options.maxReceiveMessageBytes !== undefined)
       channel["grpc.max_receive_message_length"] = options.maxReceiveMessageBytes;
+    if (options.keepalive) {
+      channel["grpc.keepalive_time_ms"] = options.keepalive.timeMs;
+      channel["grpc.keepalive_timeout_ms"] = options.keepalive.timeoutMs;
+    }
     if (typeof options.tls === "object" && options.tls.serverName)
       channel["grpc.ssl_target_name_override"] = options.tls.serverName;
     this.client = new Client(grpcTarget(endpoint), channelCredentials(options.tls), channel);

@@ -12,6 +12,7 @@ import type {
 } from "../gen/flyteidl/admin/agent.js";
 import type { Connection } from "../gen/v2/flyteidl2/core/security.js";
 import { type AgentDeployment, deadlineFor, type RpcOperation } from "../propeller/config.js";
+import { CONNECTOR_KEEPALIVE } from "../propeller/defaults.js";
 import {
   fromConnectorResource,
   toConnectorInputs,
@@ -35,12 +36,13 @@ export class ConnectorConnection {
   ) {}
 
   /**
-   * Opens a channel for `deployment` (TLS unless it is `insecure`). Flyte 2's executor also sends
-   * keepalive pings every 30 s (main `connector/client.go:124-127`); a local run needs none.
+   * Opens a channel for `deployment` (TLS unless it is `insecure`), pinging while calls are active
+   * as Flyte 2's executor does (main `connector/client.go:121-127`).
    */
   static dial(deployment: AgentDeployment, tls?: TlsOptions): ConnectorClient {
     return new ConnectorClient(deployment.endpoint, {
       tls: deployment.insecure ? false : (tls ?? true),
+      keepalive: CONNECTOR_KEEPALIVE,
       ...(deployment.defaultServiceConfig ? { serviceConfig: deployment.defaultServiceConfig } : {}),
     });
   }

@@ -71,3 +71,9 @@ export const ACTIVE_DEADLINE_FACTOR = 2;
  * origin SYSTEM), a budget separate from the task's retries (`controller/config/config.go:102`).
  */
 export const MAX_NODE_RETRIES_SYSTEM_FAILURES = 3;
+
+/**
+ * Flyte 2's connector channels ping every `timeMs` while calls are active and give up after
+ * `timeoutMs` without an answer (flyteorg/flyte main `webapi/connector/client.go:121-127`).
+ */
+export const CONNECTOR_KEEPALIVE = { timeMs: 30_000, timeoutMs: 10_000 } as const;

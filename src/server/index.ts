@@ -9,7 +9,13 @@ export {
   type RunningAgentServer,
   StopReason,
 } from "./serve.js";
-export { createServiceHandlers, toProtoAgent, type ServiceOptions } from "./services/index.js";
+export {
+  createServiceHandlers,
+  MAX_SYNC_RESULT_BYTES,
+  toProtoAgent,
+  toProtoConnector,
+  type ServiceOptions,
+} from "./services/index.js";
 export {
   createCallPipeline,
   UNSERVED_TASK_TYPE,
@@ -18,7 +24,7 @@ export {
   type CallPipelineOptions,
   type Send,
 } from "./call-pipeline.js";
-export { CallScope, type CallInfo } from "./call-scope.js";
+export { CallScope, type CallInfo, type Protocol } from "./call-scope.js";
 export { toWireError, CallAbortedError, type Operation, type WireError } from "./errors.js";
 export { HealthService, HealthStatus, ServingStatus, agentServiceNames } from "./health.js";
 export { addLazyReflection, addReflection } from "./reflection.js";

@@ -14,6 +14,7 @@ import type {
 } from "../../src/gen/v2/flyteidl2/connector/connector.js";
 import { TaskExecution_Phase } from "../../src/gen/v2/flyteidl2/core/execution.js";
 import { Outputs } from "../../src/gen/v2/flyteidl2/task/common.js";
+import { createManualClock } from "../../src/core/clock.js";
 import { parsePropellerConfig } from "../../src/propeller/config.js";
 import { CONNECTOR_SERVICE_DEFAULT_TIMEOUT_MS } from "../../src/propeller/defaults.js";
 import { deadlineFor } from "../../src/propeller/config.js";
@@ -100,6 +101,19 @@ describe("Flyte 2 executor rules (flyteorg/flyte main)", () => {
     await run(server);
     const ops = server.calls.map((c) => c.op).filter((op) => op !== "ListConnectors");
     expect(ops).toEqual(["CreateTask", "GetTask"]);
+  });
+
+  it("polls at once, then every 30 s resync tick, re-listing connectors every 10 s [W/cache.go:176-180, C/config.go:29,52, C/plugin.go:387-397]", async () => {
+    const server = await serve({
+      get: (_req, n) => (n < 3 ? res(TaskExecution_Phase.RUNNING) : done()),
+    });
+    const clock = createManualClock();
+    const result = await run(server, { clock, propellerTiming: true });
+    expect(result.succeeded).toBe(true);
+    expect(server.count("GetTask")).toBe(3);
+    expect(clock.slept.filter((ms) => ms > 0)).toEqual([30_000, 30_000]);
+    // The first listing at start, then one before each poll that comes 10 s or more after the last.
+    expect(server.count("ListConnectors")).toBe(3);
   });
 
   it("fails a create whose template has no custom: the connection is read from it [C/plugin.go:171-175, utils/marshal_utils.go:19-22]", async () => {
@@ -246,6 +260,14 @@ describe("Flyte 2 executor rules (flyteorg/flyte main)", () => {
     expect(config.defaultAgent?.insecure).toBe(true);
     expect(config.apps?.MyApp).toMatchObject({ endpoint: "app:8000", domain: "production", project: "" });
     expect(config.pollIntervalMs).toBe(10_000);
+    // viper lowercases map keys, connectorApps' ids included, unless written as a list.
+    const lowered = parsePropellerConfig(
+      "connector-service:\n  connectorApps:\n    MyApp:\n      endpoint: app:8000\n",
+      "config",
+      { flyte: 2 },
+    );
+    expect(Object.keys(lowered.apps ?? {})).toEqual(["myapp"]);
+    expect(lowered.warnings.map((w) => w.key)).toEqual(["connector-service.connectorApps.MyApp"]);
     expect(() => parsePropellerConfig("plugins:\n  agent-service: {}\n", "c.yaml", { flyte: 2 })).toThrow(
       "no connector-service section found",
     );

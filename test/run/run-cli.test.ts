@@ -294,4 +294,34 @@ data:
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/plugins\.agent-service\.webApi\.caching\.size/);
   });
+
+  it("runs the warehouse example through Flyte 2's executor with --flyte 2, and refuses --flyte 3", async () => {
+    const dir = tempDir();
+    const outputDir = join(dir, "run");
+    const r = await execa(
+      "node",
+      [
+        bin,
+        "run",
+        "examples/warehouse/task.ts",
+        "--version",
+        "10",
+        "--flyte",
+        "2",
+        "--json",
+        "--output-dir",
+        outputDir,
+      ],
+      { reject: false, cwd: root, env: { FLYTE_WAREHOUSE_JOBS_DIR: join(dir, "jobs") } },
+    );
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.exitCode).toBe(0);
+    const started = lines(r.stdout).find((l) => l.type === "started");
+    expect(started).toMatchObject({ deployment: "defaultConnector" });
+    expect(result(r.stdout)).toMatchObject({ phase: "SUCCEEDED", attempts: 1 });
+    expect(readdirSync(join(outputDir, "attempt-0", "results"))).toEqual(["part-0.parquet"]);
+    const bad = await run([single, "--n", "1", "--flyte", "3"]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/--flyte must be 1 .* or 2 .*, got "3"/);
+  });
 });

@@ -21,6 +21,7 @@ const RUN_EXAMPLES = examplesHelp([
   ["flyte-agent run tasks.ts --help", "the task's inputs and their types"],
   ["flyte-agent run tasks.ts --day now --endpoint localhost:8000", "an agent server running elsewhere"],
   ["flyte-agent run tasks.ts --day now --config propeller.yaml", "route as FlytePropeller's configmap says"],
+  ["flyte-agent run tasks.ts --day now --flyte 2", "through Flyte 2's connector executor (flyteidl2)"],
   ["flyte-agent run tasks.ts --day now --json | jq .", "one JSON object per event, then the result"],
 ]);
 
@@ -44,6 +45,16 @@ interface RunFlags extends TlsFlags {
   help?: boolean;
   replay?: string;
   outputPrefix?: string;
+  flyte?: string;
+}
+
+/** `--flyte`: which executor's rules the run follows. */
+function flyteFlag(value: string | undefined): 1 | 2 | undefined {
+  if (value === undefined) return undefined;
+  if (value === "1" || value === "2") return Number(value) as 1 | 2;
+  throw new UsageError(
+    `--flyte must be 1 (FlytePropeller's agent plugin) or 2 (Flyte 2's connector plugin), got "${value}"`,
+  );
 }
 
 /** Splits the tokens commander left alone into file, task name and `--input value` pairs. */
@@ -71,6 +82,7 @@ export function register(program: Command): void {
         "  flyte-agent run task.ts --day 2024-05-01\n" +
         "  flyte-agent run task.ts --endpoint localhost:8000 --propeller-timing\n" +
         "  flyte-agent run task.ts --config flyte-propeller-config.yaml --strict\n" +
+        "  flyte-agent run task.ts --version 10 --flyte 2\n" +
         "  flyte-agent run --replay records/<file>.pb --modules src/agent.ts\n\n" +
         "Exit codes: 0 succeeded, 1 failed or timed out, 2 usage, 130 interrupted (Ctrl-C).",
     )
@@ -85,7 +97,13 @@ export function register(program: Command): void {
     .option("--server-name <name>", "host name to verify in the server certificate")
     .option(
       "--config <propeller.yaml>",
-      "route as FlytePropeller would from its agent-service/connector-service config",
+      "route as FlytePropeller would from its agent-service/connector-service config (with --flyte 2: Flyte 2's connector-service section)",
+    )
+    .option(
+      "--flyte <1|2>",
+      "which executor to behave like: 1 = FlytePropeller 1.16's agent plugin (flyteidl.service), " +
+        "2 = Flyte 2's connector plugin (flyteidl2.connector: 10s deadlines, the connection read from the task's config " +
+        "with its secrets resolved locally, no sync service). Default 1. Example: --flyte 2",
     )
     .option(
       "-m, --modules <paths>",
@@ -135,6 +153,9 @@ export function register(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (flags: RunFlags, cmd: Command) => {
+      const flyte = flyteFlag(flags.flyte);
+      if (flags.replay !== undefined && flyte === 2)
+        throw new UsageError("--replay sends Flyte 1 records; it does not go with --flyte 2");
       if (flags.replay !== undefined && !flags.help) {
         const { replayRun } = await import("../replay-run.js");
         await replayRun({ ...flags, replay: flags.replay }, cmd.args);
@@ -188,7 +209,8 @@ async function runCommand(
     if (at <= 0) throw new UsageError(`--env must be KEY=VALUE, got "${kv}"`);
     env[kv.slice(0, at)] = kv.slice(at + 1);
   }
-  const config = await configFlag(flags.config);
+  const flyte = flyteFlag(flags.flyte);
+  const config = await configFlag(flags.config, flyte ? { flyte } : {});
   const tls = tlsFromFlags(flags);
   if (flags.endpoint) await checkEndpointReachable("--endpoint", flags.endpoint);
 
@@ -250,6 +272,7 @@ async function runCommand(
       strict: flags.strict === true,
       midPhaseEvents: flags.verbose === true,
       env,
+      ...(flyte ? { flyte } : {}),
       signal: controller.signal,
       onEvent: (e) => renderer.onEvent(e),
     });

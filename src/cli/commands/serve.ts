@@ -159,7 +159,7 @@ function addServeCommand(parent: Command, name: string, description: string): vo
     .option("--no-banner", "do not print the table of agents at start")
     .option(
       "--record <dir>",
-      "write every CreateTask/ExecuteTaskSync request served to <dir> (env values and secret-looking keys redacted), for `flyte-agent run --replay <file>`",
+      "write every Flyte 1 CreateTask/ExecuteTaskSync request served to <dir> (env values and secret-looking keys redacted), for `flyte-agent run --replay <file>`; Flyte 2 calls are not recorded",
     )
     .option("--record-max-files <n>", "records kept in --record <dir>, oldest deleted first (default: 1000)")
     .option(
@@ -330,7 +330,7 @@ export function register(program: Command): void {
   addServeCommand(
     serve,
     "agent",
-    "run the gRPC agent server: AsyncAgentService, SyncAgentService, AgentMetadataService, health, reflection, metrics",
+    "run the gRPC agent server: Flyte 1's AsyncAgentService, SyncAgentService, AgentMetadataService and Flyte 2's AsyncConnectorService, ConnectorMetadataService on one port, health, reflection, metrics",
   );
   addServeCommand(serve, "connector", "the same as `serve agent` (flytekit ≥ 1.16 calls agents connectors)");
 }
