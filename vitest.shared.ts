@@ -12,6 +12,8 @@ export const slowSuites = [
   "test/scaffold/templates.e2e.test.ts",
   "test/server/workers.test.ts",
   "test/examples/quickstart-clone.e2e.test.ts",
+  // The README's quickstart end to end: npx, the CLI, the warehouse's DuckDB job processes.
+  "test/examples/quickstart.e2e.test.ts",
 ];
 
 export const shared: ViteUserConfig = {
