@@ -13,6 +13,8 @@ export const slowSuites = [
   "test/server/workers.test.ts",
   "test/examples/quickstart-clone.e2e.test.ts",
   "test/templates-conformance.test.ts",
+  // The README's quickstart end to end: npx, the CLI, the warehouse's DuckDB job processes.
+  "test/examples/quickstart.e2e.test.ts",
 ];
 
 export const shared: ViteUserConfig = {

@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 const bin = new URL("../../bin/flyte-agent.js", import.meta.url).pathname;
 const version = (
@@ -19,10 +20,12 @@ describe("flyte-agent binary", () => {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, "m"));
   });
 
+  // (The CLI's main in-process: the help text is the same, without a Node process per command.)
   it.each([["new"], ["serve", "agent"], ["serve", "connector"], ["run"], ["deploy"], ["conformance"]])(
     "%s --help shows examples",
     async (...command) => {
-      const r = await execa("node", [bin, ...command, "--help"]);
+      const r = await runCliInProcess([...command, "--help"]);
+      expect(r.exitCode).toBe(0);
       const examples = r.stdout.split("Examples:\n")[1];
       expect(examples).toBeDefined();
       expect(examples).toMatch(new RegExp(`^ {2}flyte-agent ${command[0]} `, "m"));
@@ -62,7 +65,7 @@ describe("flyte-agent binary", () => {
   });
 
   it("exits 2 with a one-line hint on an unknown command", async () => {
-    const r = await execa("node", [bin, "frobnicate"], { reject: false });
+    const r = await runCliInProcess(["frobnicate"]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/unknown command 'frobnicate'/);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);

@@ -1,14 +1,15 @@
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineTask } from "../../src/task/index.js";
 import { clients, unary } from "../server/helpers.js";
-import { bin, root, startServeProcess } from "../support/serve-process.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
+import { root, startServeProcess } from "../support/serve-process.js";
 
-// These tests run the built CLI (`npm run build` first; `npm test` does it).
+// `serve agent --record` runs as the built binary (`npm run build` first; `npm test` does it), so
+// that SIGTERM drains it; the other commands run the CLI's main in-process.
 const fixture = "test/server/fixtures/agents.ts";
 const jobTask = defineTask({
   name: "job",
@@ -25,9 +26,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const cli = (args: string[]) => execa("node", [bin, ...args], { cwd: root, reject: false });
+const cli = (args: string[]) => runCliInProcess(args, { cwd: root });
 
-describe("serve agent --record and run --replay (the real binary)", () => {
+describe("serve agent --record and run --replay", () => {
   it("records a CreateTask served by `serve agent` and replays it in-process with `run --replay`", async () => {
     const records = join(dir, "records");
     const server = await startServeProcess([

@@ -1,29 +1,28 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { type ResultPromise, execa } from "execa";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConformanceReport } from "../../src/conformance/index.js";
 import { type FakeChatServer, startFakeChatServer } from "../../examples/chat/src/fake-chat-server.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { bin, root, type ServeProcess, startServeProcess } from "../support/serve-process.js";
+import { allFaults, startBrokenServer } from "./fixtures/broken-server.js";
 
-// These tests run the built CLI (`npm run build` first; `npm test` does it).
-const brokenScript = join(root, "test/conformance/fixtures/broken-server.ts");
+// The examples are served and checked by the built binaries (`npm run build` first; `npm test` does
+// it): the smoke test of `serve` and `conformance` together. The other cases run the CLI's main
+// in-process against servers in this process.
 const fast = ["--poll-interval", "20ms"];
 
-function conformance(args: readonly string[]) {
+/** `flyte-agent conformance` through the binary. */
+function conformanceBinary(args: readonly string[]) {
   return execa("node", [bin, "conformance", ...args], { cwd: root, reject: false, env: { NO_COLOR: "1" } });
 }
 
-/** Resolves with the first stdout line of `child` that `match` accepts. */
-function firstLine(child: ResultPromise, match: (line: string) => boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (match(line)) resolve(line);
-    });
-    child.once("exit", () => reject(new Error("the server exited before it listened")));
-  });
+/** `flyte-agent conformance` through the CLI's main, in-process. */
+async function conformance(args: readonly string[]) {
+  const r = await runCliInProcess(["conformance", ...args], { cwd: root, env: { NO_COLOR: "1" } });
+  return { ...r, stdout: r.stdout.replace(/\n$/, ""), stderr: r.stderr.replace(/\n$/, "") };
 }
 
 describe("flyte-agent conformance against the examples served by `serve agent`", () => {
@@ -71,7 +70,7 @@ describe("flyte-agent conformance against the examples served by `serve agent`",
     const flag = join(dir, "ready.flag");
     await writeFile(flag, "");
     const [warehouse, chat, sensor] = await Promise.all([
-      conformance([
+      conformanceBinary([
         "--endpoint",
         endpoint,
         "--task-file",
@@ -123,14 +122,14 @@ describe("flyte-agent conformance against the examples served by `serve agent`",
 });
 
 describe("flyte-agent conformance against a deliberately broken server", () => {
-  let broken: ResultPromise;
+  let broken: Awaited<ReturnType<typeof startBrokenServer>>;
   let endpoint: string;
   beforeAll(async () => {
-    broken = execa("node", ["--import", "tsx", brokenScript, "all"], { cwd: root, reject: false });
-    endpoint = `127.0.0.1:${(await firstLine(broken, (l) => l.startsWith("listening "))).split(" ")[1]}`;
+    broken = await startBrokenServer(allFaults);
+    endpoint = broken.address;
   });
   afterAll(() => {
-    broken.kill("SIGKILL");
+    broken.close();
   });
 
   it("prints each failed rule with its evidence and exits 1", async () => {
@@ -177,24 +176,20 @@ describe("flyte-agent conformance against a deliberately broken server", () => {
 
 describe("flyte-agent conformance --strict", () => {
   it("exits 0 on warnings alone, and 1 with --strict", async () => {
-    const noHealth = execa("node", ["--import", "tsx", brokenScript, "no-health"], {
-      cwd: root,
-      reject: false,
-    });
+    const noHealth = await startBrokenServer(["no-health"]);
     try {
-      const port = (await firstLine(noHealth, (l) => l.startsWith("listening "))).split(" ")[1]!;
-      const lenient = await conformance(["--endpoint", `127.0.0.1:${port}`]);
+      const lenient = await conformance(["--endpoint", noHealth.address]);
       expect(lenient.stdout).toMatch(/conforms: 7 passed, 0 failed, 1 warned/);
       expect(lenient.stdout).toMatch(/^ {2}Flyte 2: not served$/m);
       expect(lenient.exitCode).toBe(0);
-      const strict = await conformance(["--endpoint", `127.0.0.1:${port}`, "--strict"]);
+      const strict = await conformance(["--endpoint", noHealth.address, "--strict"]);
       expect(strict.exitCode).toBe(1);
       // A Flyte 1-only server fails when Flyte 2 is required.
-      const two = await conformance(["--endpoint", `127.0.0.1:${port}`, "--flyte", "2"]);
+      const two = await conformance(["--endpoint", noHealth.address, "--flyte", "2"]);
       expect(two.stdout).toMatch(/^FAIL {2}protocols: .*\n.*ListConnectors: UNIMPLEMENTED/m);
       expect(two.exitCode).toBe(1);
     } finally {
-      noHealth.kill("SIGKILL");
+      noHealth.close();
     }
   });
 });

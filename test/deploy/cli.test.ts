@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { AgentServer } from "../../src/server/index.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { startAgentServer } from "./agent-server.js";
 
 const bin = fileURLToPath(new URL("../../bin/flyte-agent.js", import.meta.url));
@@ -39,12 +40,15 @@ function workspace() {
     env,
     kubectl: () => calls(kubectlLog),
     docker: () => calls(dockerLog),
+    /** The CLI's main in-process (kubectl and docker are still the stand-in executables on PATH). */
     run: (args: string[], extraEnv: Record<string, string> = {}) =>
-      execa("node", [bin, ...args], { env: { ...env, ...extraEnv }, reject: false, cwd: dir }),
+      runCliInProcess(args, { env: { ...env, ...extraEnv }, cwd: dir }),
+    /** The real binary, for the smoke test. */
+    runBinary: (args: string[]) => execa("node", [bin, ...args], { env, reject: false, cwd: dir }),
   };
 }
 
-describe("flyte-agent deploy (binary)", () => {
+describe("flyte-agent deploy", () => {
   let canaryServer: AgentServer;
   let greedyServer: AgentServer;
   beforeAll(async () => {
@@ -56,9 +60,9 @@ describe("flyte-agent deploy (binary)", () => {
     await greedyServer.shutdown(100);
   });
 
-  it("prints valid manifests on stdout by default and talks to no cluster", async () => {
+  it("prints valid manifests on stdout by default and talks to no cluster (the binary)", async () => {
     const ws = workspace();
-    const r = await ws.run([
+    const r = await ws.runBinary([
       "deploy",
       "--image",
       "bq:1",
@@ -183,8 +187,7 @@ describe("flyte-agent deploy (binary)", () => {
 
     const rollback = await ws.run(["deploy", "rollback", "--name", "bq", "--propeller-config", canaryCm]);
     expect(rollback.exitCode).toBe(0);
-    // execa strips the final newline of stdout.
-    expect(`${rollback.stdout}\n`).toBe(readFileSync(seedPath, "utf8"));
+    expect(rollback.stdout).toBe(readFileSync(seedPath, "utf8"));
   });
 
   it("says so in one sentence when kubectl is missing or the cluster is unreachable", async () => {

@@ -1,6 +1,6 @@
 // Fault suite, executor side: the agent server killed -9 and restarted while `executeTask` polls,
-// and the executor interrupted (AbortSignal, SIGINT on `flyte-agent run`) with DeleteTask recorded at
-// the server. Steps wait for executor events, requests reaching the server, or gRPC deadlines.
+// and the executor interrupted (AbortSignal) with DeleteTask recorded at the server; Ctrl-C on the
+// `flyte-agent run` binary is run-cli.test.ts's smoke test. Steps wait for executor events, requests reaching the server, or gRPC deadlines.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,6 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
-import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineTask, TaskExecutionPhase } from "../../src/index.js";
@@ -33,7 +32,7 @@ import {
 } from "../../src/gen/flyteidl/service/agent.js";
 import { toProtoResource } from "../../src/core/resource.js";
 import { toLiteralMap } from "../../src/types/index.js";
-import { bin, root, type ServeProcess, startServe } from "./faults-helpers.js";
+import { type ServeProcess, startServe } from "./faults-helpers.js";
 import { recorded } from "./fixtures/fault-tasks.js";
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "faults-"));
@@ -349,38 +348,5 @@ describe("the executor interrupted", () => {
     controller.abort();
     expect(await result).toMatchObject({ phase: "FAILED", code: "Workflow abort failed" });
     expect(w.events.find((e) => e.type === "delete")).toMatchObject({ ok: false });
-  });
-
-  it("flyte-agent run sends one faithful DeleteTask on SIGINT and exits 130", async () => {
-    const s = await recorder();
-    const taskFile = join(root, "test/reliability/fixtures/fault-tasks.ts");
-    const child = execa(
-      "node",
-      [
-        bin,
-        "run",
-        taskFile,
-        "recorded",
-        "--n",
-        "3",
-        "--endpoint",
-        s.address,
-        "--poll-interval",
-        "5ms",
-        "--json",
-      ],
-      { cwd: root, reject: false },
-    );
-    await s.received("get", 2);
-    child.kill("SIGINT");
-    const r = await child;
-    expect(r.exitCode).toBe(130);
-    const last = String(r.stdout)
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.type === "result");
-    expect(last).toMatchObject({ phase: "ABORTED", interrupted: "interrupted" });
-    expectOneFaithfulDelete(s);
   });
 });

@@ -119,6 +119,24 @@ describe("run's behaviour, in-process on an injected clock", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it("fails a task whose GetTask budget is spent after a phase, or with reproduceStuckTask hangs it until the timeout as FlytePropeller does", async () => {
+    // W/monitor.go:45-72: after the budget, Propeller stops refreshing the task and it stays RUNNING.
+    const failed = await run(doubler, { n: 1, mode: "running-then-broken" }, { retries: 0 });
+    expect(failed.result).toMatchObject({ phase: "FAILED", code: "AutoRefreshCacheFailed" });
+    expect(failed.result.message).toMatch(/on a cluster the task would hang in RUNNING/);
+    expect(failed.rules).toContain("get-failure-budget");
+
+    const stuck = await run(
+      doubler,
+      { n: 1, mode: "running-then-broken" },
+      { retries: 0, timeoutMs: 600_000, reproduceStuckTask: true },
+    );
+    expect(stuck.rules).toContain("get-failure-budget");
+    expect(stuck.result).toMatchObject({ code: "TimeoutExpired", interrupted: "timeout" });
+    // It hung on the injected clock until the task timeout, not failed at once.
+    expect(stuck.clock.now() - 1_700_000_000_000).toBeGreaterThanOrEqual(600_000);
+  });
+
   it("honours a registered storage provider for the output prefix (here mem://), as agents do", async () => {
     const objects = new Map<string, Uint8Array>();
     registerStorageProvider(

@@ -1,14 +1,21 @@
+// `flyte-agent run` as a user calls it. The CLI's main runs in-process (the same parsing, rendering
+// and exit codes, without a Node process per case); the binary keeps two smoke tests: a run, and
+// Ctrl-C (a signal to the process). What the executor does on each path of FlytePropeller's
+// contract is tested in run-behaviour.test.ts on an injected clock.
 import { type ResultPromise, execa } from "execa";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { AgentRegistry } from "../../src/core/registry.js";
+import { AgentServer } from "../../src/server/index.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
+import { FixtureAgent, FixtureSyncAgent } from "./fixtures/agents.js";
 
 const root = new URL("../../", import.meta.url).pathname;
 const bin = join(root, "bin/flyte-agent.js");
 const tasks = join(root, "test/run/fixtures/tasks.ts");
 const single = join(root, "test/run/fixtures/single.ts");
-const serveScript = join(root, "test/run/fixtures/serve.ts");
 // Polling is made fast instead of waited on: 5 ms between GetTask calls.
 const fast = ["--poll-interval", "5ms"];
 
@@ -30,8 +37,8 @@ function result(stdout: string): JsonLine {
   return r;
 }
 
-function run(args: string[]) {
-  return execa("node", [bin, "run", ...args], { reject: false, cwd: root });
+function run(args: string[], env?: Record<string, string | undefined>) {
+  return runCliInProcess(["run", ...args], { cwd: root, ...(env ? { env } : {}) });
 }
 
 function tempDir(): string {
@@ -59,24 +66,26 @@ function waitForLine(child: ResultPromise, match: (line: string) => boolean): Pr
   });
 }
 
-const servers: ResultPromise[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.kill("SIGKILL");
+// Agent servers that the configmap-routed runs dial, in this process, on loopback ports.
+const servers: AgentServer[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.shutdown(100)));
 });
 
-async function startServer(port: number, ...types: string[]): Promise<number> {
-  const child = execa("node", ["--import", "tsx", serveScript, String(port), ...types], {
-    cwd: root,
-    reject: false,
-  });
-  servers.push(child);
-  const line = await waitForLine(child, (l) => l.startsWith("listening "));
-  return Number(line.split(" ")[1]);
+async function startServer(...types: string[]): Promise<number> {
+  const registry = new AgentRegistry();
+  for (const t of types) registry.register(t === "fx_sync" ? new FixtureSyncAgent() : new FixtureAgent(t));
+  const server = await AgentServer.start({ host: "127.0.0.1", port: 0, registry });
+  servers.push(server);
+  return server.port;
 }
 
 describe("flyte-agent run", () => {
-  it("runs the only task of a file in-process, then as JSON", async () => {
-    const human = await run([single, "--n", "21", ...fast]);
+  it("runs the only task of a file through the binary, then as JSON", async () => {
+    const human = await execa("node", [bin, "run", single, "--n", "21", ...fast], {
+      reject: false,
+      cwd: root,
+    });
     expect(human.exitCode).toBe(0);
     expect(human.stdout).toMatch(/SUCCEEDED/);
     expect(human.stdout).toMatch(/doubled: 42/);
@@ -90,11 +99,7 @@ describe("flyte-agent run", () => {
   it("removes its temp dir at the end unless --keep is given (then says where it is)", async () => {
     const tmp = tempDir();
     const env = { TMPDIR: tmp };
-    const plain = await execa("node", [bin, "run", single, "--n", "5", ...fast], {
-      reject: false,
-      cwd: root,
-      env,
-    });
+    const plain = await run([single, "--n", "5", ...fast], env);
     expect(plain.exitCode).toBe(0);
     // (tsx keeps its compile cache in TMPDIR too; only the run's own directories count.)
     const runDirs = () => readdirSync(tmp).filter((e) => e.startsWith("flyte-agent-run-"));
@@ -103,11 +108,7 @@ describe("flyte-agent run", () => {
     expect(plain.stdout + plain.stderr).toMatch(
       /are removed now: add --keep or --output-dir <dir> to keep them/,
     );
-    const kept = await execa("node", [bin, "run", single, "--n", "5", "--keep", ...fast], {
-      reject: false,
-      cwd: root,
-      env,
-    });
+    const kept = await run([single, "--n", "5", "--keep", ...fast], env);
     expect(kept.exitCode).toBe(0);
     const left = runDirs();
     expect(left).toHaveLength(1);
@@ -117,8 +118,8 @@ describe("flyte-agent run", () => {
 
   it("shows the agent's logs and the stack of its exception on stderr; -q hides them, LOG_LEVEL filters", async () => {
     const file = join(root, "test/run/fixtures/logging-agent.ts");
-    const args = ["run", file, "--retries", "0", ...fast];
-    const shown = await execa("node", [bin, ...args], { reject: false, cwd: root, env: { LOG_LEVEL: "" } });
+    const args = [file, "--retries", "0", ...fast];
+    const shown = await run(args, { LOG_LEVEL: "" });
     expect(shown.exitCode).toBe(1);
     const logs = shown.stderr
       .split("\n")
@@ -127,14 +128,10 @@ describe("flyte-agent run", () => {
     expect(logs.find((l) => l.msg === "about to fail")).toMatchObject({ level: "info" });
     const failure = logs.find((l) => l.level === "error");
     expect(failure?.err?.stack).toMatch(/kaput in create\n\s+at BoomAgent\.create .*logging-agent\.ts/);
-    const quiet = await execa("node", [bin, ...args, "-q"], { reject: false, cwd: root });
+    const quiet = await run([...args, "-q"]);
     expect(quiet.exitCode).toBe(1);
     expect(quiet.stderr).not.toMatch(/about to fail|kaput in create\n/);
-    const errorsOnly = await execa("node", [bin, ...args], {
-      reject: false,
-      cwd: root,
-      env: { LOG_LEVEL: "error" },
-    });
+    const errorsOnly = await run(args, { LOG_LEVEL: "error" });
     expect(errorsOnly.stderr).not.toMatch(/about to fail/);
     expect(errorsOnly.stderr).toMatch(/"level":"error"/);
   });
@@ -156,11 +153,13 @@ describe("flyte-agent run", () => {
     expect(missing.stderr).toMatch(/missing input --n \(int\)/);
     const which = await run([tasks, "--n", "1"]);
     expect(which.exitCode).toBe(2);
-    expect(which.stderr).toMatch(/name one of: custom, doubler, syncDoubler/);
+    // (Node lists a module's exports sorted; vitest's module runner in definition order.)
+    const named = /name one of: (.*)$/m.exec(which.stderr)?.[1]?.split(", ");
+    expect(named?.sort()).toEqual(["custom", "doubler", "syncDoubler"]);
   });
 
   it("turns contract warnings into failure with --strict", async () => {
-    const loose = await run([tasks, "doubler", "--n", "1", "--delay_ms", "1000", "--json", ...fast]);
+    const loose = await run([tasks, "doubler", "--n", "1", "--delay_ms", "100", "--json", ...fast]);
     expect(loose.exitCode).toBe(0);
     expect(
       lines(loose.stdout).some((l) => l.type === "warning" && l.rule === "running-message-dropped"),
@@ -171,7 +170,7 @@ describe("flyte-agent run", () => {
       "--n",
       "1",
       "--delay_ms",
-      "1000",
+      "100",
       "--strict",
       "--json",
       ...fast,
@@ -180,7 +179,7 @@ describe("flyte-agent run", () => {
     expect(result(strict.stdout)).toMatchObject({ code: "ContractWarning" });
   });
 
-  it("sends DeleteTask on Ctrl-C and exits 130", async () => {
+  it("sends DeleteTask on Ctrl-C and exits 130 (the binary: a signal to its process)", async () => {
     const marker = join(tempDir(), "marker");
     const child = execa(
       "node",
@@ -194,13 +193,20 @@ describe("flyte-agent run", () => {
     child.kill("SIGINT");
     const r = await child;
     expect(r.exitCode).toBe(130);
-    expect(readFileSync(marker, "utf8")).toMatch(/^delete /m);
+    // One DeleteTask, for the task that was created (its resource_meta names the same output prefix);
+    // that its bytes are the create's own is tested in-process in faults-executor.test.ts.
+    const marks = readFileSync(marker, "utf8").split("\n");
+    const created = marks
+      .filter((l) => l.startsWith("create "))
+      .map((l) => JSON.parse(l.slice(7)) as { prefix: string });
+    expect(created).toHaveLength(1);
+    expect(marks.filter((l) => l.startsWith("delete "))).toEqual([`delete ${created[0]!.prefix}`]);
     expect(result(String(r.stdout))).toMatchObject({ phase: "ABORTED", interrupted: "interrupted" });
   });
 
   it("routes as a propeller configmap says: defaultAgent, agents and agentForTaskTypes over two servers", async () => {
-    const defaultPort = await startServer(0, "fx_async");
-    const customPort = await startServer(0, "custom_task");
+    const defaultPort = await startServer("fx_async");
+    const customPort = await startServer("custom_task");
     const config = join(tempDir(), "propeller.yaml");
     writeFileSync(
       config,
@@ -249,31 +255,33 @@ data:
 
   it("loses a map-form ExecuteTaskSync timeout as FlytePropeller does, and says so; the list form works", async () => {
     // viper lowercases map keys (flytestdlib/config/viper/viper.go:268-296), so the map form's
-    // ExecuteTaskSync: 10s is not found (agent/client.go:77-83) and the 3 s defaultTimeout applies.
-    const port = await startServer(0, "fx_sync");
+    // ExecuteTaskSync: 10s is not found (agent/client.go:77-83) and defaultTimeout applies (here
+    // 300ms rather than Propeller's default 3 s, so that the test waits briefly).
+    const port = await startServer("fx_sync");
     const dir = tempDir();
     const configOf = (timeouts: string) => {
       const path = join(dir, `${timeouts.includes("-") ? "list" : "map"}.yaml`);
       writeFileSync(
         path,
-        `plugins:\n  agent-service:\n    defaultAgent:\n      endpoint: "127.0.0.1:${port}"\n      timeouts:\n${timeouts}\n`,
+        `plugins:\n  agent-service:\n    defaultAgent:\n      endpoint: "127.0.0.1:${port}"\n      defaultTimeout: 300ms\n      timeouts:\n${timeouts}\n`,
       );
       return path;
     };
     const mapForm = configOf("        ExecuteTaskSync: 10s");
     const listForm = configOf("        - ExecuteTaskSync: 10s");
-    // A 4 s sync agent; both runs go at once, so the test waits about 4 s, not 7.
+    // A sync agent answering after 1 s: past the 300ms default, within the 10 s of the list form.
     const args = (config: string) => [
       tasks,
       "syncDoubler",
       "--n",
       "3",
       "--delay_ms",
-      "4000",
+      "1000",
       "--config",
       config,
     ];
-    const [lost, kept] = await Promise.all([run(args(mapForm)), run([...args(listForm), "--json"])]);
+    const lost = await run(args(mapForm));
+    const kept = await run([...args(listForm), "--json"]);
     expect(lost.exitCode).toBe(1);
     // The warning names the key and shows the list form; the attempt fails with DEADLINE_EXCEEDED.
     expect(lost.stderr).toMatch(

@@ -1,10 +1,10 @@
 import { once } from "node:events";
 import { status } from "@grpc/grpc-js";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import type { GetTaskResponse, ListAgentsResponse } from "../../src/gen/flyteidl/admin/agent.js";
 import { TaskExecutionPhase } from "../../src/index.js";
-import { bin, root, startServeProcess } from "../support/serve-process.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
+import { root, startServeProcess } from "../support/serve-process.js";
 import { clients, failure, unary } from "./helpers.js";
 
 // These tests run the built CLI (`npm run build` first; `npm test` does it).
@@ -107,15 +107,14 @@ describe("flyte-agent serve agent (the real binary)", () => {
   });
 
   it("rejects a bad flag with one sentence and exit code 2", async () => {
-    const result = await execa("node", [bin, "serve", "agent", "--port", "eighty", "--no-discover"], {
+    // Flag errors come before any server starts: the CLI's main runs in-process.
+    const result = await runCliInProcess(["serve", "agent", "--port", "eighty", "--no-discover"], {
       cwd: root,
-      reject: false,
     });
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim()).toBe('error: --port must be a non-negative integer, got "eighty"');
-    const missing = await execa("node", [bin, "serve", "agent", "-m", "./nope.js", "--no-discover"], {
+    const missing = await runCliInProcess(["serve", "agent", "-m", "./nope.js", "--no-discover"], {
       cwd: root,
-      reject: false,
     });
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain("agent module ./nope.js not found");

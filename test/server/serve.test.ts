@@ -48,6 +48,8 @@ function registry(): AgentRegistry {
 
 const base = {
   host: "127.0.0.1",
+  // Quiet test output: a test that reads the log passes its own logger.
+  logLevel: "silent",
   port: 0,
   prometheusPort: 0,
   discover: false,

@@ -22,6 +22,8 @@ const hasOpenssl = (() => {
 
 const base = {
   host: "127.0.0.1",
+  // Quiet test output: a test that reads the log passes its own logger.
+  logLevel: "silent",
   port: 0,
   prometheusPort: false,
   discover: false,

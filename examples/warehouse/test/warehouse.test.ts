@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, watch } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,19 +19,57 @@ import { warehouseDogeCoin } from "../task.js";
 
 const context = () => createAgentContext();
 
-/** Polls the real job process (it runs outside this test) at a short interval. */
+/**
+ * Waits until the agent reports what `done` accepts. The job is a real process that records its
+ * progress in its directory, so the agent is asked again on every change there (no polling); the
+ * deadline only turns a hung job into a failure.
+ */
 async function until(
   agent: WarehouseAgent,
   meta: WarehouseMetadata,
   done: (r: Resource) => boolean,
+  deadlineMs = 20_000,
 ): Promise<Resource> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const resource = await agent.get(meta);
-    if (done(resource)) return resource;
-    if (Date.now() > deadline) throw new Error(`still ${resource.phase}: ${resource.message}`);
-    await new Promise((r) => setTimeout(r, 20));
+  const changes = watchDir(agent.warehouse.jobDir(meta.job_id));
+  const deadline = setTimeout(() => changes.close(), deadlineMs);
+  try {
+    for (;;) {
+      const resource = await agent.get(meta);
+      if (done(resource)) return resource;
+      if (!(await changes.next())) throw new Error(`still ${resource.phase}: ${resource.message}`);
+    }
+  } finally {
+    clearTimeout(deadline);
+    changes.close();
   }
+}
+
+/** Changes in a directory, one wake-up per batch: `next()` resolves true on a change, false once closed. */
+function watchDir(dir: string) {
+  const watcher = watch(dir);
+  let changed = false;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  watcher.on("change", () => {
+    changed = true;
+    notify();
+  });
+  return {
+    async next(): Promise<boolean> {
+      if (!changed && !closed) await new Promise<void>((r) => (wake = r));
+      changed = false;
+      return !closed;
+    },
+    close(): void {
+      closed = true;
+      watcher.close();
+      notify();
+    },
+  };
 }
 
 async function readParquet(dir: string): Promise<Record<string, unknown>[]> {
@@ -100,13 +138,12 @@ describe("WarehouseAgent", () => {
     const prefix = join(root, "attempt-3");
     const meta = await agent.create(createRequest({ version: 10, slow: true }, prefix));
     await until(agent, meta, (r) => r.phase === TaskExecutionPhase.RUNNING);
-    const pid = Number(await readFile(join(agent.warehouse.jobDir(meta.job_id), "pid"), "utf8"));
     await agent.delete(meta, context());
     const stopped = await until(agent, meta, (r) => r.phase !== TaskExecutionPhase.RUNNING);
     expect(stopped.phase).toBe(TaskExecutionPhase.ABORTED);
-    const deadline = Date.now() + 10_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(isAlive(pid)).toBe(false);
+    // The signal reached the job process: its SIGTERM handler logs, records CANCELLED and exits.
+    const log = join(agent.warehouse.jobDir(meta.job_id), "job.log");
+    await until(agent, meta, () => readFileSync(log, "utf8").includes("cancelled (SIGTERM)"));
     expect(existsSync(join(prefix, "results", "part-0.parquet"))).toBe(false);
     await agent.delete(meta, context());
     await agent.delete({ job_id: "q-00000000-0000-0000-0000-000000000000" }, context());
@@ -153,15 +190,6 @@ describe("WarehouseAgent", () => {
     });
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("defaultJobsDir", () => {
   it("is per user under the temp dir unless FLYTE_WAREHOUSE_JOBS_DIR or FLYTE_AGENT_HOME says otherwise", () => {
