@@ -14,7 +14,7 @@ export interface BannerInfo {
 
 /**
  * The human-readable start-up banner: where the server listens and a table of the agents it serves
- * (name, task categories, sync or async), as `pyflyte serve agent` prints.
+ * (name, task categories, sync or async), as `pyflyte serve agent` prints, and the protocols served.
  */
 export function formatBanner(info: BannerInfo): string {
   const header = ["Agent", "Task categories", "Sync"];
@@ -30,6 +30,8 @@ export function formatBanner(info: BannerInfo): string {
     `flyte-agent${info.version ? ` ${info.version}` : ""} serving on ${info.address} (${info.tls})` +
       (info.metricsPort !== undefined ? `, metrics on :${info.metricsPort}/metrics` : "") +
       (info.workers !== undefined && info.workers > 1 ? `, ${info.workers} workers` : ""),
+    // Flyte 2 has no sync RPC: a sync agent reaches it through CreateTask (async-connector-service.ts).
+    "for Flyte 1 (flyteidl.service) and Flyte 2 (flyteidl2.connector; sync agents through CreateTask)",
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

@@ -90,7 +90,7 @@ export class CallScope {
     // Own enumerable getters, so an agent spreading or destructuring its context still gets them.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const scope = this;
-    const context = {
+    const context: { -readonly [K in keyof AgentContext]: AgentContext[K] } = {
       get signal() {
         return scope.signal;
       },
@@ -99,11 +99,10 @@ export class CallScope {
       },
       outputPrefix,
     };
-    this.context = Object.assign(
-      context,
-      hasDeadline ? { deadline: new Date(deadlineMs) } : {},
-      info.connection ? { connection: info.connection } : {},
-    );
+    // Added only when there: no allocation for a call that has neither.
+    if (hasDeadline) context.deadline = new Date(deadlineMs);
+    if (info.connection) context.connection = info.connection;
+    this.context = context;
   }
 
   get logger(): Logger {

@@ -61,6 +61,9 @@ type Pending =
  * wrapped with {@link RequestRecorder.keepingWireBytes} (the server does this), a message with nothing
  * to redact is written exactly as received, and a redacted one is read from the received bytes.
  *
+ * Only Flyte 1 requests are recorded: a Flyte 2 request carries resolved secret values in its
+ * `connection`, and `run --replay` replays Flyte 1 requests ({@link RequestRecorder.skipFlyte2}).
+ *
  * Recording never blocks or fails a call: {@link RequestRecorder.recordCreateTask} and
  * {@link RequestRecorder.recordExecuteTaskSync} only queue the request; it is encoded and written later, off
  * the call's path. A full queue or a failed write drops the record with one warning log line.
