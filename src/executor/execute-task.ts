@@ -255,8 +255,12 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
         `${clash.join(", ")} cannot be combined with session: give them to ExecutorSession.create`,
       );
     }
-    if (options.flyte === FlyteVersion.V2)
-      throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, "an executor session runs Flyte 1 tasks only");
+    if (options.flyte !== undefined && options.flyte !== options.session.router.profile.flyte) {
+      throw new FlyteAgentError(
+        ErrorCode.INVALID_CONFIG,
+        `the executor session follows Flyte ${options.session.router.profile.flyte}'s rules; create it with flyte: ${String(options.flyte)} instead`,
+      );
+    }
     if (options.session.isClosed)
       throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, "the executor session is closed");
   } else if (options.flyte !== undefined && options.flyte !== 1 && options.flyte !== 2) {
@@ -289,7 +293,7 @@ function resolveOptions(options: ExecuteTaskOptions): ResolvedOptions {
     reproduceStuckTask: options.reproduceStuckTask ?? false,
     midPhaseEvents: options.midPhaseEvents ?? false,
     strict: options.strict ?? false,
-    profile: options.flyte ? profileOf(options.flyte) : FLYTE1_PROFILE,
+    profile: options.session?.router.profile ?? (options.flyte ? profileOf(options.flyte) : FLYTE1_PROFILE),
     resolveSecret: options.resolveSecret ?? ((name) => getAgentSecret(name, { local: true })),
     onEvent: options.onEvent ?? (() => {}),
   };

@@ -6,6 +6,7 @@ import {
   type PropellerAgentConfig,
   type RpcOperation,
 } from "../propeller/config.js";
+import { FlyteVersion, profileOf } from "../propeller/profile.js";
 import { AgentRouter } from "./agent-router.js";
 import { type ExecutorClock, RateLimiter, realClock } from "./clock.js";
 import { CallSlots, type RpcObserver } from "./connection.js";
@@ -39,6 +40,11 @@ export interface ExecutorSessionOptions {
   readonly maxConcurrentGets?: number;
   /** Sees every finished RPC (operation, duration, status), e.g. to measure GetTask latency. */
   readonly onRpc?: RpcObserver;
+  /**
+   * Which executor the session's runs follow: 1 FlytePropeller's agent plugin, 2 Flyte 2's connector
+   * plugin (flyteidl2.connector; a `config` must then be a connector-service one). @default 1
+   */
+  readonly flyte?: FlyteVersion;
 }
 
 /** A config that sends everything to one endpoint, with FlytePropeller's defaults otherwise. */
@@ -93,7 +99,23 @@ export class ExecutorSession {
         "an executor session needs an endpoint or a config",
       );
     }
-    const config = options.config ?? endpointConfig(options.endpoint!, options);
+    const profile = profileOf(options.flyte ?? FlyteVersion.V1);
+    if (
+      profile.flyte === FlyteVersion.V2 &&
+      options.config &&
+      options.config.flavor !== "connector-service"
+    ) {
+      throw new FlyteAgentError(
+        ErrorCode.INVALID_CONFIG,
+        "Flyte 2's executor reads the connector-service section; this config is an agent-service one",
+      );
+    }
+    const config =
+      options.config ??
+      endpointConfig(options.endpoint!, {
+        ...options,
+        ...(profile.flyte === FlyteVersion.V2 ? { flavor: "connector-service" as const } : {}),
+      });
     const tls = typeof options.tls === "object" ? options.tls : undefined;
     const pool = (name: "maxConcurrentCalls" | "maxConcurrentGets") => {
       const max = options[name];
@@ -110,10 +132,12 @@ export class ExecutorSession {
       for (const op of ["CreateTask", "DeleteTask", "ExecuteTaskSync", "ListAgents"] as const)
         slots[op] = calls;
     if (gets) slots.GetTask = gets;
-    const router = await AgentRouter.create(config, tls, {
-      slots,
-      ...(options.onRpc ? { onRpc: options.onRpc } : {}),
-    });
+    const router = await AgentRouter.create(
+      config,
+      tls,
+      { slots, ...(options.onRpc ? { onRpc: options.onRpc } : {}) },
+      profile,
+    );
     const { qps, burst } = config.readRateLimiter;
     return new ExecutorSession(router, new RateLimiter(qps, burst, options.clock ?? realClock));
   }

@@ -118,6 +118,37 @@ describe("run --flyte 2 against the real server", () => {
     expect(result).toMatchObject({ succeeded: true, outputs: { text: "OK" } });
   });
 
+  it("shares one Flyte 2 executor session between runs, and refuses a Flyte 1 run on it", async () => {
+    const { ExecutorSession } = await import("../../src/executor/index.js");
+    const ops: string[] = [];
+    const session = await ExecutorSession.create({
+      endpoint: server.address,
+      flyte: 2,
+      onRpc: (r) => ops.push(r.op),
+    });
+    try {
+      const runs = await Promise.all(
+        ["a", "b"].map((text) =>
+          executeTask({
+            task: shoutTask,
+            inputs: { text },
+            session,
+            pollIntervalMs: 0,
+            maxPollIntervalMs: 0,
+          }),
+        ),
+      );
+      expect(runs.map((r) => r.outputs)).toEqual([{ text: "A" }, { text: "B" }]);
+      // Flyte 1 would call the sync agent through ExecuteTaskSync; Flyte 2 has only the async calls.
+      expect([...new Set(ops)].sort()).toEqual(["CreateTask", "GetTask", "ListAgents"]);
+      await expect(
+        executeTask({ task: shoutTask, inputs: { text: "c" }, session, flyte: 1 }),
+      ).rejects.toThrow("the executor session follows Flyte 2's rules");
+    } finally {
+      session.close();
+    }
+  });
+
   it("refuses an agent-service config for Flyte 2", async () => {
     const { parsePropellerConfig } = await import("../../src/propeller/config.js");
     const config = parsePropellerConfig(`agent-service:\n  defaultAgent:\n    endpoint: ${server.address}\n`);
