@@ -18,16 +18,24 @@ export interface WatchedCall {
   on(event: "cancelled", fn: () => void): unknown;
 }
 
+/** pino's level check; other loggers may not have one, and then every level counts as enabled. */
+interface LevelChecking {
+  isLevelEnabled?(level: string): boolean;
+}
+
 /**
- * A logger that creates its pino child (with the call's bindings) only when something is logged:
- * most GetTask calls log nothing, and a child per call is measurable at tens of thousands of calls/s.
+ * A logger that creates its pino child (with the call's bindings) only when something is logged at
+ * a level the parent writes: most GetTask calls log nothing above debug, and a child per call (pino
+ * copies its bindings and redaction for each) is measurable at tens of thousands of calls/s.
  */
 function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Logger {
   let child: Logger | undefined;
   const get = (): Logger => (child ??= parent.child(bindings()));
+  const enabled = (level: string): boolean => (parent as LevelChecking).isLevelEnabled?.(level) ?? true;
   const forward =
     (level: "debug" | "info" | "warn" | "error") =>
     (obj: unknown, msg?: string): void => {
+      if (!child && !enabled(level)) return;
       if (msg === undefined) get()[level](obj);
       else get()[level](obj, msg);
     };
