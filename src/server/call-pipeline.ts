@@ -9,27 +9,35 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "../core/context.js";
 import type { AgentRegistry } from "../core/registry.js";
-import { type CallInfo, CallScope, type WatchedCall } from "./call-scope.js";
+import { performance } from "node:perf_hooks";
+import { type CallInfo, CallScope, type Protocol, type WatchedCall } from "./call-scope.js";
 import { CallAbortedError, type Operation, toWireError, type WireError } from "./errors.js";
 
 /**
  * Observes every call; the server's metrics and limits hook in here. Hooks run on the hot path: keep
  * them cheap and synchronous. `taskType` is the caller's task type when an agent serves it (`""` for
  * ListAgents/GetAgent), and {@link UNSERVED_TASK_TYPE} for every other one: the caller picks the
- * name, so passing it through would let any client grow a metric label without bound.
+ * name, so passing it through would let any client grow a metric label without bound. `protocol`
+ * says which protocol the call came in on ({@link CallInfo.protocol}).
  */
 export interface CallHooks {
   /**
    * Called when a call starts, with the agent calls already in flight; return false to refuse it
    * (RESOURCE_EXHAUSTED).
    */
-  onStart?(op: Operation, taskType: string, inFlight: number): boolean;
+  onStart?(op: Operation, taskType: string, inFlight: number, protocol: Protocol): boolean;
   /** Called once for every call `onStart` accepted, with its gRPC status code (undefined for OK). */
-  onEnd?(op: Operation, taskType: string, seconds: number, errorCode: status | undefined): void;
+  onEnd?(
+    op: Operation,
+    taskType: string,
+    seconds: number,
+    errorCode: status | undefined,
+    protocol: Protocol,
+  ): void;
   /** Called instead of `onEnd` for a call `onStart` refused. */
-  onRejected?(op: Operation, taskType: string): void;
+  onRejected?(op: Operation, taskType: string, protocol: Protocol): void;
   /** Called with the encoded size of a call's task inputs (CreateTask, ExecuteTaskSync). */
-  onInputs?(taskType: string, bytes: number): void;
+  onInputs?(taskType: string, bytes: number, protocol: Protocol): void;
 }
 
 /** The task type hooks see for a call whose task type no agent serves. */
@@ -144,17 +152,19 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     work: (scope: CallScope) => Promise<Res>,
   ): void {
     const { op } = info;
+    const protocol = info.protocol ?? "flyte1";
     // Computed once per call: every hook of the call sees the same label.
     const taskType = hooks ? label(info.taskType) : info.taskType;
-    const started = process.hrtime.bigint();
-    if (hooks?.onStart && !hooks.onStart(op, taskType, inFlight)) {
-      hooks.onRejected?.(op, taskType);
+    const started = performance.now();
+    if (hooks?.onStart && !hooks.onStart(op, taskType, inFlight, protocol)) {
+      hooks.onRejected?.(op, taskType, protocol);
       answer.fail({ code: status.RESOURCE_EXHAUSTED, details: refusedDetails });
       return;
     }
     inFlight++;
     const scope = new CallScope(call, logger, info, live);
     scope.taskTypeLabel = taskType;
+    scope.protocol = protocol;
     let answered = false;
     const fail = (err: unknown): void => {
       if (answered) return;
@@ -162,7 +172,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
       try {
         const wire = toWireError(err, op, info.taskType);
         logFailure(scope.logger, op, err, wire.code);
-        hooks?.onEnd?.(op, taskType, seconds(started), wire.code);
+        hooks?.onEnd?.(op, taskType, seconds(started), wire.code, protocol);
         answer.fail(wire);
       } finally {
         scope.dispose();
@@ -173,7 +183,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
       if (answered) return;
       answered = true;
       try {
-        hooks?.onEnd?.(op, taskType, seconds(started), undefined);
+        hooks?.onEnd?.(op, taskType, seconds(started), undefined, protocol);
         answer.ok(value);
       } finally {
         scope.dispose();
@@ -250,7 +260,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     },
 
     inputs: (scope, size) => {
-      if (hooks?.onInputs) hooks.onInputs(scope.taskTypeLabel, size());
+      if (hooks?.onInputs) hooks.onInputs(scope.taskTypeLabel, size(), scope.protocol);
     },
     inFlight: () => inFlight,
     idle: () => (inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))),
@@ -302,8 +312,9 @@ function failStream(call: { emit(event: "error", err: Error): boolean }, wire: W
   call.emit("error", Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
 }
 
-function seconds(started: bigint): number {
-  return Number(process.hrtime.bigint() - started) / 1e9;
+/** Seconds since `started` (a `performance.now()`): a double, where `hrtime.bigint()` allocates. */
+function seconds(started: number): number {
+  return (performance.now() - started) / 1e3;
 }
 
 function logFailure(logger: Logger, op: Operation, err: unknown, code: status): void {

@@ -1,6 +1,9 @@
 import type { AgentContext, Logger } from "../core/context.js";
 import { CallAbortedError, type Operation } from "./errors.js";
 
+/** The protocol a call came in on: Flyte 1's `flyteidl.service` or Flyte 2's `flyteidl2.connector`. */
+export type Protocol = "flyte1" | "flyte2";
+
 /** What the pipeline knows about a call before its agent runs: for hooks, logs and the call's scope. */
 export interface CallInfo {
   readonly op: Operation;
@@ -10,6 +13,8 @@ export interface CallInfo {
   readonly outputPrefix?: string;
   /** The task execution id, when the caller sent one (logged on every line of the call). */
   readonly executionId?: string | undefined;
+  /** The `protocol` label of the call's metrics. @default "flyte1" */
+  readonly protocol?: Protocol;
 }
 
 /** The part of a grpc-js call a scope watches: its deadline and its cancellation. */
@@ -61,6 +66,8 @@ export class CallScope {
   onAbort: ((err: CallAbortedError) => void) | undefined;
   /** The task type as hooks and metrics see it (see `UNSERVED_TASK_TYPE`). */
   taskTypeLabel = "";
+  /** The protocol the call came in on (see {@link CallInfo.protocol}). */
+  protocol: Protocol = "flyte1";
   /** The deadline in epoch milliseconds (Infinity when the caller set none). */
   readonly deadlineMs: number;
   #logger: Logger | undefined;

@@ -5,7 +5,6 @@ import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { AgentRegistry, type AgentInfo, parseCategory } from "../core/registry.js";
 import { formatBanner } from "./banner.js";
 import { createServerLogger } from "./logger.js";
-import type { Counter } from "prom-client";
 import {
   createCallHooks,
   createServerMetrics,
@@ -262,17 +261,6 @@ function messageOf(err: unknown): string {
   return text.split("\n", 1)[0] ?? "";
 }
 
-/** `flyte_agent_unhandled_errors_total{kind}` in the server's metrics registry. */
-async function unhandledErrorsCounter(metrics: ServerMetrics): Promise<Counter<"kind">> {
-  const prom = await import("prom-client");
-  return new prom.Counter({
-    name: "flyte_agent_unhandled_errors_total",
-    help: "Errors no agent code caught: unhandledRejection (serving goes on) and uncaughtException (the server drains and exits)",
-    labelNames: ["kind"],
-    registers: [metrics.registry],
-  });
-}
-
 function allowOnly(registry: AgentRegistry, taskTypes: readonly string[]): AgentRegistry {
   try {
     return registry.filter(taskTypes);
@@ -405,7 +393,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     options.clusterWorker ? "worker listening" : "agent server listening",
   );
 
-  const unhandled = metrics ? await unhandledErrorsCounter(metrics) : undefined;
   let resolveClosed!: () => void;
   let rejectClosed!: (err: Error) => void;
   const closed = new Promise<void>((resolve, reject) => {
@@ -428,14 +415,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     void stop(StopReason.SIGNAL);
   };
   const onUnhandledRejection = (reason: unknown): void => {
-    unhandled?.labels("unhandledRejection").inc();
+    metrics?.unhandled("unhandledRejection");
     logger.error(
       { err: reason, kind: "unhandledRejection" },
       `unhandled promise rejection (an agent dropped a promise; still serving): ${messageOf(reason)}`,
     );
   };
   const onUncaughtException = (err: Error): void => {
-    unhandled?.labels("uncaughtException").inc();
+    metrics?.unhandled("uncaughtException");
     if (stopping) {
       logger.error(
         { err, kind: "uncaughtException" },
