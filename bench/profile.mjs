@@ -90,6 +90,23 @@ if (profile) {
     byFn.set(key, (byFn.get(key) ?? 0) + t);
     byWhere.set(w, (byWhere.get(w) ?? 0) + t);
   }
+  // Inclusive time of the project's functions (self + callees), each counted once per stack.
+  const byId = new Map(prof.nodes.map((node) => [node.id, node]));
+  const inclusive = new Map();
+  const walk = (node, open) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    let t = (node.hitCount ?? 0) * per;
+    const key = `${functionName || "(anonymous)"} ${url.replace(root + "/", "").replace(/^file:\/\//, "")}:${lineNumber + 1}`;
+    const mine = where(url) === "flyte-agent" && !open.has(key);
+    if (mine) open.add(key);
+    for (const id of node.children ?? []) t += walk(byId.get(id), open);
+    if (mine) {
+      open.delete(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + t);
+    }
+    return t;
+  };
+  walk(prof.nodes[0], new Set());
   const pct = (t) => `${((t / busy) * 100).toFixed(1)}%`;
   console.log(
     `\nprofile ${path.join(profDir, file)}: busy ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s`,
@@ -97,5 +114,8 @@ if (profile) {
   for (const [w, t] of [...byWhere].sort((a, b) => b[1] - a[1])) console.log(`  ${pct(t).padStart(6)}  ${w}`);
   console.log("");
   for (const [k, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(t).padStart(6)}  ${k}`);
+  console.log("\nflyte-agent functions, inclusive:");
+  for (const [k, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`  ${pct(t).padStart(6)}  ${k}`);
 }
