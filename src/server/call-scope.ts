@@ -31,26 +31,45 @@ interface LevelChecking {
 /**
  * A logger that creates its pino child (with the call's bindings) only when something is logged at
  * a level the parent writes: most GetTask calls log nothing above debug, and a child per call (pino
- * copies its bindings and redaction for each) is measurable at tens of thousands of calls/s.
+ * copies its bindings and redaction for each) is measurable at tens of thousands of calls/s. A class,
+ * so that a call that touches its logger allocates one object, not a closure per level.
  */
-function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Logger {
-  let child: Logger | undefined;
-  const get = (): Logger => (child ??= parent.child(bindings()));
-  const enabled = (level: string): boolean => (parent as LevelChecking).isLevelEnabled?.(level) ?? true;
-  const forward =
-    (level: "debug" | "info" | "warn" | "error") =>
-    (obj: unknown, msg?: string): void => {
-      if (!child && !enabled(level)) return;
-      if (msg === undefined) get()[level](obj);
-      else get()[level](obj, msg);
-    };
-  return {
-    debug: forward("debug"),
-    info: forward("info"),
-    warn: forward("warn"),
-    error: forward("error"),
-    child: (b) => get().child(b),
-  };
+class LazyChild implements Logger {
+  #child: Logger | undefined;
+  constructor(
+    private readonly parent: Logger,
+    private readonly call: CallInfo,
+  ) {}
+
+  #get(): Logger {
+    if (this.#child) return this.#child;
+    const { op, taskType, executionId } = this.call;
+    return (this.#child = this.parent.child(
+      executionId ? { op, task_type: taskType, task_execution_id: executionId } : { op, task_type: taskType },
+    ));
+  }
+
+  #log(level: "debug" | "info" | "warn" | "error", obj: unknown, msg: string | undefined): void {
+    if (!this.#child && (this.parent as LevelChecking).isLevelEnabled?.(level) === false) return;
+    if (msg === undefined) this.#get()[level](obj);
+    else this.#get()[level](obj, msg);
+  }
+
+  debug(obj: unknown, msg?: string): void {
+    this.#log("debug", obj, msg);
+  }
+  info(obj: unknown, msg?: string): void {
+    this.#log("info", obj, msg);
+  }
+  warn(obj: unknown, msg?: string): void {
+    this.#log("warn", obj, msg);
+  }
+  error(obj: unknown, msg?: string): void {
+    this.#log("error", obj, msg);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return this.#get().child(bindings);
+  }
 }
 
 type AbortReason = CallAbortedError["reason"];
@@ -121,12 +140,7 @@ export class CallScope {
   }
 
   get logger(): Logger {
-    return (this.#logger ??= lazyChild(this.parentLogger, () => {
-      const { op, taskType, executionId } = this.info;
-      return executionId
-        ? { op, task_type: taskType, task_execution_id: executionId }
-        : { op, task_type: taskType };
-    }));
+    return (this.#logger ??= new LazyChild(this.parentLogger, this.info));
   }
 
   get signal(): AbortSignal {
