@@ -12,7 +12,6 @@ const response = (message: string): GetTaskResponse => ({
     customInfo: undefined,
     agentError: undefined,
   },
-  logLinks: [],
 });
 
 const decoded = (bytes: unknown) => GetTaskResponse.decode(bytes as Buffer).resource?.message;
