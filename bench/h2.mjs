@@ -169,15 +169,19 @@ export async function startAgentServer(flags = [], { nodeArgs = [] } = {}) {
   return { child, port, servingMs };
 }
 
-/** Starts bench/bare-server.mjs answering each method with `expected`'s bytes; checks it does. */
+/**
+ * Starts a reference server (bench/bare-server.mjs by default) answering each method with
+ * `expected`'s bytes, and checks that it does. `command` runs `script` (node, or python3 for the
+ * grpc.aio one); `nodeArgs` go before the script.
+ */
 export async function startBareServer(
   expected,
-  script = "bench/bare-server.mjs",
-  command = process.execPath,
+  { script = "bench/bare-server.mjs", command = process.execPath, nodeArgs = [] } = {},
 ) {
   const child = spawn(
     command,
     [
+      ...nodeArgs,
       path.join(root, script),
       JSON.stringify(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.toString("base64")]))),
     ],

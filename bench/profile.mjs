@@ -39,18 +39,26 @@ const profDir = mkdtempSync(path.join(tmpdir(), "flyte-agent-prof-"));
 const agent = await startAgentServer(serverFlags, {
   nodeArgs: profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [],
 });
-const bare = await startBareServer(await answers(`127.0.0.1:${agent.port}`));
+const bareProfDir = mkdtempSync(path.join(tmpdir(), "flyte-agent-prof-bare-"));
+const bare = await startBareServer(await answers(`127.0.0.1:${agent.port}`), {
+  nodeArgs: profile ? ["--cpu-prof", `--cpu-prof-dir=${bareProfDir}`] : [],
+});
+// Calls each server answered, for the profile's per-call figures (the answer checks count too).
+const calls = { agent: 3, bare: 3 };
 
 /** Server CPU µs per call over `n` calls (after a warm-up). */
 function perCall(server, method) {
   const before = cpuSeconds(server.child.pid);
   const r = h2load(server.port, method, conns, n);
+  calls[server === agent ? "agent" : "bare"] += n;
   return { us: ((cpuSeconds(server.child.pid) - before) / n) * 1e6, rps: r.rps, p99: r.p99 };
 }
 
 for (const method of methods) {
   h2load(agent.port, method, conns, 2000);
   h2load(bare.port, method, conns, 2000);
+  calls.agent += 2000;
+  calls.bare += 2000;
   for (let i = 0; i < reps; i++) {
     const a = perCall(agent, method);
     const b = perCall(bare, method);
@@ -63,10 +71,11 @@ for (const method of methods) {
 await stop(agent.child);
 await stop(bare.child);
 
-if (profile) {
-  const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) throw new Error(`no profile written in ${profDir}`);
-  const prof = JSON.parse(readFileSync(path.join(profDir, file), "utf8"));
+/** Prints where a server's CPU went: per call by package, then the top functions. */
+function analyze(dir, label, nCalls, detail) {
+  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+  if (!file) throw new Error(`no profile written in ${dir}`);
+  const prof = JSON.parse(readFileSync(path.join(dir, file), "utf8"));
   const total = prof.endTime - prof.startTime;
   const per = total / prof.samples.length;
   const where = (url) => {
@@ -108,14 +117,22 @@ if (profile) {
   };
   walk(prof.nodes[0], new Set());
   const pct = (t) => `${((t / busy) * 100).toFixed(1)}%`;
+  const us = (t) => `${(t / nCalls).toFixed(1)} µs`;
   console.log(
-    `\nprofile ${path.join(profDir, file)}: busy ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s`,
+    `\n${label}: profile ${path.join(dir, file)}: busy ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s, ${us(busy)} per call over ${nCalls} calls (start-up included)`,
   );
-  for (const [w, t] of [...byWhere].sort((a, b) => b[1] - a[1])) console.log(`  ${pct(t).padStart(6)}  ${w}`);
+  for (const [w, t] of [...byWhere].sort((a, b) => b[1] - a[1]))
+    if (t / nCalls >= 0.05) console.log(`  ${us(t).padStart(10)}  ${pct(t).padStart(6)}  ${w}`);
+  if (!detail) return;
   console.log("");
   for (const [k, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`  ${pct(t).padStart(6)}  ${k}`);
   console.log("\nflyte-agent functions, inclusive:");
   for (const [k, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`  ${pct(t).padStart(6)}  ${k}`);
+}
+
+if (profile) {
+  analyze(bareProfDir, "bare grpc-js", calls.bare, false);
+  analyze(profDir, "flyte-agent", calls.agent, true);
 }

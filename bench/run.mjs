@@ -1,9 +1,13 @@
 // `npm run bench`: the throughput part (below), the load part (bench/load.mjs) and the faults part (bench/faults.mjs). Throughput: the agent server against a bare @grpc/grpc-js server answering the same bytes,
 // driven by h2load (nghttp2-client) over loopback; plus time to SERVING and idle RSS.
 // Needs `npm run build` first. See bench/README.md for the figures and how to read them.
+import { execFileSync } from "node:child_process";
+import { performance } from "node:perf_hooks";
 import { setTimeout } from "node:timers";
 import {
   answers,
+  freePort,
+  root,
   ensureH2load,
   family,
   h2load,
@@ -42,14 +46,37 @@ for (let i = 0; i < 4; i++) {
   servingTimes.push(s.servingMs);
   await stop(s.child);
 }
-const agent = await startAgentServer();
+const metricsPort = await freePort();
+const agent = await startAgentServer(["--prometheus-port", String(metricsPort)]);
 servingTimes.push(agent.servingMs);
 await new Promise((r) => setTimeout(r, 2000));
 const idleRss = rssMb(agent.child.pid);
+// prom-client and the runtime series are loaded by the first scrape: what a scraped server holds.
+await (await globalThis.fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+await new Promise((r) => setTimeout(r, 1000));
+const scrapedRss = rssMb(agent.child.pid);
 
 const expected = await answers(`127.0.0.1:${agent.port}`);
 const bare = await startBareServer(expected);
 const barePort = bare.port;
+// Reference points, when present on the machine: a Python grpc.aio server answering the same bytes.
+let python;
+try {
+  execFileSync("/usr/bin/python3", ["-c", "import grpc.aio"], { stdio: "ignore" });
+  python = await startBareServer(expected, {
+    script: "bench/grpc-aio-server.py",
+    command: "/usr/bin/python3",
+  });
+} catch {
+  python = undefined;
+}
+let goToolchain = false;
+try {
+  execFileSync("go", ["version"], { stdio: "ignore" });
+  goToolchain = true;
+} catch {
+  goToolchain = false;
+}
 
 const rows = [];
 for (const method of ["GetTask", "CreateTask", "ExecuteTaskSync"]) {
@@ -57,11 +84,14 @@ for (const method of ["GetTask", "CreateTask", "ExecuteTaskSync"]) {
     const n = runs[c];
     h2load(agent.port, method, c, Math.min(2000, n)); // warm-up (JIT, connections)
     h2load(barePort, method, c, Math.min(2000, n));
+    if (python) h2load(python.port, method, c, Math.min(2000, n));
     const a = h2load(agent.port, method, c, n);
     const b = h2load(barePort, method, c, n);
-    rows.push({ method, c, a, b });
+    const p = python ? h2load(python.port, method, c, n) : undefined;
+    rows.push({ method, c, a, b, p });
     console.error(
-      `${method} c=${c}: agent ${a.rps.toFixed(0)} req/s p99 ${a.p99.toFixed(2)}ms; bare ${b.rps.toFixed(0)} req/s p99 ${b.p99.toFixed(2)}ms`,
+      `${method} c=${c}: agent ${a.rps.toFixed(0)} req/s p99 ${a.p99.toFixed(2)}ms; bare ${b.rps.toFixed(0)} req/s p99 ${b.p99.toFixed(2)}ms` +
+        (p ? `; grpc.aio ${p.rps.toFixed(0)} req/s p99 ${p.p99.toFixed(2)}ms` : ""),
     );
   }
 }
@@ -91,9 +121,10 @@ for (let i = 0; i < (quick ? 1 : 2); i++) {
 }
 await stop(workers.child);
 
-// Statelessness: after every call above (tens of thousands of creates and gets), plus 10,000 more
-// creates, memory is back where an idle server is.
-h2load(agent.port, "CreateTask", 50, 10000);
+// Statelessness: after every call above, plus 100,000 more (half GetTask, half CreateTask), memory
+// is back near where an idle server is.
+h2load(agent.port, "GetTask", 50, 50000);
+h2load(agent.port, "CreateTask", 50, 50000);
 await new Promise((r) => setTimeout(r, 3000));
 const afterRss = rssMb(agent.child.pid);
 // grpc-status is checked once more after the load: the answers must not have changed.
@@ -102,6 +133,20 @@ for (const m of Object.keys(expected))
   if (!after[m].equals(expected[m])) throw new Error(`${m} answers changed under load`);
 await stop(agent.child);
 await stop(bare.child);
+if (python) await stop(python.child);
+
+// `flyte-agent run` of a task whose agent does nothing (bench/noop-task.mjs), from spawn to exit:
+// the first run of this benchmark ("cold": the files may still be in the page cache from the
+// servers above, but nothing of this command has run yet), then the median of 5 more ("warm").
+const runTimes = [];
+for (let i = 0; i < 6; i++) {
+  const t0 = performance.now();
+  execFileSync(process.execPath, [`${root}/bin/flyte-agent.js`, "run", "bench/noop-task.mjs"], {
+    cwd: root,
+    stdio: "ignore",
+  });
+  runTimes.push(performance.now() - t0);
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const f = (x, d = 0) => x.toFixed(d);
@@ -109,19 +154,35 @@ console.log(
   `node ${process.version}, ${(await import("node:os")).cpus().length} cores, h2load -t 1 -m 1, server flags: ${serverFlags.join(" ") || "(defaults)"}\n`,
 );
 console.log(
-  "| method | conns | agent req/s | bare req/s | ratio | agent p50 ms | agent p99 ms | bare p50 ms | bare p99 ms | p99 ratio |",
+  "| method | conns | agent req/s | bare req/s | ratio | agent p50 ms | agent p99 ms | bare p50 ms | bare p99 ms | p99 ratio | grpc.aio req/s | agent / grpc.aio |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|");
-for (const { method, c, a, b } of rows) {
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+for (const { method, c, a, b, p } of rows) {
   console.log(
-    `| ${method} | ${c} | ${f(a.rps)} | ${f(b.rps)} | ${f(a.rps / b.rps, 2)} | ${f(a.p50, 2)} | ${f(a.p99, 2)} | ${f(b.p50, 2)} | ${f(b.p99, 2)} | ${f(a.p99 / b.p99, 2)} |`,
+    `| ${method} | ${c} | ${f(a.rps)} | ${f(b.rps)} | ${f(a.rps / b.rps, 2)} | ${f(a.p50, 2)} | ${f(a.p99, 2)} | ${f(b.p50, 2)} | ${f(b.p99, 2)} | ${f(a.p99 / b.p99, 2)} | ${p ? f(p.rps) : "-"} | ${p ? f(a.rps / p.rps, 2) : "-"} |`,
   );
 }
+console.log(
+  python
+    ? "grpc.aio: Debian's python3-grpcio serving the same bytes (bench/grpc-aio-server.py)"
+    : "grpc.aio: skipped (python3 cannot import grpc.aio: apt-get install python3-grpcio)",
+);
+console.log(
+  goToolchain
+    ? "grpc-go: skipped (a Go toolchain is present, but no grpc-go reference server is built by this benchmark)"
+    : "grpc-go: skipped (no Go toolchain on this machine)",
+);
 console.log(
   `\ntime from process start to health SERVING: median ${f(median(servingTimes))} ms (runs: ${servingTimes.map((t) => f(t)).join(", ")})`,
 );
 console.log(
-  `idle RSS: ${f(idleRss, 1)} MB; RSS after the load and 10,000 more CreateTask: ${f(afterRss, 1)} MB`,
+  `idle RSS: ${f(idleRss, 1)} MB; after the first /metrics scrape: ${f(scrapedRss, 1)} MB; after the load and 100,000 more calls: ${f(afterRss, 1)} MB`,
+);
+console.log(
+  `flyte-agent run bench/noop-task.mjs, spawn to exit: cold ${f(runTimes[0])} ms, warm median ${f(median(runTimes.slice(1)))} ms (${runTimes
+    .slice(1)
+    .map((t) => f(t))
+    .join(", ")})`,
 );
 console.log(
   "\n| GetTask, 50 conns | req/s | p50 ms | p99 ms | h2load CPU s | h2load wall s | req/s vs 1 process |",
