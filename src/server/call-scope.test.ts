@@ -19,10 +19,10 @@ function countingPino(level: string) {
   const logger = pino({ level }, out);
   let children = 0;
   const child = logger.child.bind(logger);
-  logger.child = ((bindings: Record<string, unknown>) => {
+  logger.child = (bindings: Record<string, unknown>) => {
     children++;
     return child(bindings);
-  });
+  };
   return { logger, lines, children: () => children };
 }
 

@@ -197,7 +197,9 @@ describe("limits and fatal errors", () => {
         TaskExecutionPhase.SUCCEEDED,
         TaskExecutionPhase.SUCCEEDED,
       ]);
-      expect(await metric(p, 'flyte_agent_requests_rejected_total{operation="get",protocol="flyte1"}')).toBe(1);
+      expect(await metric(p, 'flyte_agent_requests_rejected_total{operation="get",protocol="flyte1"}')).toBe(
+        1,
+      );
       for (const h of hung) h.cancel();
     } finally {
       c.close();

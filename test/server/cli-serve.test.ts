@@ -31,7 +31,9 @@ describe("flyte-agent serve agent (the real binary)", () => {
       const res: ListAgentsResponse = await unary(c.meta.listAgents.bind(c.meta), {});
       expect(res.agents.map((a) => a.name)).toEqual(["JobAgent", "PlainAgent", "EchoAgent"]);
       const metrics = await (await fetch(`http://127.0.0.1:${cli.metricsPort}/metrics`)).text();
-      expect(metrics).toContain('flyte_agent_requests_success_total{task_type="",operation="list",protocol="flyte1"} 1');
+      expect(metrics).toContain(
+        'flyte_agent_requests_success_total{task_type="",operation="list",protocol="flyte1"} 1',
+      );
 
       const inFlight = unary(c.async.getTask.bind(c.async), {
         taskType: "job",

@@ -392,15 +392,23 @@ describe("serve() over a real socket", () => {
     ).toBeGreaterThanOrEqual(1);
     // "metered" is served by no agent: it is counted under the one label for every such task type.
     expect(
-      value('flyte_agent_requests_failure_total{task_type="unknown",operation="get",error_code="NOT_FOUND",protocol="flyte1"}'),
+      value(
+        'flyte_agent_requests_failure_total{task_type="unknown",operation="get",error_code="NOT_FOUND",protocol="flyte1"}',
+      ),
     ).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('task_type="metered"');
     expect(
       value('flyte_agent_request_latency_seconds_count{task_type="job",operation="get",protocol="flyte1"}'),
     ).toBeGreaterThanOrEqual(1);
-    expect(value('flyte_agent_input_literal_bytes_count{task_type="job",protocol="flyte1"}')).toBeGreaterThanOrEqual(1);
-    expect(value('flyte_agent_input_literal_bytes_sum{task_type="job",protocol="flyte1"}')).toBeGreaterThan(0);
-    expect(value('flyte_agent_requests_success_total{task_type="echo",operation="do",protocol="flyte1"}')).toBe(1);
+    expect(
+      value('flyte_agent_input_literal_bytes_count{task_type="job",protocol="flyte1"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(value('flyte_agent_input_literal_bytes_sum{task_type="job",protocol="flyte1"}')).toBeGreaterThan(
+      0,
+    );
+    expect(
+      value('flyte_agent_requests_success_total{task_type="echo",operation="do",protocol="flyte1"}'),
+    ).toBe(1);
     expect(value("flyte_agent_requests_in_flight")).toBe(0);
     expect(text).toContain("nodejs_eventloop_lag_seconds");
     expect(text).toContain("process_resident_memory_bytes");

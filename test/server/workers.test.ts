@@ -72,7 +72,9 @@ describe("flyte-agent serve agent --workers 2 (the real binary)", () => {
 
       // Each worker answered one get; the one /metrics shows both.
       const metrics = await (await fetch(`http://127.0.0.1:${cli.metricsPort}/metrics`)).text();
-      expect(metrics).toContain('flyte_agent_requests_success_total{task_type="job",operation="get",protocol="flyte1"} 2');
+      expect(metrics).toContain(
+        'flyte_agent_requests_success_total{task_type="job",operation="get",protocol="flyte1"} 2',
+      );
 
       // A call in flight on each worker, then SIGTERM to the primary.
       const inFlight = [slowGet(clients[0]!, "c", 3000), slowGet(clients[1]!, "d", 3000)];
