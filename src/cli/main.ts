@@ -5,18 +5,34 @@ import { takeExitBackstop } from "./exit-backstop.js";
 import { guardOutput, outputClosed } from "./output.js";
 import { packageVersion } from "./version.js";
 
-/** Every command registers itself; their heavy parts are imported only when they run. */
-const commands: readonly (() => Promise<{ register(program: Command): void }>)[] = [
-  () => import("./commands/new.js"),
-  () => import("./commands/serve.js"),
-  () => import("./commands/run.js"),
-  () => import("./commands/deploy.js"),
-  () => import("./commands/conformance.js"),
-  () => import("./commands/python.js"),
-];
+/**
+ * Every command registers itself; their heavy parts are imported only when they run. Keyed by the
+ * command's name, in the order help lists them.
+ */
+const commands: Readonly<Record<string, () => Promise<{ register(program: Command): void }>>> = {
+  new: () => import("./commands/new.js"),
+  serve: () => import("./commands/serve.js"),
+  run: () => import("./commands/run.js"),
+  deploy: () => import("./commands/deploy.js"),
+  conformance: () => import("./commands/conformance.js"),
+  python: () => import("./commands/python.js"),
+};
 
-/** Builds the commander program (without running it). */
-export async function buildProgram(): Promise<Command> {
+/**
+ * The command `argv` (as `process.argv`) names, when it names one of {@link commands} before any
+ * option: then only that command's module is loaded. Anything else (help, --version, a typo) loads
+ * them all, so help lists every command and commander can suggest the closest name.
+ */
+export function chosenCommand(argv: readonly string[]): string | undefined {
+  const first = argv[2];
+  return first !== undefined && Object.hasOwn(commands, first) ? first : undefined;
+}
+
+/**
+ * Builds the commander program (without running it): with every command, or only with `only` (a
+ * key of the command table) when given.
+ */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command("flyte-agent")
     .description("Write, test, serve and deploy Flyte agents (connectors) in TypeScript.")
     .version(packageVersion, "-V, --version", "print the version")
@@ -26,7 +42,9 @@ export async function buildProgram(): Promise<Command> {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
-  for (const load of commands) (await load()).register(program);
+  const load = only !== undefined ? commands[only] : undefined;
+  if (load) (await load()).register(program);
+  else for (const each of Object.values(commands)) (await each()).register(program);
   return program;
 }
 
@@ -40,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   guardOutput();
   let code: number;
   try {
-    const program = await buildProgram();
+    const program = await buildProgram(chosenCommand(argv));
     await program.parseAsync([...argv]);
     code = typeof process.exitCode === "number" ? process.exitCode : ExitCode.OK;
   } catch (err) {

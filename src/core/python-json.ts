@@ -29,6 +29,47 @@ const MAX_DEPTH = 1000;
  * @throws FlyteAgentError (`INVALID_RESOURCE_META`) naming the offset of the first error.
  */
 export function parsePythonJson(text: string): unknown {
+  const plain = parsePlain(text);
+  return plain === notPlain ? parseExactly(text) : plain;
+}
+
+const notPlain = Symbol("not plain");
+
+/**
+ * `JSON.parse`, when its result is what {@link parseExactly} would give and needs no form: no
+ * numbers (JSON.parse cannot tell `2` from `2.0` nor hold a large integer), no integer-like keys
+ * (which JavaScript orders first), nesting within Python's limit. Most resource metas are strings
+ * only (job ids, URLs), and they are decoded on every GetTask; anything else, invalid JSON included,
+ * goes to the exact parser.
+ */
+function parsePlain(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    return notPlain;
+  }
+  return isPlain(value, 0) ? value : notPlain;
+}
+
+function isPlain(value: unknown, depth: number): boolean {
+  if (typeof value === "number") return false;
+  if (typeof value !== "object" || value === null) return true;
+  if (depth >= MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (!isPlain(v, depth + 1)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (integerLike.test(key) || !isPlain((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
+}
+
+const integerLike = /^\d+$/;
+
+/** The parser behind {@link parsePythonJson}: every number's form, key order and error offset. */
+function parseExactly(text: string): unknown {
   let i = 0;
   let depth = 0;
   const fail = (what: string): never => {

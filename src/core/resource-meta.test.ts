@@ -130,6 +130,38 @@ describe("Python-exact resource_meta JSON", () => {
     }
   });
 
+  it.runIf(python)(
+    "reads and writes back number-free metas (the JSON.parse path) as Python does: duplicates, __proto__, key order",
+    () => {
+      const texts = [
+        '{"job_id": "job-1", "url": "https://x/\\u00e9", "done": false, "err": null}',
+        '{"a": "1", "b": {"c": ["x", true, null, {}]}, "a": "2"}',
+        '{"__proto__": "p", "constructor": {"prototype": "q"}}',
+        '{"z": "1", "10": "x", "2": "y"}',
+        '["a", ["b"], {"c": "d"}]',
+        '"just a string"',
+      ];
+      for (const text of texts) {
+        const expected = py("print(json.dumps(json.loads(sys.stdin.read())))", text);
+        expect(pythonJsonDumps(parsePythonJson(text))).toBe(expected);
+      }
+      const v = parsePythonJson('{"__proto__": {"polluted": "yes"}}') as Record<string, unknown>;
+      expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    },
+  );
+
+  it("refuses what Python refuses, with the offset of the first error, whichever path reads it", () => {
+    expect(() => parsePythonJson('{"a": "b",}')).toThrow(
+      /resource_meta is not valid JSON: expected a string key at offset 10/,
+    );
+    // A raw control character in a string (JSON.parse refuses it too; Python's strict loads as well).
+    expect(() => parsePythonJson(`"raw${String.fromCharCode(1)}"`)).toThrow(
+      /control character in a string at offset 5/,
+    );
+    expect(parsePythonJson(String.raw`"tab\there"`)).toBe("tab\there");
+  });
+
   it("refuses values JSON cannot hold, naming the field", () => {
     expect(() => pythonJsonDumps({ f: () => 1 })).toThrow(/\$\.f is a function/);
   });

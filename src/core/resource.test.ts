@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Resource as ProtoResource, State } from "../gen/flyteidl/admin/agent.js";
 import { TaskExecutionPhase } from "./phase.js";
-import { type Resource, toProtoResource } from "./resource.js";
+import { TaskLog, TaskLog_MessageFormat } from "../gen/flyteidl/core/execution.js";
+import { type LogLink, type Resource, toProtoResource } from "./resource.js";
 
 const noOutputs = () => {
   throw new Error("no outputs expected");
@@ -31,6 +32,38 @@ describe("toProtoResource", () => {
     expect(back.logLinks[0]).toMatchObject({ name: "Job", uri: "http://x/1" });
     expect(back.customInfo).toEqual({ rows: 3 });
     expect(back.agentError).toMatchObject({ code: "QUOTA", kind: 1 });
+  });
+
+  it("puts every TaskLog field of a link on the wire, and defaults for a plain {name, uri}", () => {
+    const full = {
+      name: "Pod",
+      uri: "http://x/2",
+      messageFormat: TaskLog_MessageFormat.JSON,
+      ttl: { seconds: 60n, nanos: 5 },
+      ShowWhilePending: true,
+      HideOnceFinished: true,
+    };
+    const proto = toProtoResource(
+      { phase: TaskExecutionPhase.RUNNING, logLinks: [{ name: "Job", uri: "http://x/1" }, full] },
+      noOutputs,
+    );
+    const back = ProtoResource.decode(ProtoResource.encode(proto).finish());
+    expect(back.logLinks).toEqual([
+      TaskLog.fromPartial({ name: "Job", uri: "http://x/1" }),
+      TaskLog.fromPartial(full),
+    ]);
+    // A partial ttl (as an agent may write it) still encodes.
+    const partial = toProtoResource(
+      {
+        phase: TaskExecutionPhase.RUNNING,
+        logLinks: [{ name: "a", uri: "b", ttl: { seconds: 3n } } as unknown as LogLink],
+      },
+      noOutputs,
+    );
+    expect(ProtoResource.decode(ProtoResource.encode(partial).finish()).logLinks[0]?.ttl).toEqual({
+      seconds: 3n,
+      nanos: 0,
+    });
   });
 
   it("encodes plain outputs through the given encoder and passes a LiteralMap through", () => {

@@ -4,7 +4,7 @@ import type {
 } from "../gen/flyteidl/admin/agent.js";
 import { AgentError_Kind, State } from "../gen/flyteidl/admin/agent.js";
 import type { ExecutionError_ErrorKind } from "../gen/flyteidl/core/execution.js";
-import { TaskLog, TaskLog_MessageFormat } from "../gen/flyteidl/core/execution.js";
+import { type TaskLog, TaskLog_MessageFormat } from "../gen/flyteidl/core/execution.js";
 import type { Literal, LiteralMap } from "../gen/flyteidl/core/literals.js";
 import type { TaskExecutionPhase } from "./phase.js";
 
@@ -73,11 +73,21 @@ export function toProtoResource(resource: Resource, encodeOutputs: OutputEncoder
   };
 }
 
+/**
+ * The wire `TaskLog` of a link: every field set, as the encoder expects, built in one object literal
+ * (no spread and no `fromPartial` copy: links go out on every GetTask). Fields other than these are
+ * not on the wire, so they are not carried.
+ */
 function toTaskLog(link: LogLink | TaskLog): TaskLog {
-  return TaskLog.fromPartial({
-    ...link,
-    messageFormat: (link as TaskLog).messageFormat ?? TaskLog_MessageFormat.UNKNOWN,
-  });
+  const full = link as Partial<TaskLog>;
+  return {
+    uri: link.uri ?? "",
+    name: link.name ?? "",
+    messageFormat: full.messageFormat ?? TaskLog_MessageFormat.UNKNOWN,
+    ttl: full.ttl ? { seconds: full.ttl.seconds ?? 0n, nanos: full.ttl.nanos ?? 0 } : undefined,
+    ShowWhilePending: full.ShowWhilePending ?? false,
+    HideOnceFinished: full.HideOnceFinished ?? false,
+  };
 }
 
 function toProtoAgentError(e: AgentErrorInfo): ProtoAgentError {

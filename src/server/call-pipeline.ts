@@ -9,6 +9,7 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "../core/context.js";
 import type { AgentRegistry } from "../core/registry.js";
+import { performance } from "node:perf_hooks";
 import { type CallInfo, CallScope, type Protocol, type WatchedCall } from "./call-scope.js";
 import { CallAbortedError, type Operation, toWireError, type WireError } from "./errors.js";
 
@@ -17,7 +18,7 @@ import { CallAbortedError, type Operation, toWireError, type WireError } from ".
  * them cheap and synchronous. `taskType` is the caller's task type when an agent serves it (`""` for
  * ListAgents/GetAgent), and {@link UNSERVED_TASK_TYPE} for every other one: the caller picks the
  * name, so passing it through would let any client grow a metric label without bound. `protocol`
- * says which protocol the call came in on.
+ * says which protocol the call came in on ({@link CallInfo.protocol}).
  */
 export interface CallHooks {
   /**
@@ -36,7 +37,7 @@ export interface CallHooks {
   /** Called instead of `onEnd` for a call `onStart` refused. */
   onRejected?(op: Operation, taskType: string, protocol: Protocol): void;
   /** Called with the encoded size of a call's task inputs (CreateTask, ExecuteTaskSync). */
-  onInputs?(taskType: string, bytes: number): void;
+  onInputs?(taskType: string, bytes: number, protocol: Protocol): void;
 }
 
 /** The task type hooks see for a call whose task type no agent serves. */
@@ -154,7 +155,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     const protocol = info.protocol ?? "flyte1";
     // Computed once per call: every hook of the call sees the same label.
     const taskType = hooks ? label(info.taskType) : info.taskType;
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     if (hooks?.onStart && !hooks.onStart(op, taskType, inFlight, protocol)) {
       hooks.onRejected?.(op, taskType, protocol);
       answer.fail({ code: status.RESOURCE_EXHAUSTED, details: refusedDetails });
@@ -163,6 +164,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     inFlight++;
     const scope = new CallScope(call, logger, info, live);
     scope.taskTypeLabel = taskType;
+    scope.protocol = protocol;
     let answered = false;
     const fail = (err: unknown): void => {
       if (answered) return;
@@ -258,7 +260,7 @@ export function createCallPipeline(options: CallPipelineOptions): CallPipeline {
     },
 
     inputs: (scope, size) => {
-      if (hooks?.onInputs) hooks.onInputs(scope.taskTypeLabel, size());
+      if (hooks?.onInputs) hooks.onInputs(scope.taskTypeLabel, size(), scope.protocol);
     },
     inFlight: () => inFlight,
     idle: () => (inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))),
@@ -310,8 +312,9 @@ function failStream(call: { emit(event: "error", err: Error): boolean }, wire: W
   call.emit("error", Object.assign(new Error(wire.details), { code: wire.code, details: wire.details }));
 }
 
-function seconds(started: bigint): number {
-  return Number(process.hrtime.bigint() - started) / 1e9;
+/** Seconds since `started` (a `performance.now()`): a double, where `hrtime.bigint()` allocates. */
+function seconds(started: number): number {
+  return (performance.now() - started) / 1e3;
 }
 
 function logFailure(logger: Logger, op: Operation, err: unknown, code: status): void {

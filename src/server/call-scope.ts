@@ -13,7 +13,7 @@ export interface CallInfo {
   readonly outputPrefix?: string;
   /** The task execution id, when the caller sent one (logged on every line of the call). */
   readonly executionId?: string | undefined;
-  /** @default "flyte1" */
+  /** The `protocol` label of the call's metrics. @default "flyte1" */
   readonly protocol?: Protocol;
   /** What a Flyte 2 request carried in `connection`: handed to the agent, never logged. */
   readonly connection?: Connection | undefined;
@@ -25,26 +25,53 @@ export interface WatchedCall {
   on(event: "cancelled", fn: () => void): unknown;
 }
 
+/** pino's level check; other loggers may not have one, and then every level counts as enabled. */
+interface LevelChecking {
+  isLevelEnabled?(level: string): boolean;
+}
+
 /**
- * A logger that creates its pino child (with the call's bindings) only when something is logged:
- * most GetTask calls log nothing, and a child per call is measurable at tens of thousands of calls/s.
+ * A logger that creates its pino child (with the call's bindings) only when something is logged at
+ * a level the parent writes: most GetTask calls log nothing above debug, and a child per call (pino
+ * copies its bindings and redaction for each) is measurable at tens of thousands of calls/s. A class,
+ * so that a call that touches its logger allocates one object, not a closure per level.
  */
-function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Logger {
-  let child: Logger | undefined;
-  const get = (): Logger => (child ??= parent.child(bindings()));
-  const forward =
-    (level: "debug" | "info" | "warn" | "error") =>
-    (obj: unknown, msg?: string): void => {
-      if (msg === undefined) get()[level](obj);
-      else get()[level](obj, msg);
-    };
-  return {
-    debug: forward("debug"),
-    info: forward("info"),
-    warn: forward("warn"),
-    error: forward("error"),
-    child: (b) => get().child(b),
-  };
+class LazyChild implements Logger {
+  #child: Logger | undefined;
+  constructor(
+    private readonly parent: Logger,
+    private readonly call: CallInfo,
+  ) {}
+
+  #get(): Logger {
+    if (this.#child) return this.#child;
+    const { op, taskType, executionId } = this.call;
+    return (this.#child = this.parent.child(
+      executionId ? { op, task_type: taskType, task_execution_id: executionId } : { op, task_type: taskType },
+    ));
+  }
+
+  #log(level: "debug" | "info" | "warn" | "error", obj: unknown, msg: string | undefined): void {
+    if (!this.#child && (this.parent as LevelChecking).isLevelEnabled?.(level) === false) return;
+    if (msg === undefined) this.#get()[level](obj);
+    else this.#get()[level](obj, msg);
+  }
+
+  debug(obj: unknown, msg?: string): void {
+    this.#log("debug", obj, msg);
+  }
+  info(obj: unknown, msg?: string): void {
+    this.#log("info", obj, msg);
+  }
+  warn(obj: unknown, msg?: string): void {
+    this.#log("warn", obj, msg);
+  }
+  error(obj: unknown, msg?: string): void {
+    this.#log("error", obj, msg);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return this.#get().child(bindings);
+  }
 }
 
 type AbortReason = CallAbortedError["reason"];
@@ -60,6 +87,8 @@ export class CallScope {
   onAbort: ((err: CallAbortedError) => void) | undefined;
   /** The task type as hooks and metrics see it (see `UNSERVED_TASK_TYPE`). */
   taskTypeLabel = "";
+  /** The protocol the call came in on (see {@link CallInfo.protocol}). */
+  protocol: Protocol = "flyte1";
   /** The deadline in epoch milliseconds (Infinity when the caller set none). */
   readonly deadlineMs: number;
   #logger: Logger | undefined;
@@ -106,12 +135,7 @@ export class CallScope {
   }
 
   get logger(): Logger {
-    return (this.#logger ??= lazyChild(this.parentLogger, () => {
-      const { op, taskType, executionId } = this.info;
-      return executionId
-        ? { op, task_type: taskType, task_execution_id: executionId }
-        : { op, task_type: taskType };
-    }));
+    return (this.#logger ??= new LazyChild(this.parentLogger, this.info));
   }
 
   get signal(): AbortSignal {

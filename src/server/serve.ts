@@ -5,7 +5,6 @@ import { ErrorCode, FlyteAgentError } from "../core/errors.js";
 import { AgentRegistry, type AgentInfo, parseCategory } from "../core/registry.js";
 import { formatBanner } from "./banner.js";
 import { createServerLogger } from "./logger.js";
-import type { Counter } from "prom-client";
 import {
   createCallHooks,
   createServerMetrics,
@@ -262,17 +261,6 @@ function messageOf(err: unknown): string {
   return text.split("\n", 1)[0] ?? "";
 }
 
-/** `flyte_agent_unhandled_errors_total{kind}` in the server's metrics registry. */
-async function unhandledErrorsCounter(metrics: ServerMetrics): Promise<Counter<"kind">> {
-  const prom = await import("prom-client");
-  return new prom.Counter({
-    name: "flyte_agent_unhandled_errors_total",
-    help: "Errors no agent code caught: unhandledRejection (serving goes on) and uncaughtException (the server drains and exits)",
-    labelNames: ["kind"],
-    registers: [metrics.registry],
-  });
-}
-
 function allowOnly(registry: AgentRegistry, taskTypes: readonly string[]): AgentRegistry {
   try {
     return registry.filter(taskTypes);
@@ -350,22 +338,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
   const hooks = createCallHooks({ maxConcurrent: o.maxConcurrent, ...(metrics ? { metrics } : {}) });
   const credentials = credentialsFor(o.tls);
   const recorder = options.record ? await RequestRecorder.create({ ...options.record, logger }) : undefined;
-  const server = await AgentServer.start({
-    registry,
-    host: o.host,
-    port: o.port,
-    credentials,
-    logger,
-    hooks,
-    ...(recorder ? { recorder } : {}),
-    grpcOptions: o.grpcOptions,
-    health: true,
-    reflection: o.reflection,
-  });
-  // Nothing has run between the bind and here (only promise continuations), so no health check can
-  // have seen SERVING yet.
-  if (options.clusterWorker) server.health?.setAll(ServingStatus.NOT_SERVING);
-  metrics?.countInFlight(() => server.inFlight);
   let endpoint: MetricsEndpoint | undefined;
   try {
     endpoint =
@@ -373,39 +345,33 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
         ? await startMetricsEndpoint(metrics, o.host, o.prometheusPort)
         : undefined;
   } catch (err) {
-    server.forceShutdown();
     throw new FlyteAgentError(
       ErrorCode.INVALID_CONFIG,
       `cannot serve metrics on port ${String(o.prometheusPort)}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (choose another --prometheus-port)`,
     );
   }
-  const agents = registry.listAgents();
-  const tlsMode = !o.tls ? "plaintext" : o.tls.clientCa ? "mutual TLS" : "TLS";
-  if (o.banner) {
-    o.banner.write(
-      formatBanner({
-        agents,
-        address: `${o.host}:${server.port}`,
-        tls: tlsMode,
-        metricsPort: endpoint?.port,
-        ...(options.version ? { version: options.version } : {}),
-      }),
-    );
-  }
-  logger.info(
-    {
-      port: server.port,
+  let server: AgentServer;
+  try {
+    server = await AgentServer.start({
+      registry,
       host: o.host,
-      tls: tlsMode,
-      metrics_port: endpoint?.port,
-      agents: agents.map((a) => ({ name: a.name, categories: a.categories, is_sync: a.isSync })),
-      modules: modules.map((m) => m.specifier),
-      ...(recorder ? { record_dir: recorder.dir } : {}),
-    },
-    options.clusterWorker ? "worker listening" : "agent server listening",
-  );
-
-  const unhandled = metrics ? await unhandledErrorsCounter(metrics) : undefined;
+      port: o.port,
+      credentials,
+      logger,
+      hooks,
+      ...(recorder ? { recorder } : {}),
+      grpcOptions: o.grpcOptions,
+      health: true,
+      reflection: o.reflection,
+    });
+  } catch (err) {
+    await endpoint?.close();
+    throw err;
+  }
+  // Nothing has run between the bind and here (only promise continuations), so no health check can
+  // have seen SERVING yet.
+  if (options.clusterWorker) server.health?.setAll(ServingStatus.NOT_SERVING);
+  metrics?.countInFlight(() => server.inFlight);
   let resolveClosed!: () => void;
   let rejectClosed!: (err: Error) => void;
   const closed = new Promise<void>((resolve, reject) => {
@@ -428,14 +394,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
     void stop(StopReason.SIGNAL);
   };
   const onUnhandledRejection = (reason: unknown): void => {
-    unhandled?.labels("unhandledRejection").inc();
+    metrics?.unhandled("unhandledRejection");
     logger.error(
       { err: reason, kind: "unhandledRejection" },
       `unhandled promise rejection (an agent dropped a promise; still serving): ${messageOf(reason)}`,
     );
   };
   const onUncaughtException = (err: Error): void => {
-    unhandled?.labels("uncaughtException").inc();
+    metrics?.unhandled("uncaughtException");
     if (stopping) {
       logger.error(
         { err, kind: "uncaughtException" },
@@ -497,6 +463,34 @@ export async function serve(options: ServeOptions = {}): Promise<RunningAgentSer
       void stop(StopReason.TIMEOUT);
     }, o.timeoutSeconds * 1000);
   }
+  // Only now, with the signal handlers installed, is the server announced: a SIGTERM sent by whoever
+  // read the line (a test, an orchestrator) drains it instead of killing the process.
+  const agents = registry.listAgents();
+  const tlsMode = !o.tls ? "plaintext" : o.tls.clientCa ? "mutual TLS" : "TLS";
+  if (o.banner) {
+    o.banner.write(
+      formatBanner({
+        agents,
+        address: `${o.host}:${server.port}`,
+        tls: tlsMode,
+        metricsPort: endpoint?.port,
+        ...(options.version ? { version: options.version } : {}),
+      }),
+    );
+  }
+  logger.info(
+    {
+      port: server.port,
+      host: o.host,
+      tls: tlsMode,
+      metrics_port: endpoint?.port,
+      agents: agents.map((a) => ({ name: a.name, categories: a.categories, is_sync: a.isSync })),
+      modules: modules.map((m) => m.specifier),
+      ...(recorder ? { record_dir: recorder.dir } : {}),
+    },
+    options.clusterWorker ? "worker listening" : "agent server listening",
+  );
+
   return {
     server,
     port: server.port,

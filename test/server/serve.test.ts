@@ -404,8 +404,12 @@ describe("serve() over a real socket", () => {
     expect(
       value('flyte_agent_request_latency_seconds_count{task_type="job",operation="get",protocol="flyte1"}'),
     ).toBeGreaterThanOrEqual(1);
-    expect(value('flyte_agent_input_literal_bytes_count{task_type="job"}')).toBeGreaterThanOrEqual(1);
-    expect(value('flyte_agent_input_literal_bytes_sum{task_type="job"}')).toBeGreaterThan(0);
+    expect(
+      value('flyte_agent_input_literal_bytes_count{task_type="job",protocol="flyte1"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(value('flyte_agent_input_literal_bytes_sum{task_type="job",protocol="flyte1"}')).toBeGreaterThan(
+      0,
+    );
     expect(
       value('flyte_agent_requests_success_total{task_type="echo",operation="do",protocol="flyte1"}'),
     ).toBe(1);
