@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, watch } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,21 +90,25 @@ describe("the README quickstart, through the real CLI binary", () => {
     const [jobId] = await readdir(jobsDir);
     const state = JSON.parse(await readFile(join(jobsDir, jobId!, "state.json"), "utf8")) as {
       state: string;
-      pid: number;
     };
     expect(state.state).toBe("CANCELLED");
-    const deadline = Date.now() + 10_000;
-    while (isAlive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(isAlive(state.pid)).toBe(false);
+    // The DeleteTask reached the job process: its SIGTERM handler logged before it exited.
+    await waitFor(join(jobsDir, jobId!), "job.log", (text) => text.includes("cancelled (SIGTERM)"));
     expect(existsSync(join(jobsDir, jobId!, "results"))).toBe(false);
   });
 });
 
-function isAlive(pid: number): boolean {
+/** Resolves once `file` in `dir` satisfies `done`, re-reading it on each change in `dir` (no polling). */
+async function waitFor(dir: string, file: string, done: (text: string) => boolean): Promise<void> {
+  const read = () => readFile(join(dir, file), "utf8").catch(() => "");
+  const watcher = watch(dir);
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    const changed = new Promise<void>((resolve) => {
+      watcher.on("change", () => void read().then((t) => done(t) && resolve()));
+    });
+    if (done(await read())) return;
+    await changed;
+  } finally {
+    watcher.close();
   }
 }

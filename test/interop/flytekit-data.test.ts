@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PreciseDate, TaskExecutionPhase, defineTask } from "../../src/index.js";
 import { executeTask } from "../../src/executor/index.js";
 import { compilePythonProtos, interopSkipReason, python } from "../python/python-protos.js";
-import { bin, startServeProcess, type ServeProcess } from "../support/serve-process.js";
+import { startServeProcess, type ServeProcess } from "../support/serve-process.js";
 import { Shape } from "./fixtures/echo-agents.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const interopPy = path.join(root, "test/python/interop.py");
@@ -142,19 +143,19 @@ describe.skipIf(interopSkipReason !== undefined)(
       expect((outputs.dt as PreciseDate).nanos).toBe(123_456_000);
     });
 
-    it("the real run command sends command-line inputs to the Python agent, which finds them exact", async () => {
+    it("the run command sends command-line inputs to the Python agent, which finds them exact", async () => {
       const model = '{"id": 3, "label": "m", "ratio": 1.5, "when": "2024-05-01T12:00:00.123456Z"}';
-      const { stdout, exitCode } = await execa(
-        "node",
+      // The CLI's main in-process: command-line parsing and encoding are the same as the binary's.
+      const { stdout, exitCode } = await runCliInProcess(
         [
-          ...[bin, "run", "test/interop/fixtures/py-echo-task.ts", "--endpoint", pyEndpoint, "--json"],
+          ...["run", "test/interop/fixtures/py-echo-task.ts", "--endpoint", pyEndpoint, "--json"],
           ...["--i_small", "42", "--i_big", "9223372036854775807", "--f", "2.5", "--s", "héllo ☃ 😀"],
           ...["--b", "true", "--dt", "2024-05-01T12:00:00.123456Z", "--dur", "90.00025"],
           ...["--ints", "[1, -2, 1099511627776]", "--counts", '{"a": 1, "b": 2}', "--model", model],
           ...["--opt_some", "5", "--color", "green", "--file", "s3://bucket/data/file.bin"],
           ...["--table", "s3://bucket/sd/"],
         ],
-        { cwd: root, reject: false },
+        { cwd: root },
       );
       const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, any>;
       // The Python agent answers FAILED naming any input that is not exactly flytekit's value.

@@ -30,6 +30,7 @@ import {
   registerAgents,
   unserved,
 } from "./fixtures/tasks.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bin = join(root, "bin/flyte-agent.js");
@@ -273,19 +274,20 @@ describe.skipIf(grpcStubsSkipReason)("the generated client against a running age
   });
 });
 
-describe("flyte-agent python (real binary)", () => {
+describe("flyte-agent python", () => {
   it("writes the package, then --check passes; after an edit --check fails with exit 1", async () => {
     const out = mkdtempSync(join(tmpdir(), "py-cli-"));
     const fixture = fileURLToPath(new URL("./fixtures/tasks.ts", import.meta.url));
-    const args = [bin, "python", fixture, "--out", out, "--package", "acme_agents"];
-    const first = await execa("node", args, { reject: false, cwd: root });
+    const args = ["python", fixture, "--out", out, "--package", "acme_agents"];
+    // The binary once (the smoke test), then the CLI's main in-process.
+    const first = await execa("node", [bin, ...args], { reject: false, cwd: root });
     expect(first.stderr).toBe("");
     expect(first.exitCode).toBe(0);
     expect(first.stdout).toContain("wrote 5 of 5 files");
-    const ok = await execa("node", [...args, "--check"], { reject: false, cwd: root });
+    const ok = await runCliInProcess([...args, "--check"], { cwd: root });
     expect(ok.exitCode).toBe(0);
     writeFileSync(join(out, "acme_agents/tasks.py"), "# edited\n");
-    const stale = await execa("node", [...args, "--check"], { reject: false, cwd: root });
+    const stale = await runCliInProcess([...args, "--check"], { cwd: root });
     expect(stale.exitCode).toBe(1);
     expect(stale.stderr).toMatch(/is out of date \(acme_agents\/tasks\.py\): run flyte-agent python/);
     expect(readFileSync(join(out, "acme_agents/tasks.py"), "utf8")).toBe("# edited\n");

@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveNewOptions } from "../../src/cli/commands/new.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 const bin = new URL("../../bin/flyte-agent.js", import.meta.url).pathname;
 
-describe("flyte-agent new (binary)", () => {
+describe("flyte-agent new", () => {
   let cwd = "";
   beforeAll(async () => {
     cwd = await mkdtemp(join(tmpdir(), "flyte-agent-new-cli-"));
@@ -15,11 +16,18 @@ describe("flyte-agent new (binary)", () => {
   afterAll(async () => {
     await rm(cwd, { recursive: true, force: true });
   });
-  const run = (...args: string[]) =>
+  // The binary for the smoke test; the CLI's main in-process for the rest (this process's stdin is
+  // no terminal either, so nothing is asked).
+  const runBinary = (...args: string[]) =>
     execa("node", [bin, "new", ...args], { cwd, reject: false, stdin: "ignore" });
+  const run = (...args: string[]) => runCliInProcess(["new", ...args], { cwd });
+
+  it("is not on a terminal here, as the in-process runs assume", () => {
+    expect(process.stdin.isTTY).not.toBe(true);
+  });
 
   it("creates a project without asking anything when not on a terminal, and prints the next steps", async () => {
-    const r = await run("bigquery", "--template", "sync");
+    const r = await runBinary("bigquery", "--template", "sync");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("Created flyte-agent-bigquery (sync template)");
     expect(r.stdout).toContain("task type bigquery, class BigqueryAgent");

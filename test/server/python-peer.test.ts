@@ -29,6 +29,7 @@ describe.skipIf(pythonSkipReason !== undefined)(
         discover: false,
         handleSignals: false,
         banner: false,
+        logLevel: "silent",
       });
     });
     afterAll(async () => {
