@@ -38,21 +38,25 @@ interface LevelChecking {
  */
 class LazyChild implements Logger {
   #child: Logger | undefined;
-  constructor(
-    private readonly parent: Logger,
-    private readonly call: CallInfo,
-  ) {}
+  // ECMAScript private fields: an agent that logs its context must not serialize the parent logger or
+  // the call (whose connection holds secret values).
+  readonly #parent: Logger;
+  readonly #call: CallInfo;
+  constructor(parent: Logger, call: CallInfo) {
+    this.#parent = parent;
+    this.#call = call;
+  }
 
   #get(): Logger {
     if (this.#child) return this.#child;
-    const { op, taskType, executionId } = this.call;
-    return (this.#child = this.parent.child(
+    const { op, taskType, executionId } = this.#call;
+    return (this.#child = this.#parent.child(
       executionId ? { op, task_type: taskType, task_execution_id: executionId } : { op, task_type: taskType },
     ));
   }
 
   #log(level: "debug" | "info" | "warn" | "error", obj: unknown, msg: string | undefined): void {
-    if (!this.#child && (this.parent as LevelChecking).isLevelEnabled?.(level) === false) return;
+    if (!this.#child && (this.#parent as LevelChecking).isLevelEnabled?.(level) === false) return;
     if (msg === undefined) this.#get()[level](obj);
     else this.#get()[level](obj, msg);
   }

@@ -162,7 +162,12 @@ describe.skipIf(grpcStubsSkipReason !== undefined)(
       expect(metrics).toContain('operation="create",protocol="flyte2"');
       expect(metrics).toContain('operation="create",protocol="flyte1"');
       // Both creates' inputs were measured as they came on the wire.
-      expect(metrics).toMatch(/flyte_agent_input_literal_bytes_count\{task_type="warehouse"\} 2\n/);
+      expect(metrics).toMatch(
+        /flyte_agent_input_literal_bytes_count\{task_type="warehouse",protocol="flyte1"\} 1\n/,
+      );
+      expect(metrics).toMatch(
+        /flyte_agent_input_literal_bytes_count\{task_type="warehouse",protocol="flyte2"\} 1\n/,
+      );
       server.child.kill("SIGTERM");
       const result = await server.child;
       expect(result.stdout).toContain("warehouse get");
