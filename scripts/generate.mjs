@@ -6,6 +6,9 @@
 // - Flyte 2 (`src/gen/v2`): from the descriptors embedded in @flyteorg/flyteidl2 (it ships protobuf-es
 //   TypeScript, no .proto files), so both protocols share one generator, one option set and grpc-js
 //   service definitions. The embedded descriptors carry no comments, so neither does this code.
+// - The descriptors gRPC reflection answers from (`src/gen/descriptors.ts`, `src/gen/v2/descriptors.ts`):
+//   the files of the served services with every file they import, as buf builds them, so the runtime
+//   needs neither the protos nor a proto parser. Health's file is proto/grpc/health/v1/health.proto.
 import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -26,6 +29,7 @@ try {
     cpSync(join(googleProtos, "google", "api", f), join(work, "google", "api", f));
   }
   cpSync(join(root, "proto", "buf.yaml"), join(work, "buf.yaml"));
+  cpSync(join(root, "proto", "grpc"), join(work, "grpc"), { recursive: true });
   const out = join(root, "src", "gen");
   rmSync(out, { recursive: true, force: true });
   const gen = readFileSync(join(root, "proto", "buf.gen.yaml"), "utf8")
@@ -40,9 +44,14 @@ try {
   }
   // buf is fetched by npx at a pinned version rather than kept in the lockfile: the registry holds
   // its binaries only for some platforms, which makes `npm ci` refuse a lockfile that lists it.
-  const buf = (...args) =>
-    execFileSync("npx", ["--yes", `@bufbuild/buf@${BUF_VERSION}`, "generate", ...args], {
+  const bufCommand = (command, ...args) =>
+    execFileSync("npx", ["--yes", `@bufbuild/buf@${BUF_VERSION}`, command, ...args], {
       cwd: work,
+      stdio: "inherit",
+    });
+  const buf = (...args) => bufCommand("generate", ...args);
+  const tsx = (script, ...args) =>
+    execFileSync(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", script), ...args], {
       stdio: "inherit",
     });
   buf(
@@ -55,16 +64,28 @@ try {
     "flyteidl/admin/task.proto",
   );
 
-  execFileSync(
-    join(root, "node_modules", ".bin", "tsx"),
-    [
-      join(root, "scripts", "flyteidl2-descriptors.mts"),
-      join(work, "flyteidl2.binpb"),
-      // The server's reflection answers Flyte 2's files from this module.
-      join(out, "v2", "descriptors.ts"),
-    ],
-    { stdio: "inherit" },
+  // Reflection's Flyte 1 and health files; source info (comments) is left out, as reflection clients
+  // do not need it and it would triple the module.
+  bufCommand(
+    "build",
+    "--exclude-source-info",
+    "-o",
+    "flyteidl.binpb",
+    "--path",
+    "flyteidl/service/agent.proto",
+    "--path",
+    "grpc/health/v1/health.proto",
   );
+  const { version } = JSON.parse(readFileSync(join(flyteidl, "package.json"), "utf8"));
+  tsx(
+    "descriptor-module.mts",
+    join(work, "flyteidl.binpb"),
+    join(out, "descriptors.ts"),
+    `@flyteorg/flyteidl ${version} and proto/grpc/health/v1/health.proto`,
+  );
+
+  // The server's reflection answers Flyte 2's files from src/gen/v2/descriptors.ts.
+  tsx("flyteidl2-descriptors.mts", join(work, "flyteidl2.binpb"), join(out, "v2", "descriptors.ts"));
   writeFileSync(join(work, "buf.gen.v2.yaml"), gen.replace(`out: ${out}`, `out: ${join(out, "v2")}`));
   buf("flyteidl2.binpb", "--template", "buf.gen.v2.yaml", "--path", "flyteidl2/connector/service.proto");
 } finally {
