@@ -2,7 +2,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "src/gen/", "**/node_modules/", "**/dist/", "coverage/", "templates/**/dist/"] },
+  {
+    ignores: [
+      "packages/*/dist/",
+      "dist/",
+      "packages/runtime/src/gen/",
+      "**/node_modules/",
+      "**/dist/",
+      "coverage/",
+      "templates/**/dist/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,7 +6,12 @@ import { exclude, shared, slowSuites } from "./vitest.shared.js";
 export default defineConfig({
   ...shared,
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
+    include: [
+      "src/**/*.test.ts",
+      "packages/runtime/src/**/*.test.ts",
+      "test/**/*.test.ts",
+      "examples/**/*.test.ts",
+    ],
     exclude: [...exclude, ...slowSuites],
     // Vitest's default is one worker fewer than the cores (a single worker on 2 cores); many suites
     // wait on sockets and child processes, so one worker more than the cores keeps them busy.

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import type { ViteUserConfig } from "vitest/config";
 
 const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+const runtimeSrc = (p: string) => fileURLToPath(new URL(`./packages/runtime/src/${p}`, import.meta.url));
 
 /** The suites too slow for the fast loop (`npm test`); `npm run test:slow` runs them, and CI runs both. */
 export const slowSuites = [
@@ -21,13 +22,17 @@ export const shared: ViteUserConfig = {
   resolve: {
     // Examples and templates import the package by name; inside this repo that is the source tree.
     alias: [
-      { find: /^flyte-agent$/, replacement: src("index.ts") },
-      { find: /^flyte-agent\/server$/, replacement: src("server/index.ts") },
+      { find: /^@flyte-agent\/runtime$/, replacement: runtimeSrc("index.ts") },
+      { find: /^@flyte-agent\/runtime\/server$/, replacement: runtimeSrc("server/index.ts") },
+      { find: /^@flyte-agent\/runtime\/flyteidl$/, replacement: runtimeSrc("flyteidl.ts") },
+      { find: /^@flyte-agent\/runtime\/internal\/(.*)\.js$/, replacement: runtimeSrc("$1.ts") },
+      { find: /^flyte-agent$/, replacement: runtimeSrc("index.ts") },
+      { find: /^flyte-agent\/server$/, replacement: runtimeSrc("server/index.ts") },
       { find: /^flyte-agent\/executor$/, replacement: src("executor/index.ts") },
       { find: /^flyte-agent\/conformance$/, replacement: src("conformance/index.ts") },
       { find: /^flyte-agent\/testing$/, replacement: src("testing/index.ts") },
       { find: /^flyte-agent\/deploy$/, replacement: src("deploy/index.ts") },
-      { find: /^flyte-agent\/flyteidl$/, replacement: src("flyteidl.ts") },
+      { find: /^flyte-agent\/flyteidl$/, replacement: runtimeSrc("flyteidl.ts") },
     ],
   },
 };

@@ -1,5 +1,10 @@
 // The agents the benchmark serves (loaded by `flyte-agent serve agent -m bench/agents.mjs`).
-import { AgentRegistry, AsyncAgentBase, SyncAgentBase, TaskExecutionPhase } from "../dist/index.js";
+import {
+  AgentRegistry,
+  AsyncAgentBase,
+  SyncAgentBase,
+  TaskExecutionPhase,
+} from "../packages/runtime/dist/index.js";
 
 class BenchAgent extends AsyncAgentBase {
   constructor() {

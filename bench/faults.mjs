@@ -17,7 +17,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Runs the faults part of `npm run bench` and prints its table. */
 export async function runFaultsBench(argv = process.argv.slice(2)) {
-  const { AsyncAgentServiceClient } = await import(path.join(root, "dist/gen/flyteidl/service/agent.js"));
+  const { AsyncAgentServiceClient } = await import(
+    path.join(root, "packages/runtime/dist/gen/flyteidl/service/agent.js")
+  );
   const arg = (name, d) => Number((argv.find((a) => a.startsWith(`--${name}=`)) ?? `=${d}`).split("=")[1]);
   const hungCount = arg("hung", 500);
   const goodCount = arg("good", 5000);

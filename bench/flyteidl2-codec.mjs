@@ -1,4 +1,4 @@
-// Encode/decode cost of Flyte 2's connector messages: the ts-proto code generated into src/gen/v2 (what
+// Encode/decode cost of Flyte 2's connector messages: the ts-proto code generated into packages/runtime/src/gen/v2 (what
 // the server uses) against the official protobuf-es v2 code in @flyteorg/flyteidl2, on the same messages.
 // `node bench/flyteidl2-codec.mjs [--quick]`; figures in bench/README.md ("Flyte 2 protocol code").
 import { createRequire } from "node:module";
@@ -12,7 +12,7 @@ const require = createRequire(path.join(root, "package.json"));
 const official = path.dirname(require.resolve("@flyteorg/flyteidl2/package.json"));
 const load = (file) => tsImport(pathToFileURL(file).href, import.meta.url);
 
-const tsProto = await load(path.join(root, "src/gen/v2/flyteidl2/connector/connector.ts"));
+const tsProto = await load(path.join(root, "packages/runtime/src/gen/v2/flyteidl2/connector/connector.ts"));
 const es = await load(path.join(official, "flyteidl2/connector/connector_pb.ts"));
 const { equals, fromBinary, toBinary, fromJson } = await import("@bufbuild/protobuf");
 
@@ -131,7 +131,7 @@ const time = (fn) => {
 
 console.log(`node ${process.version}, ${iterations} iterations x 5 rounds, median ns/op\n`);
 console.log(
-  "| message | bytes | op | ts-proto (src/gen/v2) | protobuf-es (@flyteorg/flyteidl2) | protobuf-es / ts-proto |",
+  "| message | bytes | op | ts-proto (packages/runtime/src/gen/v2) | protobuf-es (@flyteorg/flyteidl2) | protobuf-es / ts-proto |",
 );
 console.log("|---|---|---|---|---|---|");
 for (const c of cases) {

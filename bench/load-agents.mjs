@@ -3,7 +3,12 @@
 // The async agent keeps every bit of a task's state in resource_meta, so the server holds nothing per
 // task: any memory the server gains under load is its own, not the agent's.
 import { setTimeout as sleep } from "node:timers/promises";
-import { AgentRegistry, AsyncAgentBase, SyncAgentBase, TaskExecutionPhase } from "../dist/index.js";
+import {
+  AgentRegistry,
+  AsyncAgentBase,
+  SyncAgentBase,
+  TaskExecutionPhase,
+} from "../packages/runtime/dist/index.js";
 
 class LoadAsyncAgent extends AsyncAgentBase {
   constructor() {

@@ -22,7 +22,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { executeTask, ExecutorSession, endpointConfig } = await import(
   path.join(root, "dist/executor/index.js")
 );
-const { defineTask } = await import(path.join(root, "dist/task/index.js"));
+const { defineTask } = await import(path.join(root, "packages/runtime/dist/task/index.js"));
 
 export const loadFixture = "bench/load-agents.mjs";
 

@@ -82,7 +82,7 @@ function analyze(dir, label, nCalls, detail) {
     if (!url) return "(native/gc/idle)";
     if (url.includes("/node_modules/")) return url.replace(/.*\/node_modules\/((?:@[^/]+\/)?[^/]+).*/, "$1");
     if (url.startsWith("node:")) return "node";
-    if (url.includes("/dist/gen/")) return "ts-proto (dist/gen)";
+    if (url.includes("/dist/gen/")) return "ts-proto (packages/runtime/dist/gen)";
     if (url.includes(root)) return "flyte-agent";
     return url;
   };

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Regenerates src/gen, offline, with ts-proto:
-// - Flyte 1 (`src/gen/flyteidl`, `src/gen/google`): from the protos shipped in @flyteorg/flyteidl. The agent
+// Regenerates packages/runtime/src/gen, offline, with ts-proto:
+// - Flyte 1 (`packages/runtime/src/gen/flyteidl`, `packages/runtime/src/gen/google`): from the protos shipped in @flyteorg/flyteidl. The agent
 //   service protos import google/api/annotations.proto, which comes from google-proto-files; well-known
 //   types (google/protobuf/*) are built into buf.
-// - Flyte 2 (`src/gen/v2`): from the descriptors embedded in @flyteorg/flyteidl2 (it ships protobuf-es
+// - Flyte 2 (`packages/runtime/src/gen/v2`): from the descriptors embedded in @flyteorg/flyteidl2 (it ships protobuf-es
 //   TypeScript, no .proto files), so both protocols share one generator, one option set and grpc-js
 //   service definitions. The embedded descriptors carry no comments, so neither does this code.
-// - The descriptors gRPC reflection answers from (`src/gen/descriptors.ts`, `src/gen/v2/descriptors.ts`):
+// - The descriptors gRPC reflection answers from (`packages/runtime/src/gen/descriptors.ts`, `packages/runtime/src/gen/v2/descriptors.ts`):
 //   the files of the served services with every file they import, as buf builds them, so the runtime
 //   needs neither the protos nor a proto parser. Health's file is proto/grpc/health/v1/health.proto.
 import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
@@ -30,7 +30,7 @@ try {
   }
   cpSync(join(root, "proto", "buf.yaml"), join(work, "buf.yaml"));
   cpSync(join(root, "proto", "grpc"), join(work, "grpc"), { recursive: true });
-  const out = join(root, "src", "gen");
+  const out = join(root, "packages", "runtime", "src", "gen");
   rmSync(out, { recursive: true, force: true });
   const gen = readFileSync(join(root, "proto", "buf.gen.yaml"), "utf8")
     .replace(
@@ -84,7 +84,7 @@ try {
     `@flyteorg/flyteidl ${version} and proto/grpc/health/v1/health.proto`,
   );
 
-  // The server's reflection answers Flyte 2's files from src/gen/v2/descriptors.ts.
+  // The server's reflection answers Flyte 2's files from packages/runtime/src/gen/v2/descriptors.ts.
   tsx("flyteidl2-descriptors.mts", join(work, "flyteidl2.binpb"), join(out, "v2", "descriptors.ts"));
   writeFileSync(join(work, "buf.gen.v2.yaml"), gen.replace(`out: ${out}`, `out: ${join(out, "v2")}`));
   buf("flyteidl2.binpb", "--template", "buf.gen.v2.yaml", "--path", "flyteidl2/connector/service.proto");

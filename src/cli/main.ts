@@ -1,9 +1,9 @@
 import { Command, CommanderError } from "commander";
-import { ErrorCode, isFlyteAgentError } from "../core/errors.js";
-import { CliError, ExitCode } from "./errors.js";
-import { takeExitBackstop } from "./exit-backstop.js";
-import { guardOutput, outputClosed } from "./output.js";
-import { packageVersion } from "./version.js";
+import { ErrorCode, isFlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import { CliError, ExitCode } from "@flyte-agent/runtime/internal/cli/errors.js";
+import { takeExitBackstop } from "@flyte-agent/runtime/internal/cli/exit-backstop.js";
+import { guardOutput, outputClosed } from "@flyte-agent/runtime/internal/cli/output.js";
+import { packageVersion } from "@flyte-agent/runtime/internal/cli/version.js";
 
 /**
  * Every command registers itself; their heavy parts are imported only when they run. Keyed by the
@@ -11,7 +11,7 @@ import { packageVersion } from "./version.js";
  */
 const commands: Readonly<Record<string, () => Promise<{ register(program: Command): void }>>> = {
   new: () => import("./commands/new.js"),
-  serve: () => import("./commands/serve.js"),
+  serve: () => import("@flyte-agent/runtime/internal/cli/commands/serve.js"),
   run: () => import("./commands/run.js"),
   deploy: () => import("./commands/deploy.js"),
   conformance: () => import("./commands/conformance.js"),

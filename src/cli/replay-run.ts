@@ -1,7 +1,13 @@
 // `flyte-agent run --replay <file>`: send a request `serve --record` wrote, as it was, to a local agent
 // (in-process), --endpoint or a propeller --config.
-import { ExitCode, UsageError } from "./errors.js";
-import { configFlag, durationFlag, retriesFlag, type TlsFlags, tlsFromFlags } from "./flags.js";
+import { ExitCode, UsageError } from "@flyte-agent/runtime/internal/cli/errors.js";
+import {
+  configFlag,
+  durationFlag,
+  retriesFlag,
+  type TlsFlags,
+  tlsFromFlags,
+} from "@flyte-agent/runtime/internal/cli/flags.js";
 import { interruptOnSigint } from "./interrupt.js";
 
 /** The `run` flags a replay reads. */
@@ -49,9 +55,9 @@ export async function replayRun(flags: ReplayRunFlags, args: readonly string[]):
 
   let server: { address: string; shutdown(graceMs?: number): Promise<void> } | undefined;
   if (!flags.endpoint && !config) {
-    const { AgentRegistry } = await import("../core/registry.js");
-    const { formatCategory } = await import("../core/task-category.js");
-    const { loadAgentModules } = await import("../server/module-loader.js");
+    const { AgentRegistry } = await import("@flyte-agent/runtime/internal/core/registry.js");
+    const { formatCategory } = await import("@flyte-agent/runtime/internal/core/task-category.js");
+    const { loadAgentModules } = await import("@flyte-agent/runtime/internal/server/module-loader.js");
     await loadAgentModules({ modules: flags.modules, cwd: process.cwd(), discover: true });
     const { type, taskTypeVersion } = request.template;
     if (!AgentRegistry.default.has(type, taskTypeVersion)) {
@@ -66,7 +72,7 @@ export async function replayRun(flags: ReplayRunFlags, args: readonly string[]):
             : "no agent is loaded: name the agent module with --modules (e.g. --modules src/agent.ts) or replay against --endpoint"),
       );
     }
-    const { AgentServer } = await import("../server/server.js");
+    const { AgentServer } = await import("@flyte-agent/runtime/internal/server/server.js");
     server = await AgentServer.start({ host: "127.0.0.1", port: 0, registry: AgentRegistry.default });
   }
   const { createRunRenderer } = await import("./render/run-renderer.js");

@@ -1,12 +1,16 @@
 // `flyte-agent run` of a task declared in Python: the pyflyte package archive, a TaskSpec/TaskTemplate
 // .pb, or flytectl's JSON/YAML. The rest of `run` (routing, flags, rendering) is shared with TS tasks.
 import type { z } from "zod";
-import { AgentRegistry } from "../core/registry.js";
-import { formatCategory } from "../core/task-category.js";
-import type { LiteralMap } from "../gen/flyteidl/core/literals.js";
-import { BlobType_BlobDimensionality, type LiteralType, SimpleType } from "../gen/flyteidl/core/types.js";
-import type { TaskDefinition } from "../task/define-task.js";
-import { UsageError } from "./errors.js";
+import { AgentRegistry } from "@flyte-agent/runtime/internal/core/registry.js";
+import { formatCategory } from "@flyte-agent/runtime/internal/core/task-category.js";
+import type { LiteralMap } from "@flyte-agent/runtime/internal/gen/flyteidl/core/literals.js";
+import {
+  BlobType_BlobDimensionality,
+  type LiteralType,
+  SimpleType,
+} from "@flyte-agent/runtime/internal/gen/flyteidl/core/types.js";
+import type { TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
+import { UsageError } from "@flyte-agent/runtime/internal/cli/errors.js";
 
 export { taskSpecFormatOf } from "../task/load-task-spec.js";
 

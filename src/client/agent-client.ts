@@ -11,12 +11,12 @@ import type {
   GetTaskRequest,
   GetTaskResponse,
   ListAgentsResponse,
-} from "../gen/flyteidl/admin/agent.js";
+} from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
 import {
   AgentMetadataServiceService,
   AsyncAgentServiceService,
   SyncAgentServiceService,
-} from "../gen/flyteidl/service/agent.js";
+} from "@flyte-agent/runtime/internal/gen/flyteidl/service/agent.js";
 import {
   type AgentClientOptions,
   type Answer,

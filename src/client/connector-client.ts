@@ -11,11 +11,11 @@ import type {
   GetTaskRequest,
   GetTaskResponse,
   ListConnectorsResponse,
-} from "../gen/v2/flyteidl2/connector/connector.js";
+} from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/connector/connector.js";
 import {
   AsyncConnectorServiceService,
   ConnectorMetadataServiceService,
-} from "../gen/v2/flyteidl2/connector/service.js";
+} from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/connector/service.js";
 import { type AgentClientOptions, type Answer, type CallOptions, RpcChannel } from "./channel.js";
 
 /**

@@ -4,44 +4,49 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { formatCategory, type TaskCategory } from "../core/task-category.js";
-import { phaseName } from "../core/phase.js";
-import { isLiteralMap } from "../core/resource.js";
+import { formatCategory, type TaskCategory } from "@flyte-agent/runtime/internal/core/task-category.js";
+import { phaseName } from "@flyte-agent/runtime/internal/core/phase.js";
+import { isLiteralMap } from "@flyte-agent/runtime/internal/core/resource.js";
 import type {
   Agent,
   CreateTaskRequest,
   GetTaskResponse,
   Resource as ProtoResource,
   TaskExecutionMetadata,
-} from "../gen/flyteidl/admin/agent.js";
-import { stateToJSON } from "../gen/flyteidl/admin/agent.js";
-import { LiteralMap } from "../gen/flyteidl/core/literals.js";
-import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
+} from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import { stateToJSON } from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import { LiteralMap } from "@flyte-agent/runtime/internal/gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "@flyte-agent/runtime/internal/gen/flyteidl/core/tasks.js";
 import { AgentClient, type Answer, RpcError, type TlsOptions } from "../client/agent-client.js";
 import { ConnectorClient } from "../client/connector-client.js";
-import { type Clock, realClock } from "../core/clock.js";
-import { decodeErrorDocument } from "../propeller/error-document.js";
-import { runStorage } from "../storage/run-storage.js";
-import { storageSchemes, uriScheme } from "../storage/storage.js";
-import { SyncFailureCount } from "../propeller/cache.js";
+import { type Clock, realClock } from "@flyte-agent/runtime/internal/core/clock.js";
+import { decodeErrorDocument } from "@flyte-agent/runtime/internal/propeller/error-document.js";
+import { runStorage } from "@flyte-agent/runtime/internal/storage/run-storage.js";
+import { storageSchemes, uriScheme } from "@flyte-agent/runtime/internal/storage/storage.js";
+import { SyncFailureCount } from "@flyte-agent/runtime/internal/propeller/cache.js";
 import {
   type AgentDeployment,
   deadlineFor,
   endpointConfig,
   type PropellerAgentConfig,
   type RpcOperation,
-} from "../propeller/config.js";
-import { MAX_GRPC_MESSAGE_BYTES } from "../propeller/defaults.js";
-import { NEAR_LIMIT_BYTES } from "../propeller/findings.js";
-import { getFailed, goRpcError } from "../propeller/messages.js";
-import { buildTaskExecutionMetadata } from "../propeller/metadata.js";
-import { judgeOutputs, maxPayloadBytes } from "../propeller/outputs.js";
-import { FLYTE1_PROFILE, type PropellerProfile } from "../propeller/profile.js";
-import { buildRegistry, lookupRoute } from "../propeller/registry.js";
-import { type CallPath, emptyResource, mapResource, type PhaseOutcome } from "../propeller/status.js";
-import { syncVerdict, type SyncAnswer } from "../propeller/sync.js";
-import { renderTemplate, TemplateRenderError } from "../propeller/template.js";
-import { isTaskDefinition, type TaskDefinition } from "../task/define-task.js";
+} from "@flyte-agent/runtime/internal/propeller/config.js";
+import { MAX_GRPC_MESSAGE_BYTES } from "@flyte-agent/runtime/internal/propeller/defaults.js";
+import { NEAR_LIMIT_BYTES } from "@flyte-agent/runtime/internal/propeller/findings.js";
+import { getFailed, goRpcError } from "@flyte-agent/runtime/internal/propeller/messages.js";
+import { buildTaskExecutionMetadata } from "@flyte-agent/runtime/internal/propeller/metadata.js";
+import { judgeOutputs, maxPayloadBytes } from "@flyte-agent/runtime/internal/propeller/outputs.js";
+import { FLYTE1_PROFILE, type PropellerProfile } from "@flyte-agent/runtime/internal/propeller/profile.js";
+import { buildRegistry, lookupRoute } from "@flyte-agent/runtime/internal/propeller/registry.js";
+import {
+  type CallPath,
+  emptyResource,
+  mapResource,
+  type PhaseOutcome,
+} from "@flyte-agent/runtime/internal/propeller/status.js";
+import { syncVerdict, type SyncAnswer } from "@flyte-agent/runtime/internal/propeller/sync.js";
+import { renderTemplate, TemplateRenderError } from "@flyte-agent/runtime/internal/propeller/template.js";
+import { isTaskDefinition, type TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { checkConnectorServer } from "./check-connector.js";
 import { bytes, codeOf, failureText, ms, probeDeadline, timing } from "./measure.js";
 import { ConformanceRule, type ConformanceRuleId } from "./rules.js";

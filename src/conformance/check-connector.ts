@@ -3,29 +3,29 @@ import { readFile } from "node:fs/promises";
 import { isDeepStrictEqual } from "node:util";
 import { type Answer, RpcError } from "../client/agent-client.js";
 import type { ConnectorClient } from "../client/connector-client.js";
-import type { Clock } from "../core/clock.js";
-import { phaseName } from "../core/phase.js";
-import { formatCategory, type TaskCategory } from "../core/task-category.js";
+import type { Clock } from "@flyte-agent/runtime/internal/core/clock.js";
+import { phaseName } from "@flyte-agent/runtime/internal/core/phase.js";
+import { formatCategory, type TaskCategory } from "@flyte-agent/runtime/internal/core/task-category.js";
 import type {
   CreateTaskRequest as V1CreateTaskRequest,
   Resource as V1Resource,
-} from "../gen/flyteidl/admin/agent.js";
-import type { TaskTemplate as V1TaskTemplate } from "../gen/flyteidl/core/tasks.js";
+} from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import type { TaskTemplate as V1TaskTemplate } from "@flyte-agent/runtime/internal/gen/flyteidl/core/tasks.js";
 import {
   type Connector,
   type CreateTaskRequest,
   GetTaskLogsResponse,
   GetTaskResponse,
-} from "../gen/v2/flyteidl2/connector/connector.js";
-import { TaskTemplate } from "../gen/v2/flyteidl2/core/tasks.js";
-import type { Connection } from "../gen/v2/flyteidl2/core/security.js";
-import { SyncFailureCount } from "../propeller/cache.js";
+} from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/connector/connector.js";
+import { TaskTemplate } from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/core/tasks.js";
+import type { Connection } from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/core/security.js";
+import { SyncFailureCount } from "@flyte-agent/runtime/internal/propeller/cache.js";
 import {
   type AgentDeployment,
   deadlineFor,
   type PropellerAgentConfig,
   type RpcOperation,
-} from "../propeller/config.js";
+} from "@flyte-agent/runtime/internal/propeller/config.js";
 import {
   ConnectionReadError,
   connectionFromCustom,
@@ -34,12 +34,12 @@ import {
   toConnectorInputs,
   toConnectorMetadata,
   toConnectorTemplate,
-} from "../propeller/connector-wire.js";
-import { MAX_GRPC_MESSAGE_BYTES } from "../propeller/defaults.js";
-import { NEAR_LIMIT_BYTES } from "../propeller/findings.js";
-import { getFailed, goRpcError } from "../propeller/messages.js";
-import { FLYTE2_PROFILE, type PropellerProfile } from "../propeller/profile.js";
-import { emptyResource, mapResource } from "../propeller/status.js";
+} from "@flyte-agent/runtime/internal/propeller/connector-wire.js";
+import { MAX_GRPC_MESSAGE_BYTES } from "@flyte-agent/runtime/internal/propeller/defaults.js";
+import { NEAR_LIMIT_BYTES } from "@flyte-agent/runtime/internal/propeller/findings.js";
+import { getFailed, goRpcError } from "@flyte-agent/runtime/internal/propeller/messages.js";
+import { FLYTE2_PROFILE, type PropellerProfile } from "@flyte-agent/runtime/internal/propeller/profile.js";
+import { emptyResource, mapResource } from "@flyte-agent/runtime/internal/propeller/status.js";
 import { bytes, codeOf, failureText, ms, probeDeadline, timing } from "./measure.js";
 import type { ConformanceRuleId } from "./rules.js";
 

@@ -1,9 +1,9 @@
 import { AgentClient, type TlsOptions } from "../client/agent-client.js";
-import { formatCategory } from "../core/task-category.js";
-import { parseCategory } from "../core/registry.js";
-import { AGENT_SERVICE_DEFAULT_TIMEOUT_MS } from "../propeller/defaults.js";
-import { buildRegistry } from "../propeller/registry.js";
-import { endpointConfig } from "../propeller/config.js";
+import { formatCategory } from "@flyte-agent/runtime/internal/core/task-category.js";
+import { parseCategory } from "@flyte-agent/runtime/internal/core/registry.js";
+import { AGENT_SERVICE_DEFAULT_TIMEOUT_MS } from "@flyte-agent/runtime/internal/propeller/defaults.js";
+import { buildRegistry } from "@flyte-agent/runtime/internal/propeller/registry.js";
+import { endpointConfig } from "@flyte-agent/runtime/internal/propeller/config.js";
 
 /** A task category the endpoint must serve; `isSync` is checked when given. */
 export interface ExpectedCategory {

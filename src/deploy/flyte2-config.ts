@@ -1,7 +1,10 @@
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { stringify } from "yaml";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { type PropellerAgentConfig, parsePropellerConfig } from "../propeller/config.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import {
+  type PropellerAgentConfig,
+  parsePropellerConfig,
+} from "@flyte-agent/runtime/internal/propeller/config.js";
 import { defaultDeploymentTimeout } from "./propeller-routing.js";
 
 /**

@@ -4,7 +4,7 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { stringify } from "yaml";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
 import { SERVE_BINARY, serveArgs } from "./dockerfile.js";
 
 /** CPU and memory quantities, as Kubernetes writes them (`"500m"`, `"300Mi"`). */

@@ -8,14 +8,14 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from "yaml";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
 import {
   type PluginFlavor,
   type PropellerAgentConfig,
   defaultTimeoutOf,
   parsePropellerConfig,
-} from "../propeller/config.js";
-import { formatDuration } from "../types/duration.js";
+} from "@flyte-agent/runtime/internal/propeller/config.js";
+import { formatDuration } from "@flyte-agent/runtime/internal/types/duration.js";
 import { unifiedDiff } from "./unified-diff.js";
 
 /**

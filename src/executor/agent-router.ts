@@ -1,8 +1,11 @@
 import type { TlsOptions } from "../client/agent-client.js";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import type { TaskCategory } from "../core/task-category.js";
-import type { AgentDeployment, PropellerAgentConfig } from "../propeller/config.js";
-import { FLYTE1_PROFILE, type PropellerProfile } from "../propeller/profile.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import type { TaskCategory } from "@flyte-agent/runtime/internal/core/task-category.js";
+import type {
+  AgentDeployment,
+  PropellerAgentConfig,
+} from "@flyte-agent/runtime/internal/propeller/config.js";
+import { FLYTE1_PROFILE, type PropellerProfile } from "@flyte-agent/runtime/internal/propeller/profile.js";
 import {
   type AgentRegistryView,
   buildConnectorRegistry,
@@ -14,7 +17,7 @@ import {
   type RegistryWarning,
   type RouteScope,
   type RouteSource,
-} from "../propeller/registry.js";
+} from "@flyte-agent/runtime/internal/propeller/registry.js";
 import { AgentConnection, type AgentConnectionOptions } from "./connection.js";
 import { ConnectorConnection } from "./connector-connection.js";
 

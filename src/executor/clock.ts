@@ -1,6 +1,6 @@
-import type { Clock } from "../core/clock.js";
+import type { Clock } from "@flyte-agent/runtime/internal/core/clock.js";
 
-export { realClock, createManualClock, type ManualClock } from "../core/clock.js";
+export { realClock, createManualClock, type ManualClock } from "@flyte-agent/runtime/internal/core/clock.js";
 
 /** Time as the executor sees it: the shared {@link Clock}. */
 export type ExecutorClock = Clock;

@@ -14,8 +14,12 @@ import type {
   GetTaskRequest,
   GetTaskResponse,
   ListAgentsResponse,
-} from "../gen/flyteidl/admin/agent.js";
-import { type AgentDeployment, deadlineFor, type RpcOperation } from "../propeller/config.js";
+} from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import {
+  type AgentDeployment,
+  deadlineFor,
+  type RpcOperation,
+} from "@flyte-agent/runtime/internal/propeller/config.js";
 
 /** One finished RPC, as an {@link RpcObserver} sees it. */
 export interface RpcRecord {

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Answer, RpcError, TlsOptions } from "../client/agent-client.js";
 import { ConnectorClient } from "../client/connector-client.js";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
 import type {
   CreateTaskRequest,
   CreateTaskResponse,
@@ -9,16 +9,20 @@ import type {
   GetTaskRequest,
   GetTaskResponse,
   ListAgentsResponse,
-} from "../gen/flyteidl/admin/agent.js";
-import type { Connection } from "../gen/v2/flyteidl2/core/security.js";
-import { type AgentDeployment, deadlineFor, type RpcOperation } from "../propeller/config.js";
-import { CONNECTOR_KEEPALIVE } from "../propeller/defaults.js";
+} from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import type { Connection } from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/core/security.js";
+import {
+  type AgentDeployment,
+  deadlineFor,
+  type RpcOperation,
+} from "@flyte-agent/runtime/internal/propeller/config.js";
+import { CONNECTOR_KEEPALIVE } from "@flyte-agent/runtime/internal/propeller/defaults.js";
 import {
   fromConnectorResource,
   toConnectorInputs,
   toConnectorMetadata,
   toConnectorTemplate,
-} from "../propeller/connector-wire.js";
+} from "@flyte-agent/runtime/internal/propeller/connector-wire.js";
 import type { AgentConnectionOptions } from "./connection.js";
 
 /**

@@ -3,27 +3,46 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import type { RpcError, TlsOptions } from "../client/agent-client.js";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { getAgentSecret } from "../core/secrets.js";
-import { TaskExecutionPhase, phaseName } from "../core/phase.js";
-import { isLiteralMap } from "../core/resource.js";
-import type { Resource as ProtoResource, TaskExecutionMetadata } from "../gen/flyteidl/admin/agent.js";
-import type { TaskExecutionIdentifier } from "../gen/flyteidl/core/identifier.js";
-import { LiteralMap } from "../gen/flyteidl/core/literals.js";
-import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import type { Connection } from "../gen/v2/flyteidl2/core/security.js";
-import { budgetSpentOutcome, fastErrorBackoffMs, SyncFailureCount } from "../propeller/cache.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import { getAgentSecret } from "@flyte-agent/runtime/internal/core/secrets.js";
+import { TaskExecutionPhase, phaseName } from "@flyte-agent/runtime/internal/core/phase.js";
+import { isLiteralMap } from "@flyte-agent/runtime/internal/core/resource.js";
+import type {
+  Resource as ProtoResource,
+  TaskExecutionMetadata,
+} from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import type { TaskExecutionIdentifier } from "@flyte-agent/runtime/internal/gen/flyteidl/core/identifier.js";
+import { LiteralMap } from "@flyte-agent/runtime/internal/gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "@flyte-agent/runtime/internal/gen/flyteidl/core/tasks.js";
+import type { Connection } from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/core/security.js";
+import {
+  budgetSpentOutcome,
+  fastErrorBackoffMs,
+  SyncFailureCount,
+} from "@flyte-agent/runtime/internal/propeller/cache.js";
 import {
   connectionFromCustom,
   connectionReadFailed,
   ConnectionReadError,
   secretValueFailed,
-} from "../propeller/connector-wire.js";
-import { FLYTE1_PROFILE, FlyteVersion, type PropellerProfile, profileOf } from "../propeller/profile.js";
-import type { PropellerAgentConfig, RpcOperation } from "../propeller/config.js";
-import { expiredDeadline, taskDeadlines, untilNextDeadline } from "../propeller/deadlines.js";
-import { MAX_NODE_RETRIES_SYSTEM_FAILURES, MAX_WORKFLOW_RETRIES } from "../propeller/defaults.js";
-import { resourceFindings, responseSizeFinding } from "../propeller/findings.js";
+} from "@flyte-agent/runtime/internal/propeller/connector-wire.js";
+import {
+  FLYTE1_PROFILE,
+  FlyteVersion,
+  type PropellerProfile,
+  profileOf,
+} from "@flyte-agent/runtime/internal/propeller/profile.js";
+import type { PropellerAgentConfig, RpcOperation } from "@flyte-agent/runtime/internal/propeller/config.js";
+import {
+  expiredDeadline,
+  taskDeadlines,
+  untilNextDeadline,
+} from "@flyte-agent/runtime/internal/propeller/deadlines.js";
+import {
+  MAX_NODE_RETRIES_SYSTEM_FAILURES,
+  MAX_WORKFLOW_RETRIES,
+} from "@flyte-agent/runtime/internal/propeller/defaults.js";
+import { resourceFindings, responseSizeFinding } from "@flyte-agent/runtime/internal/propeller/findings.js";
 import {
   createFailed,
   deleteFailed,
@@ -32,22 +51,26 @@ import {
   goRpcError,
   renderFailed,
   retriesExhausted,
-} from "../propeller/messages.js";
-import { buildTaskExecutionMetadata } from "../propeller/metadata.js";
-import { judgeOutputs } from "../propeller/outputs.js";
-import { emptyResource, mapResource, type PhaseOutcome } from "../propeller/status.js";
-import { syncVerdict, type SyncAnswer } from "../propeller/sync.js";
-import { renderTemplate, TemplateRenderError } from "../propeller/template.js";
-import { type TaskDefinition, isTaskDefinition } from "../task/define-task.js";
-import { literalToPlain } from "../types/literal-to-plain.js";
-import { durationToMs } from "../types/duration.js";
+} from "@flyte-agent/runtime/internal/propeller/messages.js";
+import { buildTaskExecutionMetadata } from "@flyte-agent/runtime/internal/propeller/metadata.js";
+import { judgeOutputs } from "@flyte-agent/runtime/internal/propeller/outputs.js";
+import {
+  emptyResource,
+  mapResource,
+  type PhaseOutcome,
+} from "@flyte-agent/runtime/internal/propeller/status.js";
+import { syncVerdict, type SyncAnswer } from "@flyte-agent/runtime/internal/propeller/sync.js";
+import { renderTemplate, TemplateRenderError } from "@flyte-agent/runtime/internal/propeller/template.js";
+import { type TaskDefinition, isTaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
+import { literalToPlain } from "@flyte-agent/runtime/internal/types/literal-to-plain.js";
+import { durationToMs } from "@flyte-agent/runtime/internal/types/duration.js";
 import { AgentRouter, type AgentRoute } from "./agent-router.js";
 import { type ExecutorClock, RateLimiter, realClock } from "./clock.js";
 import type { RpcObserver } from "./connection.js";
-import { decodeErrorDocument } from "../propeller/error-document.js";
+import { decodeErrorDocument } from "@flyte-agent/runtime/internal/propeller/error-document.js";
 import type { ContractWarning, ExecutionEvent, ExecutionLogLink } from "./events.js";
 import { type ExecutorSession, endpointConfig } from "./executor-session.js";
-import { runStorage } from "../storage/run-storage.js";
+import { runStorage } from "@flyte-agent/runtime/internal/storage/run-storage.js";
 
 /** What {@link executeTask} takes. */
 export interface ExecuteTaskOptions {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AgentRegistry } from "../core/registry.js";
-import { AsyncAgentBase } from "../core/agent.js";
-import { TaskExecutionPhase } from "../core/phase.js";
-import type { Resource } from "../core/resource.js";
-import { AgentServer } from "../server/server.js";
-import { defineTask } from "../task/define-task.js";
+import { AgentRegistry } from "@flyte-agent/runtime/internal/core/registry.js";
+import { AsyncAgentBase } from "@flyte-agent/runtime/internal/core/agent.js";
+import { TaskExecutionPhase } from "@flyte-agent/runtime/internal/core/phase.js";
+import type { Resource } from "@flyte-agent/runtime/internal/core/resource.js";
+import { AgentServer } from "@flyte-agent/runtime/internal/server/server.js";
+import { defineTask } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { createManualClock } from "./clock.js";
 import { executeTask } from "./execute-task.js";
 import { ExecutorSession, endpointConfig } from "./executor-session.js";

@@ -1,12 +1,12 @@
 import type { TlsOptions } from "../client/agent-client.js";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
 import {
   endpointConfig as propellerEndpointConfig,
   type PluginFlavor,
   type PropellerAgentConfig,
   type RpcOperation,
-} from "../propeller/config.js";
-import { FlyteVersion, profileOf } from "../propeller/profile.js";
+} from "@flyte-agent/runtime/internal/propeller/config.js";
+import { FlyteVersion, profileOf } from "@flyte-agent/runtime/internal/propeller/profile.js";
 import { AgentRouter } from "./agent-router.js";
 import { type ExecutorClock, RateLimiter, realClock } from "./clock.js";
 import { CallSlots, type RpcObserver } from "./connection.js";

@@ -16,14 +16,14 @@ export {
   type RpcRecord,
 } from "./connection.js";
 export { ExecutorSession, endpointConfig, type ExecutorSessionOptions } from "./executor-session.js";
-export { localPrefix } from "../storage/run-storage.js";
+export { localPrefix } from "@flyte-agent/runtime/internal/storage/run-storage.js";
 export {
   decodeErrorDocument,
   encodeErrorDocument,
   type ContainerErrorInfo,
-} from "../propeller/error-document.js";
+} from "@flyte-agent/runtime/internal/propeller/error-document.js";
 export { loadTaskFile, pickTask, importModule, type LoadedTaskFile } from "./load-task-file.js";
-export { writeOutputsFile, writeErrorFile } from "./output-files.js";
+export { writeOutputsFile, writeErrorFile } from "@flyte-agent/runtime/internal/executor/output-files.js";
 // FlytePropeller's rules and the agent client, re-exported for existing imports.
 export {
   parsePropellerConfig,
@@ -37,5 +37,5 @@ export {
   type PhaseOutcome,
   type CallPath,
   type TemplateVariables,
-} from "../propeller/index.js";
+} from "@flyte-agent/runtime/internal/propeller/index.js";
 export { RpcError, grpcTarget, type TlsOptions } from "../client/agent-client.js";

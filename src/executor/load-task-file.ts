@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { importUserModule } from "../core/import-module.js";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { type TaskDefinition, isTaskDefinition } from "../task/define-task.js";
+import { importUserModule } from "@flyte-agent/runtime/internal/core/import-module.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import { type TaskDefinition, isTaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
 
 /** What {@link loadTaskFile} found. */
 export interface LoadedTaskFile {

@@ -1,7 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { decodeRecordedRequest, type RecordedRequest } from "../core/recorded-request.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import {
+  decodeRecordedRequest,
+  type RecordedRequest,
+} from "@flyte-agent/runtime/internal/core/recorded-request.js";
 import { type ExecuteTaskOptions, type ExecutionResult, executeTask } from "./execute-task.js";
 
 export type { RecordedRequest };

@@ -1,7 +1,7 @@
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import type { JsonValue, TaskDefinition } from "../task/define-task.js";
-import { durationToMs } from "../types/duration.js";
-import type { AnySchema } from "../types/schema-kind.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import type { JsonValue, TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
+import { durationToMs } from "@flyte-agent/runtime/internal/types/duration.js";
+import type { AnySchema } from "@flyte-agent/runtime/internal/types/schema-kind.js";
 import { CLIENT_PY, ENDPOINT_ENV, MIXIN_PY } from "./python-runtime.js";
 import {
   configType,

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { JsonValue } from "../task/define-task.js";
-import { BlobDimensionality } from "../types/flyte-schemas.js";
-import { schemaKind, type AnySchema } from "../types/schema-kind.js";
+import type { JsonValue } from "@flyte-agent/runtime/internal/task/define-task.js";
+import { BlobDimensionality } from "@flyte-agent/runtime/internal/types/flyte-schemas.js";
+import { schemaKind, type AnySchema } from "@flyte-agent/runtime/internal/types/schema-kind.js";
 
 /** Python's reserved words: never a generated identifier. */
 const PY_KEYWORDS = new Set(

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
 import { PackageManager, renderDockerfile } from "../deploy/dockerfile.js";
 import { ensureDir } from "../deploy/ensure-dir.js";
 import { defaultFlyteAgentSpec } from "./flyte-agent-spec.js";
@@ -78,7 +78,7 @@ const TEXT_EXTENSIONS =
 /** The task type of every sensor task (served by the built-in sensor engine). */
 const SENSOR_TASK_TYPE = "sensor";
 
-const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
+const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 interface OwnPackageJson {
   version: string;

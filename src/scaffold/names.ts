@@ -1,5 +1,5 @@
 import { builtinModules } from "node:module";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
 
 /** The names derived from `flyte-agent new <name>`. */
 export interface ProjectNames {

@@ -2,11 +2,11 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { LiteralMap } from "../gen/flyteidl/core/literals.js";
-import { TypeTransformError } from "../types/errors.js";
-import { parseInputString } from "../types/parse-input.js";
-import type { TaskDefinition } from "./define-task.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import { LiteralMap } from "@flyte-agent/runtime/internal/gen/flyteidl/core/literals.js";
+import { TypeTransformError } from "@flyte-agent/runtime/internal/types/errors.js";
+import { parseInputString } from "@flyte-agent/runtime/internal/types/parse-input.js";
+import type { TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
 
 function bad(message: string, cause?: unknown): never {
   throw new FlyteAgentError(ErrorCode.INVALID_CONFIG, message, cause === undefined ? undefined : { cause });

@@ -2,9 +2,9 @@ import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { parse as parseYaml } from "yaml";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { Task, TaskSpec } from "../gen/flyteidl/admin/task.js";
-import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import { Task, TaskSpec } from "@flyte-agent/runtime/internal/gen/flyteidl/admin/task.js";
+import { TaskTemplate } from "@flyte-agent/runtime/internal/gen/flyteidl/core/tasks.js";
 import { readTar, TarError } from "./tar.js";
 
 /** The forms a Python-declared task can be read from. */

@@ -1,10 +1,19 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { BlobType_BlobDimensionality, type LiteralType, SimpleType } from "../gen/flyteidl/core/types.js";
-import { flyte } from "../types/flyte-schemas.js";
-import { literalType, sameTypeEssence, toLiteralType, withTag } from "../types/literal-type.js";
-import { defineTask } from "./define-task.js";
+import {
+  BlobType_BlobDimensionality,
+  type LiteralType,
+  SimpleType,
+} from "@flyte-agent/runtime/internal/gen/flyteidl/core/types.js";
+import { flyte } from "@flyte-agent/runtime/internal/types/flyte-schemas.js";
+import {
+  literalType,
+  sameTypeEssence,
+  toLiteralType,
+  withTag,
+} from "@flyte-agent/runtime/internal/types/literal-type.js";
+import { defineTask } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { readTar, TarError } from "./tar.js";
 import { schemaFromLiteralType, taskFromTemplate } from "./template-task.js";
 

@@ -1,14 +1,28 @@
 import { z } from "zod";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { ResourceType } from "../gen/flyteidl/core/identifier.js";
-import type { TypedInterface, VariableMap } from "../gen/flyteidl/core/interface.js";
-import { Literal, type LiteralMap } from "../gen/flyteidl/core/literals.js";
-import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { BlobType_BlobDimensionality, type LiteralType, SimpleType } from "../gen/flyteidl/core/types.js";
-import { TypeTransformError } from "../types/errors.js";
-import { flyte } from "../types/flyte-schemas.js";
-import { fromLiteralMap, toLiteralMap, type SchemaShape } from "../types/literal.js";
-import { TASK_DEFINITION_BRAND, type TaskDefinition } from "./define-task.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import { ResourceType } from "@flyte-agent/runtime/internal/gen/flyteidl/core/identifier.js";
+import type {
+  TypedInterface,
+  VariableMap,
+} from "@flyte-agent/runtime/internal/gen/flyteidl/core/interface.js";
+import { Literal, type LiteralMap } from "@flyte-agent/runtime/internal/gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "@flyte-agent/runtime/internal/gen/flyteidl/core/tasks.js";
+import {
+  BlobType_BlobDimensionality,
+  type LiteralType,
+  SimpleType,
+} from "@flyte-agent/runtime/internal/gen/flyteidl/core/types.js";
+import { TypeTransformError } from "@flyte-agent/runtime/internal/types/errors.js";
+import { flyte } from "@flyte-agent/runtime/internal/types/flyte-schemas.js";
+import {
+  fromLiteralMap,
+  toLiteralMap,
+  type SchemaShape,
+} from "@flyte-agent/runtime/internal/types/literal.js";
+import {
+  TASK_DEFINITION_BRAND,
+  type TaskDefinition,
+} from "@flyte-agent/runtime/internal/task/define-task.js";
 
 /** A Flyte type the type engine cannot build values of, and why (for messages). */
 function unsupported(path: string, what: string, label: string): never {

@@ -1,1 +1,1 @@
-export { createManualClock, type ManualClock } from "../core/clock.js";
+export { createManualClock, type ManualClock } from "@flyte-agent/runtime/internal/core/clock.js";

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AsyncAgentBase } from "../core/agent.js";
-import type { TaskRequest } from "../core/context.js";
-import { TaskExecutionPhase } from "../core/phase.js";
-import type { Resource } from "../core/resource.js";
-import { defineTask } from "../task/define-task.js";
+import { AsyncAgentBase } from "@flyte-agent/runtime/internal/core/agent.js";
+import type { TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
+import { TaskExecutionPhase } from "@flyte-agent/runtime/internal/core/phase.js";
+import type { Resource } from "@flyte-agent/runtime/internal/core/resource.js";
+import { defineTask } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { createManualClock, type ManualClock } from "./manual-clock.js";
 import { runThroughExecutor } from "./run-through-executor.js";
 import { startTestServer, type TestServer } from "./test-server.js";

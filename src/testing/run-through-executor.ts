@@ -1,9 +1,9 @@
-import type { Agent } from "../core/agent.js";
-import { ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { AgentRegistry } from "../core/registry.js";
+import type { Agent } from "@flyte-agent/runtime/internal/core/agent.js";
+import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import { AgentRegistry } from "@flyte-agent/runtime/internal/core/registry.js";
 import type { ExecuteTaskOptions, ExecutionResult } from "../executor/execute-task.js";
-import type { TaskDefinition } from "../task/define-task.js";
-import type { SchemaShape, ShapeInput } from "../types/literal.js";
+import type { TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
+import type { SchemaShape, ShapeInput } from "@flyte-agent/runtime/internal/types/literal.js";
 import { createManualClock } from "./manual-clock.js";
 import type { TestServer } from "./test-server.js";
 
@@ -54,7 +54,7 @@ export async function runThroughExecutor<I extends SchemaShape>(
   // The executor takes a target; agents given here are served on a loopback port for the run.
   let own: { address: string; shutdown(graceMs?: number): Promise<void> } | undefined;
   if (!server) {
-    const { AgentServer } = await import("../server/server.js");
+    const { AgentServer } = await import("@flyte-agent/runtime/internal/server/server.js");
     own = await AgentServer.start({ host: "127.0.0.1", port: 0, registry: registryOf(agents ?? []) });
   }
   try {

@@ -1,11 +1,11 @@
-import type { AgentContext, Logger, TaskRequest } from "../core/context.js";
-import { silentLogger } from "../core/context.js";
-import { TaskExecutionMetadata } from "../gen/flyteidl/admin/agent.js";
-import { LiteralMap } from "../gen/flyteidl/core/literals.js";
-import { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { decodeInputs } from "../types/task-literals.js";
-import type { TaskDefinition } from "../task/define-task.js";
-import type { SchemaShape, ShapeInput } from "../types/literal.js";
+import type { AgentContext, Logger, TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
+import { silentLogger } from "@flyte-agent/runtime/internal/core/context.js";
+import { TaskExecutionMetadata } from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import { LiteralMap } from "@flyte-agent/runtime/internal/gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "@flyte-agent/runtime/internal/gen/flyteidl/core/tasks.js";
+import { decodeInputs } from "@flyte-agent/runtime/internal/types/task-literals.js";
+import type { TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
+import type { SchemaShape, ShapeInput } from "@flyte-agent/runtime/internal/types/literal.js";
 
 /** What {@link createAgentContext} and the helpers built on it take. */
 export interface AgentContextOptions {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AsyncAgentBase, SyncAgentBase } from "../core/agent.js";
-import type { AgentContext, TaskRequest } from "../core/context.js";
-import { TaskExecutionPhase } from "../core/phase.js";
-import type { Resource } from "../core/resource.js";
-import { defineTask } from "../task/define-task.js";
+import { AsyncAgentBase, SyncAgentBase } from "@flyte-agent/runtime/internal/core/agent.js";
+import type { AgentContext, TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
+import { TaskExecutionPhase } from "@flyte-agent/runtime/internal/core/phase.js";
+import type { Resource } from "@flyte-agent/runtime/internal/core/resource.js";
+import { defineTask } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { createManualClock } from "./manual-clock.js";
 import { createTaskRequest } from "./task-request.js";
 import { runAsyncTask, runSyncTask, startAsyncTask } from "./task-run.js";

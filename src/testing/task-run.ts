@@ -1,17 +1,22 @@
 import type { z } from "zod";
-import { type AsyncAgentBase, isAsyncAgent, isSyncAgent, type SyncAgentBase } from "../core/agent.js";
-import type { TaskRequest } from "../core/context.js";
-import { AgentNotFoundError, ErrorCode, FlyteAgentError } from "../core/errors.js";
-import { isTerminalPhase, phaseName, TaskExecutionPhase } from "../core/phase.js";
-import { type Resource, toProtoResource } from "../core/resource.js";
-import { formatCategory } from "../core/task-category.js";
-import { Resource as ProtoResource } from "../gen/flyteidl/admin/agent.js";
-import type { TaskLog } from "../gen/flyteidl/core/execution.js";
-import type { LiteralMap } from "../gen/flyteidl/core/literals.js";
-import type { TaskTemplate } from "../gen/flyteidl/core/tasks.js";
-import { encodeOutputs } from "../types/task-literals.js";
-import type { TaskDefinition } from "../task/define-task.js";
-import type { SchemaShape, ShapeInput, ShapeOutput } from "../types/literal.js";
+import {
+  type AsyncAgentBase,
+  isAsyncAgent,
+  isSyncAgent,
+  type SyncAgentBase,
+} from "@flyte-agent/runtime/internal/core/agent.js";
+import type { TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
+import { AgentNotFoundError, ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
+import { isTerminalPhase, phaseName, TaskExecutionPhase } from "@flyte-agent/runtime/internal/core/phase.js";
+import { type Resource, toProtoResource } from "@flyte-agent/runtime/internal/core/resource.js";
+import { formatCategory } from "@flyte-agent/runtime/internal/core/task-category.js";
+import { Resource as ProtoResource } from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import type { TaskLog } from "@flyte-agent/runtime/internal/gen/flyteidl/core/execution.js";
+import type { LiteralMap } from "@flyte-agent/runtime/internal/gen/flyteidl/core/literals.js";
+import type { TaskTemplate } from "@flyte-agent/runtime/internal/gen/flyteidl/core/tasks.js";
+import { encodeOutputs } from "@flyte-agent/runtime/internal/types/task-literals.js";
+import type { TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
+import type { SchemaShape, ShapeInput, ShapeOutput } from "@flyte-agent/runtime/internal/types/literal.js";
 import {
   type AgentContextOptions,
   createAgentContext,

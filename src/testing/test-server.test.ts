@@ -1,14 +1,18 @@
 import { credentials } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AsyncAgentBase } from "../core/agent.js";
-import type { TaskRequest } from "../core/context.js";
-import { TaskExecutionPhase } from "../core/phase.js";
-import { AgentRegistry } from "../core/registry.js";
-import type { Resource } from "../core/resource.js";
-import { CreateTaskRequest, GetTaskRequest, type GetTaskResponse } from "../gen/flyteidl/admin/agent.js";
-import { AsyncAgentServiceClient } from "../gen/flyteidl/service/agent.js";
-import { defineTask } from "../task/define-task.js";
+import { AsyncAgentBase } from "@flyte-agent/runtime/internal/core/agent.js";
+import type { TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
+import { TaskExecutionPhase } from "@flyte-agent/runtime/internal/core/phase.js";
+import { AgentRegistry } from "@flyte-agent/runtime/internal/core/registry.js";
+import type { Resource } from "@flyte-agent/runtime/internal/core/resource.js";
+import {
+  CreateTaskRequest,
+  GetTaskRequest,
+  type GetTaskResponse,
+} from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
+import { AsyncAgentServiceClient } from "@flyte-agent/runtime/internal/gen/flyteidl/service/agent.js";
+import { defineTask } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 
 const greet = defineTask({

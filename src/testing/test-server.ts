@@ -1,7 +1,7 @@
-import type { Agent } from "../core/agent.js";
-import type { Logger } from "../core/context.js";
-import { silentLogger } from "../core/context.js";
-import { AgentRegistry } from "../core/registry.js";
+import type { Agent } from "@flyte-agent/runtime/internal/core/agent.js";
+import type { Logger } from "@flyte-agent/runtime/internal/core/context.js";
+import { silentLogger } from "@flyte-agent/runtime/internal/core/context.js";
+import { AgentRegistry } from "@flyte-agent/runtime/internal/core/registry.js";
 
 /** What {@link startTestServer} takes. */
 export interface TestServerOptions {
@@ -32,7 +32,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const registry = options.registry ?? new AgentRegistry();
   for (const agent of options.agents ?? []) registry.register(agent);
   // Loaded here so the isolation helpers never pull in grpc-js.
-  const { AgentServer } = await import("../server/server.js");
+  const { AgentServer } = await import("@flyte-agent/runtime/internal/server/server.js");
   const server = await AgentServer.start({
     registry,
     host: "127.0.0.1",

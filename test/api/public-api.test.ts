@@ -64,8 +64,8 @@ function exportsOf(p: ts.Program, entry: string): Export[] {
 }
 
 describe("the package root", () => {
-  const p = program(["src/index.ts", "src/flyteidl.ts"]);
-  const rootExports = exportsOf(p, "src/index.ts");
+  const p = program(["packages/runtime/src/index.ts", "packages/runtime/src/flyteidl.ts"]);
+  const rootExports = exportsOf(p, "packages/runtime/src/index.ts");
 
   it("exports the reviewed list of names", async () => {
     const listing = rootExports.map((e) => `${e.kind} ${e.name}`).join("\n") + "\n";
@@ -93,7 +93,7 @@ describe("the package root", () => {
   });
 
   it("offers the protocol messages of its public signatures as types from flyte-agent/flyteidl", () => {
-    const messages = exportsOf(p, "src/flyteidl.ts");
+    const messages = exportsOf(p, "packages/runtime/src/flyteidl.ts");
     const names = messages.map((e) => e.name);
     for (const name of ["TaskTemplate", "LiteralMap", "Literal", "TaskLog", "TaskExecutionMetadata"]) {
       expect(names).toContain(name);

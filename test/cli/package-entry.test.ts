@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 // Agent modules import the package root, so what the root loads is paid by every agent server at
 // start-up and in idle memory (bench/README.md): the deploy toolkit has its own entry point.

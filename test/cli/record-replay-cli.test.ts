@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineTask } from "../../src/task/index.js";
+import { defineTask } from "../../packages/runtime/src/task/index.js";
 import { clients, unary } from "../server/helpers.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
 import { root, startServeProcess } from "../support/serve-process.js";

@@ -1,8 +1,12 @@
 import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentClient, RpcError } from "../../src/client/index.js";
-import { TaskExecutionPhase } from "../../src/core/phase.js";
-import { GetTaskResponse, type Resource, State } from "../../src/gen/flyteidl/admin/agent.js";
+import { TaskExecutionPhase } from "../../packages/runtime/src/core/phase.js";
+import {
+  GetTaskResponse,
+  type Resource,
+  State,
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import { type RawAgentServer, startRawAgentServer } from "../propeller/raw-agent-server.js";
 
 const resource = (message: string): Resource => ({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConnectorClient, RpcError } from "../../src/client/index.js";
-import { GetTaskResponse } from "../../src/gen/v2/flyteidl2/connector/connector.js";
-import { TaskExecution_Phase } from "../../src/gen/v2/flyteidl2/core/execution.js";
+import { GetTaskResponse } from "../../packages/runtime/src/gen/v2/flyteidl2/connector/connector.js";
+import { TaskExecution_Phase } from "../../packages/runtime/src/gen/v2/flyteidl2/core/execution.js";
 import {
   connectorFor,
   type RawConnectorServer,

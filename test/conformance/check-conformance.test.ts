@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkConformance, type ConformanceReport } from "../../src/conformance/index.js";
-import { AgentServer } from "../../src/server/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { allFaults, startBrokenServer } from "./fixtures/broken-server.js";
 import { goodRegistry } from "./fixtures/good-agents.js";
 import { brokenSyncTask, brokenTask, fileTask, inlineTask, syncTask } from "./fixtures/tasks.js";

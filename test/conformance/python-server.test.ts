@@ -7,7 +7,7 @@ import { checkConformance, type ConformanceReport } from "../../src/conformance/
 import { compilePythonProtos, python, pythonSkipReason } from "../python/python-protos.js";
 import { pyAsyncTask, pySyncTask } from "./fixtures/tasks.js";
 
-const root = new URL("../../", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
 
 const failures = (report: ConformanceReport) =>
   report.checks.filter((c) => c.status === "fail").map((c) => `${c.id}: ${c.evidence}`);

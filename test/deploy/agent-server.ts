@@ -6,8 +6,8 @@ import {
   SyncAgentBase,
   TaskExecutionPhase,
   type Resource,
-} from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 
 const Meta = z.object({ id: z.string() });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkAgentEndpoint } from "../../src/deploy/check-endpoint.js";
-import type { AgentServer } from "../../src/server/index.js";
+import type { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { startAgentServer } from "./agent-server.js";
 
 describe("checkAgentEndpoint against a real server", () => {

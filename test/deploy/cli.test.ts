@@ -5,7 +5,7 @@ import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import type { AgentServer } from "../../src/server/index.js";
+import type { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
 import { startAgentServer } from "./agent-server.js";
 

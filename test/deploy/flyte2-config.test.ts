@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createFlyte2ConnectorConfig } from "../../src/deploy/flyte2-config.js";
 import { planCanary, planDeploy } from "../../src/deploy/plan.js";
-import { parsePropellerConfig } from "../../src/propeller/config.js";
+import { parsePropellerConfig } from "../../packages/runtime/src/propeller/config.js";
 
 const endpoint = "dns:///bq-agent.flyte.svc.cluster.local:8000";
 const seed = readFileSync(new URL("./fixtures/propeller-configmap.yaml", import.meta.url), "utf8");

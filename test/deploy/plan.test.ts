@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { planCanary, planDeploy, planPromote, planRollback, planToYaml } from "../../src/deploy/plan.js";
-import { parsePropellerConfig } from "../../src/propeller/config.js";
+import { parsePropellerConfig } from "../../packages/runtime/src/propeller/config.js";
 
 const seed = readFileSync(new URL("./fixtures/propeller-configmap.yaml", import.meta.url), "utf8");
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import { routeTaskTypes, unrouteAgent } from "../../src/deploy/propeller-routing.js";
 import { unifiedDiff } from "../../src/deploy/unified-diff.js";
-import { parsePropellerConfig } from "../../src/propeller/config.js";
+import { parsePropellerConfig } from "../../packages/runtime/src/propeller/config.js";
 
 const seed = readFileSync(new URL("./fixtures/propeller-configmap.yaml", import.meta.url), "utf8");
 const endpoint = "dns:///bq-agent.flyte.svc.cluster.local:8000";

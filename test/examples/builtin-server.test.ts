@@ -10,12 +10,12 @@ import type {
   CreateTaskResponse,
   GetTaskResponse,
   ListAgentsResponse,
-} from "../../src/gen/flyteidl/admin/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import {
   AgentMetadataServiceClient,
   AsyncAgentServiceClient,
   SyncAgentServiceClient,
-} from "../../src/gen/flyteidl/service/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/service/agent.js";
 import {
   AgentRegistry,
   FileSensor,
@@ -23,8 +23,8 @@ import {
   defineSensorTask,
   defineWebhookTask,
   registerBuiltinAgents,
-} from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { executeSync, unary } from "./grpc.js";
 
 describe("built-in agents served by the real server", () => {

@@ -1,6 +1,9 @@
 import { Metadata, type ServiceError } from "@grpc/grpc-js";
-import type { ExecuteTaskSyncRequest, ExecuteTaskSyncResponse } from "../../src/gen/flyteidl/admin/agent.js";
-import type { SyncAgentServiceClient } from "../../src/gen/flyteidl/service/agent.js";
+import type {
+  ExecuteTaskSyncRequest,
+  ExecuteTaskSyncResponse,
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
+import type { SyncAgentServiceClient } from "../../packages/runtime/src/gen/flyteidl/service/agent.js";
 
 /** Promisifies a unary grpc-js client method. */
 export function unary<Req, Res>(

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentRegistry, AsyncAgentBase, TaskExecutionPhase, type Resource } from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
+import {
+  AgentRegistry,
+  AsyncAgentBase,
+  TaskExecutionPhase,
+  type Resource,
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { AgentRouter } from "../../src/executor/agent-router.js";
-import { parsePropellerConfig } from "../../src/propeller/config.js";
+import { parsePropellerConfig } from "../../packages/runtime/src/propeller/config.js";
 
 class Named extends AsyncAgentBase {
   constructor(taskType: string) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AgentServer } from "../../src/server/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { z } from "zod";
 import {
   AgentRegistry,
@@ -7,7 +7,7 @@ import {
   TaskExecutionPhase,
   defineTask,
   type Resource,
-} from "../../src/index.js";
+} from "../../packages/runtime/src/index.js";
 import {
   createManualClock,
   decodeErrorDocument,
@@ -17,7 +17,10 @@ import {
   renderArg,
   type ExecutionEvent,
 } from "../../src/executor/index.js";
-import { State, type Resource as ProtoResource } from "../../src/gen/flyteidl/admin/agent.js";
+import {
+  State,
+  type Resource as ProtoResource,
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 
 const Meta = z.object({ polls: z.number() });
 

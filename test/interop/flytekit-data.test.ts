@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PreciseDate, TaskExecutionPhase, defineTask } from "../../src/index.js";
+import { PreciseDate, TaskExecutionPhase, defineTask } from "../../packages/runtime/src/index.js";
 import { executeTask } from "../../src/executor/index.js";
 import { compilePythonProtos, interopSkipReason, python } from "../python/python-protos.js";
 import { startServeProcess, type ServeProcess } from "../support/serve-process.js";

@@ -11,15 +11,15 @@ import type {
   CreateTaskRequest,
   GetTaskRequest,
   Resource,
-} from "../../src/gen/v2/flyteidl2/connector/connector.js";
-import { TaskExecution_Phase } from "../../src/gen/v2/flyteidl2/core/execution.js";
-import { Outputs } from "../../src/gen/v2/flyteidl2/task/common.js";
-import { createManualClock } from "../../src/core/clock.js";
-import { parsePropellerConfig } from "../../src/propeller/config.js";
-import { CONNECTOR_SERVICE_DEFAULT_TIMEOUT_MS } from "../../src/propeller/defaults.js";
-import { deadlineFor } from "../../src/propeller/config.js";
-import { FlyteVersion } from "../../src/propeller/profile.js";
-import { defineTask } from "../../src/task/define-task.js";
+} from "../../packages/runtime/src/gen/v2/flyteidl2/connector/connector.js";
+import { TaskExecution_Phase } from "../../packages/runtime/src/gen/v2/flyteidl2/core/execution.js";
+import { Outputs } from "../../packages/runtime/src/gen/v2/flyteidl2/task/common.js";
+import { createManualClock } from "../../packages/runtime/src/core/clock.js";
+import { parsePropellerConfig } from "../../packages/runtime/src/propeller/config.js";
+import { CONNECTOR_SERVICE_DEFAULT_TIMEOUT_MS } from "../../packages/runtime/src/propeller/defaults.js";
+import { deadlineFor } from "../../packages/runtime/src/propeller/config.js";
+import { FlyteVersion } from "../../packages/runtime/src/propeller/profile.js";
+import { defineTask } from "../../packages/runtime/src/task/define-task.js";
 import {
   connectorFor,
   type RawConnectorScript,

@@ -11,8 +11,8 @@ import { status } from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { checkConformance, type ConformanceReport } from "../../src/conformance/index.js";
-import { createManualClock, type ManualClock } from "../../src/core/clock.js";
-import { TaskExecutionPhase } from "../../src/core/phase.js";
+import { createManualClock, type ManualClock } from "../../packages/runtime/src/core/clock.js";
+import { TaskExecutionPhase } from "../../packages/runtime/src/core/phase.js";
 import {
   executeTask,
   type ExecuteTaskOptions,
@@ -20,11 +20,11 @@ import {
   type ExecutionResult,
   encodeErrorDocument,
 } from "../../src/executor/index.js";
-import { Agent, type Resource, State } from "../../src/gen/flyteidl/admin/agent.js";
-import { TaskLog } from "../../src/gen/flyteidl/core/execution.js";
-import { LiteralMap } from "../../src/gen/flyteidl/core/literals.js";
-import { parsePropellerConfig } from "../../src/propeller/config.js";
-import { defineTask } from "../../src/task/define-task.js";
+import { Agent, type Resource, State } from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
+import { TaskLog } from "../../packages/runtime/src/gen/flyteidl/core/execution.js";
+import { LiteralMap } from "../../packages/runtime/src/gen/flyteidl/core/literals.js";
+import { parsePropellerConfig } from "../../packages/runtime/src/propeller/config.js";
+import { defineTask } from "../../packages/runtime/src/task/define-task.js";
 import { type RawAgentServer, type RawScript, startRawAgentServer } from "./raw-agent-server.js";
 
 const asyncTask = defineTask({ name: "diff.async", taskType: "diff_async", outputs: { n: z.int() } });

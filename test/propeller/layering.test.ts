@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-const src = new URL("../../src/", import.meta.url).pathname;
+const src = new URL("../../src", import.meta.url).pathname;
 
 function sources(dir: string): { file: string; text: string }[] {
   return readdirSync(join(src, dir), { withFileTypes: true }).flatMap((e) =>

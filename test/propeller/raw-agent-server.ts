@@ -22,12 +22,12 @@ import type {
   GetTaskResponse,
   ListAgentsResponse,
   Resource,
-} from "../../src/gen/flyteidl/admin/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import {
   AgentMetadataServiceService,
   AsyncAgentServiceService,
   SyncAgentServiceService,
-} from "../../src/gen/flyteidl/service/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/service/agent.js";
 
 /** A non-OK answer. */
 export interface RawError {

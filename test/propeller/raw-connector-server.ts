@@ -24,11 +24,11 @@ import type {
   GetTaskResponse,
   ListConnectorsResponse,
   Resource,
-} from "../../src/gen/v2/flyteidl2/connector/connector.js";
+} from "../../packages/runtime/src/gen/v2/flyteidl2/connector/connector.js";
 import {
   AsyncConnectorServiceService,
   ConnectorMetadataServiceService,
-} from "../../src/gen/v2/flyteidl2/connector/service.js";
+} from "../../packages/runtime/src/gen/v2/flyteidl2/connector/service.js";
 
 /** A non-OK answer. */
 export interface RawError {

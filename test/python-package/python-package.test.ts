@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentRegistry } from "../../src/core/registry.js";
-import { LiteralMap } from "../../src/gen/flyteidl/core/literals.js";
-import { TaskTemplate } from "../../src/gen/flyteidl/core/tasks.js";
+import { AgentRegistry } from "../../packages/runtime/src/core/registry.js";
+import { LiteralMap } from "../../packages/runtime/src/gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "../../packages/runtime/src/gen/flyteidl/core/tasks.js";
 import { generatePythonPackage, writePythonPackage } from "../../src/python/index.js";
-import { serve, type RunningAgentServer } from "../../src/server/index.js";
-import type { TaskDefinition } from "../../src/task/define-task.js";
+import { serve, type RunningAgentServer } from "../../packages/runtime/src/server/index.js";
+import type { TaskDefinition } from "../../packages/runtime/src/task/define-task.js";
 import {
   compilePythonProtos,
   compilePythonServiceStubs,
@@ -32,7 +32,7 @@ import {
 } from "./fixtures/tasks.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(root, "bin/flyte-agent.js");
 const tasks = [everyType, doubler, greeter, unserved] as TaskDefinition[];
 

@@ -9,10 +9,10 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { generatePythonPackage } from "../../src/python/index.js";
 import { createProject } from "../../src/scaffold/index.js";
-import { isTaskDefinition, type TaskDefinition } from "../../src/task/define-task.js";
+import { isTaskDefinition, type TaskDefinition } from "../../packages/runtime/src/task/define-task.js";
 import { python } from "../python/python-protos.js";
 
-const templates = fileURLToPath(new URL("../../templates/", import.meta.url));
+const templates = fileURLToPath(new URL("../../templates", import.meta.url));
 
 async function tasksOf(file: string): Promise<TaskDefinition[]> {
   const mod = (await import(file)) as Record<string, unknown>;

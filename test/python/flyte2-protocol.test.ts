@@ -2,13 +2,16 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateTaskRequest, GetTaskResponse } from "../../src/gen/v2/flyteidl2/connector/connector.js";
-import { TaskExecution_Phase } from "../../src/gen/v2/flyteidl2/core/execution.js";
+import {
+  CreateTaskRequest,
+  GetTaskResponse,
+} from "../../packages/runtime/src/gen/v2/flyteidl2/connector/connector.js";
+import { TaskExecution_Phase } from "../../packages/runtime/src/gen/v2/flyteidl2/core/execution.js";
 import { compileFlyte2PythonProtos, python, pythonSkipReason } from "./python-protos.js";
 
 const script = path.join(import.meta.dirname, "flyte2_messages.py");
 
-// The generated Flyte 2 code (src/gen/v2, from @flyteorg/flyteidl2's embedded descriptors) against
+// The generated Flyte 2 code (packages/runtime/src/gen/v2, from @flyteorg/flyteidl2's embedded descriptors) against
 // protoc's Python classes of the same descriptors: what one side writes, the other reads as the same message.
 describe.skipIf(pythonSkipReason !== undefined)(
   `Flyte 2 protocol code against a Python peer${pythonSkipReason ? ` (skipped: ${pythonSkipReason})` : ""}`,

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TaskExecutionPhase } from "../../src/index.js";
+import { TaskExecutionPhase } from "../../packages/runtime/src/index.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
 import {
   compileFlyte2PythonProtos,

@@ -14,7 +14,7 @@ import {
 } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineTask, TaskExecutionPhase } from "../../src/index.js";
+import { defineTask, TaskExecutionPhase } from "../../packages/runtime/src/index.js";
 import { executeTask, type ExecuteTaskOptions, type ExecutionResult } from "../../src/executor/index.js";
 import type { ExecutionEvent } from "../../src/executor/events.js";
 import type {
@@ -25,13 +25,13 @@ import type {
   GetTaskRequest,
   GetTaskResponse,
   ListAgentsResponse,
-} from "../../src/gen/flyteidl/admin/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import {
   AgentMetadataServiceService,
   AsyncAgentServiceService,
-} from "../../src/gen/flyteidl/service/agent.js";
-import { toProtoResource } from "../../src/core/resource.js";
-import { toLiteralMap } from "../../src/types/index.js";
+} from "../../packages/runtime/src/gen/flyteidl/service/agent.js";
+import { toProtoResource } from "../../packages/runtime/src/core/resource.js";
+import { toLiteralMap } from "../../packages/runtime/src/types/index.js";
 import { type ServeProcess, startServe } from "./faults-helpers.js";
 import { recorded } from "./fixtures/fault-tasks.js";
 

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
-import { HealthService } from "../../src/server/health.js";
+import { HealthService } from "../../packages/runtime/src/server/health.js";
 
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
 

@@ -3,9 +3,12 @@
 // log line the server writes, a request reaching the gate server, or a gRPC deadline.
 import { type ClientUnaryCall, Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { defineTask, TaskExecutionPhase } from "../../src/index.js";
-import type { GetTaskResponse, ListAgentsResponse } from "../../src/gen/flyteidl/admin/agent.js";
-import { ServingStatus } from "../../src/server/health.js";
+import { defineTask, TaskExecutionPhase } from "../../packages/runtime/src/index.js";
+import type {
+  GetTaskResponse,
+  ListAgentsResponse,
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
+import { ServingStatus } from "../../packages/runtime/src/server/health.js";
 import { clients, executeSync, failure, unary } from "../server/helpers.js";
 import {
   type ServeProcess,

@@ -12,7 +12,7 @@ import {
   GetTaskRequest,
   ListAgentsRequest,
   type MessageFns,
-} from "../../src/gen/flyteidl/admin/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 
 /** mulberry32: a tiny PRNG, good enough to pick cases and reproducible from one 32-bit seed. */
 export function mulberry32(seed: number): () => number {

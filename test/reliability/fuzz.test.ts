@@ -17,7 +17,7 @@ import {
   GetTaskRequest,
   type GetTaskResponse,
   type ListAgentsResponse,
-} from "../../src/gen/flyteidl/admin/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import { clients, executeSync, unary } from "../server/helpers.js";
 import { type FuzzCase, generateCase, kinds, type Kind } from "./fuzz-cases.js";
 import { RawGrpcClient, type WireResult } from "./fuzz-wire.js";

@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentRegistry } from "../../src/core/registry.js";
-import { createManualClock } from "../../src/core/clock.js";
+import { AgentRegistry } from "../../packages/runtime/src/core/registry.js";
+import { createManualClock } from "../../packages/runtime/src/core/clock.js";
 import { executeTask, type ExecuteTaskOptions, type ExecutionEvent } from "../../src/executor/index.js";
-import { AgentServer } from "../../src/server/index.js";
-import { registerStorageProvider } from "../../src/storage/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
+import { registerStorageProvider } from "../../packages/runtime/src/storage/index.js";
 import { registerFixtureAgents } from "./fixtures/agents.js";
 import { doubler, syncDoubler } from "./fixtures/tasks.js";
 

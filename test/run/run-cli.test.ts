@@ -7,12 +7,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { AgentRegistry } from "../../src/core/registry.js";
-import { AgentServer } from "../../src/server/index.js";
+import { AgentRegistry } from "../../packages/runtime/src/core/registry.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
 import { FixtureAgent, FixtureSyncAgent } from "./fixtures/agents.js";
 
-const root = new URL("../../", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
 const bin = join(root, "bin/flyte-agent.js");
 const tasks = join(root, "test/run/fixtures/tasks.ts");
 const single = join(root, "test/run/fixtures/single.ts");

@@ -14,9 +14,9 @@ import {
   type AgentContext,
   type Resource,
   type TaskRequest,
-} from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
-import { defineTask } from "../../src/task/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
+import { defineTask } from "../../packages/runtime/src/task/index.js";
 
 const Meta = z.object({ n: z.number() });
 
@@ -150,7 +150,7 @@ describe("run --flyte 2 against the real server", () => {
   });
 
   it("refuses an agent-service config for Flyte 2", async () => {
-    const { parsePropellerConfig } = await import("../../src/propeller/config.js");
+    const { parsePropellerConfig } = await import("../../packages/runtime/src/propeller/config.js");
     const config = parsePropellerConfig(`agent-service:\n  defaultAgent:\n    endpoint: ${server.address}\n`);
     await expect(
       executeTask({

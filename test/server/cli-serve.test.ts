@@ -1,8 +1,11 @@
 import { once } from "node:events";
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import type { GetTaskResponse, ListAgentsResponse } from "../../src/gen/flyteidl/admin/agent.js";
-import { TaskExecutionPhase } from "../../src/index.js";
+import type {
+  GetTaskResponse,
+  ListAgentsResponse,
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
+import { TaskExecutionPhase } from "../../packages/runtime/src/index.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
 import { root, startServeProcess } from "../support/serve-process.js";
 import { clients, failure, unary } from "./helpers.js";

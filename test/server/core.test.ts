@@ -5,22 +5,22 @@ import {
   AgentMetadataServiceClient,
   AsyncAgentServiceClient,
   SyncAgentServiceClient,
-} from "../../src/gen/flyteidl/service/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/service/agent.js";
 import type {
   CreateTaskResponse,
   ExecuteTaskSyncResponse,
   GetTaskResponse,
   ListAgentsResponse,
-} from "../../src/gen/flyteidl/admin/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import {
   AsyncAgentBase,
   SyncAgentBase,
   AgentRegistry,
   TaskExecutionPhase,
   type Resource,
-} from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
-import { defineTask } from "../../src/task/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
+import { defineTask } from "../../packages/runtime/src/task/index.js";
 
 const Meta = z.object({ job_id: z.string() });
 

@@ -5,7 +5,10 @@ import { setImmediate as nextLoopTurn } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CreateTaskRequest, GetTaskLogsRequest } from "../../src/gen/flyteidl/admin/agent.js";
+import {
+  CreateTaskRequest,
+  GetTaskLogsRequest,
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import {
   type AgentContext,
   AgentRegistry,
@@ -13,8 +16,8 @@ import {
   type LogChunk,
   type Resource,
   TaskExecutionPhase,
-} from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { RawGrpcClient } from "../reliability/fuzz-wire.js";
 
 const Meta = z.object({ job_id: z.string() });

@@ -9,7 +9,7 @@ import { z } from "zod";
 import {
   AsyncConnectorServiceClient,
   ConnectorMetadataServiceClient,
-} from "../../src/gen/v2/flyteidl2/connector/service.js";
+} from "../../packages/runtime/src/gen/v2/flyteidl2/connector/service.js";
 import type {
   CreateTaskRequest,
   CreateTaskResponse,
@@ -18,13 +18,13 @@ import type {
   GetConnectorResponse,
   GetTaskResponse,
   ListConnectorsResponse,
-} from "../../src/gen/v2/flyteidl2/connector/connector.js";
-import { TaskTemplate as V2TaskTemplate } from "../../src/gen/v2/flyteidl2/core/tasks.js";
-import { Literal as V2Literal } from "../../src/gen/v2/flyteidl2/core/literals.js";
-import { LogLineOriginator } from "../../src/gen/v2/flyteidl2/logs/dataplane/payload.js";
-import { TaskTemplate } from "../../src/gen/flyteidl/core/tasks.js";
-import { Literal, type LiteralMap } from "../../src/gen/flyteidl/core/literals.js";
-import type { GetTaskResponse as V1GetTaskResponse } from "../../src/gen/flyteidl/admin/agent.js";
+} from "../../packages/runtime/src/gen/v2/flyteidl2/connector/connector.js";
+import { TaskTemplate as V2TaskTemplate } from "../../packages/runtime/src/gen/v2/flyteidl2/core/tasks.js";
+import { Literal as V2Literal } from "../../packages/runtime/src/gen/v2/flyteidl2/core/literals.js";
+import { LogLineOriginator } from "../../packages/runtime/src/gen/v2/flyteidl2/logs/dataplane/payload.js";
+import { TaskTemplate } from "../../packages/runtime/src/gen/flyteidl/core/tasks.js";
+import { Literal, type LiteralMap } from "../../packages/runtime/src/gen/flyteidl/core/literals.js";
+import type { GetTaskResponse as V1GetTaskResponse } from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import {
   AgentRegistry,
   AsyncAgentBase,
@@ -34,10 +34,10 @@ import {
   type LogChunk,
   type Resource,
   type TaskRequest,
-} from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
-import { MAX_SYNC_RESULT_BYTES } from "../../src/server/services/index.js";
-import { defineTask } from "../../src/task/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
+import { MAX_SYNC_RESULT_BYTES } from "../../packages/runtime/src/server/services/index.js";
+import { defineTask } from "../../packages/runtime/src/task/index.js";
 import { clients, failure, memoryLogger, unary as unaryWithDeadline } from "./helpers.js";
 
 const SECRET = "s3cr3t-value-that-must-not-leak";

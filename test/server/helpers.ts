@@ -4,13 +4,16 @@ import {
   Metadata,
   type ServiceError,
 } from "@grpc/grpc-js";
-import type { Logger } from "../../src/core/context.js";
+import type { Logger } from "../../packages/runtime/src/core/context.js";
 import {
   AgentMetadataServiceClient,
   AsyncAgentServiceClient,
   SyncAgentServiceClient,
-} from "../../src/gen/flyteidl/service/agent.js";
-import type { ExecuteTaskSyncRequest, ExecuteTaskSyncResponse } from "../../src/gen/flyteidl/admin/agent.js";
+} from "../../packages/runtime/src/gen/flyteidl/service/agent.js";
+import type {
+  ExecuteTaskSyncRequest,
+  ExecuteTaskSyncResponse,
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 
 /** Promise form of a grpc-js unary call. */
 export function unary<Req, Res>(

@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { AggregatorRegistry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { createCallHooks, ServerMetrics } from "../../src/server/metrics.js";
+import { createCallHooks, ServerMetrics } from "../../packages/runtime/src/server/metrics.js";
 
 /** The value of one exposition line, or undefined when the series is absent. */
 function value(text: string, series: string): number | undefined {

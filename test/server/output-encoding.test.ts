@@ -1,14 +1,14 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExecuteTaskSyncRequest } from "../../src/gen/flyteidl/admin/agent.js";
+import { ExecuteTaskSyncRequest } from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import {
   AgentRegistry,
   AsyncAgentBase,
   SyncAgentBase,
   TaskExecutionPhase,
   type Resource,
-} from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { clients, executeSync, failure, unary } from "./helpers.js";
 
 /** Answers whatever outputs the test put in `next`. */

@@ -3,8 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentRegistry, TaskExecutionPhase } from "../../src/index.js";
-import { serve, type RunningAgentServer } from "../../src/server/index.js";
+import { AgentRegistry, TaskExecutionPhase } from "../../packages/runtime/src/index.js";
+import { serve, type RunningAgentServer } from "../../packages/runtime/src/server/index.js";
 import { compilePythonProtos, python, pythonSkipReason } from "../python/python-protos.js";
 import { EchoAgent, JobAgent } from "./fixtures/agents.js";
 

@@ -4,12 +4,12 @@ import path, { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateTaskRequest } from "../../src/gen/flyteidl/admin/agent.js";
-import { LiteralMap } from "../../src/gen/flyteidl/core/literals.js";
-import { TaskTemplate } from "../../src/gen/flyteidl/core/tasks.js";
-import { AgentRegistry } from "../../src/index.js";
+import { CreateTaskRequest } from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
+import { LiteralMap } from "../../packages/runtime/src/gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "../../packages/runtime/src/gen/flyteidl/core/tasks.js";
+import { AgentRegistry } from "../../packages/runtime/src/index.js";
 import { readRecordedRequest, replayRequest } from "../../src/executor/index.js";
-import { AgentServer, RequestRecorder } from "../../src/server/index.js";
+import { AgentServer, RequestRecorder } from "../../packages/runtime/src/server/index.js";
 import { compilePythonProtos, python, pythonSkipReason } from "../python/python-protos.js";
 import { JobAgent } from "./fixtures/agents.js";
 

@@ -8,9 +8,9 @@ import {
   CreateTaskRequest,
   type ExecuteTaskSyncRequest,
   type TaskExecutionMetadata,
-} from "../../src/gen/flyteidl/admin/agent.js";
-import { LiteralMap } from "../../src/gen/flyteidl/core/literals.js";
-import { TaskTemplate } from "../../src/gen/flyteidl/core/tasks.js";
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
+import { LiteralMap } from "../../packages/runtime/src/gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "../../packages/runtime/src/gen/flyteidl/core/tasks.js";
 import {
   AgentRegistry,
   AsyncAgentBase,
@@ -18,15 +18,15 @@ import {
   TaskExecutionPhase,
   type Resource,
   type TaskRequest,
-} from "../../src/index.js";
+} from "../../packages/runtime/src/index.js";
 import { readRecordedRequest, replayRequest } from "../../src/executor/index.js";
 import {
   AgentServer,
   decodeRecordedSyncRequests,
   REDACTED,
   RequestRecorder,
-} from "../../src/server/index.js";
-import { defineTask } from "../../src/task/index.js";
+} from "../../packages/runtime/src/server/index.js";
+import { defineTask } from "../../packages/runtime/src/task/index.js";
 import { clients, executeSync, memoryLogger, unary } from "./helpers.js";
 
 const Meta = z.object({ job_id: z.string() });

@@ -17,8 +17,8 @@ import {
   SyncAgentBase,
   TaskExecutionPhase,
   type Resource,
-} from "../../src/index.js";
-import { AgentServer } from "../../src/server/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { z } from "zod";
 import { python, pythonSkipReason } from "../python/python-protos.js";
 

@@ -10,15 +10,15 @@ import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { loadSync, type MethodDefinition } from "@grpc/proto-loader";
 import { status } from "@grpc/grpc-js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fileDescriptors, fileNames } from "../../src/gen/descriptors.js";
-import { flyteidl2FileDescriptors } from "../../src/gen/v2/descriptors.js";
+import { fileDescriptors, fileNames } from "../../packages/runtime/src/gen/descriptors.js";
+import { flyteidl2FileDescriptors } from "../../packages/runtime/src/gen/v2/descriptors.js";
 import {
   answerReflection,
   decodeReflectionRequest,
   encodeReflectionResponse,
   indexFileDescriptors,
   type ReflectionIndex,
-} from "../../src/server/reflection.js";
+} from "../../packages/runtime/src/server/reflection.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const reflectionProtos = path.resolve(here, "../../node_modules/@grpc/reflection/build/proto");

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { AgentRegistry } from "../../src/index.js";
-import { serve } from "../../src/server/index.js";
+import { AgentRegistry } from "../../packages/runtime/src/index.js";
+import { serve } from "../../packages/runtime/src/server/index.js";
 import { JobAgent } from "./fixtures/agents.js";
 import { memoryLogger } from "./helpers.js";
 

@@ -18,10 +18,15 @@ import type {
   GetTaskMetricsResponse,
   GetTaskResponse,
   ListAgentsResponse,
-} from "../../src/gen/flyteidl/admin/agent.js";
-import { AgentRegistry, TaskExecutionPhase } from "../../src/index.js";
-import { HealthService, ServingStatus, serve, type RunningAgentServer } from "../../src/server/index.js";
-import { defineTask } from "../../src/task/index.js";
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
+import { AgentRegistry, TaskExecutionPhase } from "../../packages/runtime/src/index.js";
+import {
+  HealthService,
+  ServingStatus,
+  serve,
+  type RunningAgentServer,
+} from "../../packages/runtime/src/server/index.js";
+import { defineTask } from "../../packages/runtime/src/task/index.js";
 import { agentEvents, EchoAgent, JobAgent, PlainAgent } from "./fixtures/agents.js";
 import { clients, executeSync, failure, memoryLogger, unary } from "./helpers.js";
 

@@ -5,8 +5,8 @@ import {
   SyncAgentBase,
   TaskExecutionPhase,
   type Resource,
-} from "../../src/index.js";
-import { AgentServer, UNSERVED_TASK_TYPE, type CallHooks } from "../../src/server/index.js";
+} from "../../packages/runtime/src/index.js";
+import { AgentServer, UNSERVED_TASK_TYPE, type CallHooks } from "../../packages/runtime/src/server/index.js";
 import { clients, executeSync, failure, unary } from "./helpers.js";
 
 class JobAgent extends AsyncAgentBase {

@@ -11,10 +11,16 @@ import {
 } from "@grpc/grpc-js";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GetTaskResponse, ListAgentsResponse } from "../../src/gen/flyteidl/admin/agent.js";
-import { AgentMetadataServiceClient, AsyncAgentServiceClient } from "../../src/gen/flyteidl/service/agent.js";
-import { TaskExecutionPhase } from "../../src/index.js";
-import { HealthService, ServingStatus } from "../../src/server/health.js";
+import type {
+  GetTaskResponse,
+  ListAgentsResponse,
+} from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
+import {
+  AgentMetadataServiceClient,
+  AsyncAgentServiceClient,
+} from "../../packages/runtime/src/gen/flyteidl/service/agent.js";
+import { TaskExecutionPhase } from "../../packages/runtime/src/index.js";
+import { HealthService, ServingStatus } from "../../packages/runtime/src/server/health.js";
 import { type LogLine, type ServeProcess, bin, root, startServeProcess } from "../support/serve-process.js";
 import { unary } from "./helpers.js";
 

@@ -6,7 +6,7 @@ import ts from "typescript";
 
 /**
  * What each folder of src/ may import besides itself: a folder name, or one file of a folder
- * (`"server/index.ts"`) when only that entry is public to the importer. `"(root)"` is src/index.ts.
+ * (`"server/index.ts"`) when only that entry is public to the importer. `"(root)"` is packages/runtime/src/index.ts.
  * Arrows point down: nothing imports a layer above it.
  */
 export const layers: Readonly<Record<string, readonly string[]>> = {

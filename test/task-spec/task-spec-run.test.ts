@@ -12,16 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
 import { buildInputs } from "../../src/cli/render/task-inputs.js";
 import { describeTemplateInputs, loadTaskSpecRun } from "../../src/cli/task-spec-run.js";
-import { AgentRegistry } from "../../src/core/registry.js";
+import { AgentRegistry } from "../../packages/runtime/src/core/registry.js";
 import { executeTask } from "../../src/executor/execute-task.js";
-import { LiteralMap } from "../../src/gen/flyteidl/core/literals.js";
-import { TaskTemplate } from "../../src/gen/flyteidl/core/tasks.js";
-import { AgentServer } from "../../src/server/server.js";
+import { LiteralMap } from "../../packages/runtime/src/gen/flyteidl/core/literals.js";
+import { TaskTemplate } from "../../packages/runtime/src/gen/flyteidl/core/tasks.js";
+import { AgentServer } from "../../packages/runtime/src/server/server.js";
 import { loadTaskSpecFile } from "../../src/task/load-task-spec.js";
 import { compilePythonProtos, python, pythonSkipReason } from "../python/python-protos.js";
 import "./fixtures/warehouse-agent.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(root, "bin/flyte-agent.js");
 const agentModule = fileURLToPath(new URL("./fixtures/warehouse-agent.ts", import.meta.url));
 

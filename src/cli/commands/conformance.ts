@@ -1,6 +1,6 @@
 import { resolve as resolvePath } from "node:path";
 import type { Command } from "commander";
-import { ExitCode, UsageError } from "../errors.js";
+import { ExitCode, UsageError } from "@flyte-agent/runtime/internal/cli/errors.js";
 import {
   configFlag,
   durationFlag,
@@ -9,7 +9,7 @@ import {
   repeatFlag,
   type TlsFlags,
   tlsFromFlags,
-} from "../flags.js";
+} from "@flyte-agent/runtime/internal/cli/flags.js";
 
 const CONFORMANCE_EXAMPLES = examplesHelp([
   ["flyte-agent conformance --endpoint localhost:8000", "server-wide checks of any agent server"],

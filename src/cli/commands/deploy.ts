@@ -4,8 +4,8 @@ import { type Document, isMap, parseAllDocuments } from "yaml";
 import type { CommonInput, DeployInput } from "../../deploy/deploy-command.js";
 import type { EndpointCheck } from "../../deploy/check-endpoint.js";
 import type { FlyteTarget } from "../../deploy/plan.js";
-import { UsageError } from "../errors.js";
-import { examplesHelp, listFlag, repeatFlag, secondsFlag } from "../flags.js";
+import { UsageError } from "@flyte-agent/runtime/internal/cli/errors.js";
+import { examplesHelp, listFlag, repeatFlag, secondsFlag } from "@flyte-agent/runtime/internal/cli/flags.js";
 
 interface CommonFlags {
   name: string;

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { readdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { CreateProjectOptions, PackageManager, TemplateKind } from "../../scaffold/index.js";
-import { CliError, ExitCode, UsageError } from "../errors.js";
+import { CliError, ExitCode, UsageError } from "@flyte-agent/runtime/internal/cli/errors.js";
 
 /** The flags of `flyte-agent new`, as commander parses them. */
 export interface NewFlags {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { CliError, UsageError } from "../errors.js";
+import { CliError, UsageError } from "@flyte-agent/runtime/internal/cli/errors.js";
 
 /** Flags of `flyte-agent python`. */
 interface PythonFlags {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { ExitCode, UsageError } from "../errors.js";
+import { ExitCode, UsageError } from "@flyte-agent/runtime/internal/cli/errors.js";
 import {
   checkEndpointReachable,
   configFlag,
@@ -10,7 +10,7 @@ import {
   type TlsFlags,
   tlsFromFlags,
   examplesHelp,
-} from "../flags.js";
+} from "@flyte-agent/runtime/internal/cli/flags.js";
 import { interruptOnSigint } from "../interrupt.js";
 
 const RUN_EXAMPLES = examplesHelp([
@@ -220,10 +220,10 @@ async function runCommand(
   if (!flags.endpoint && !config) {
     const [{ AgentServer }, { AgentRegistry }, { createServerLogger }, { prettyLogStream }] =
       await Promise.all([
-        import("../../server/server.js"),
-        import("../../core/registry.js"),
-        import("../../server/logger.js"),
-        import("../render/pretty-log.js"),
+        import("@flyte-agent/runtime/internal/server/server.js"),
+        import("@flyte-agent/runtime/internal/core/registry.js"),
+        import("@flyte-agent/runtime/internal/server/logger.js"),
+        import("@flyte-agent/runtime/internal/cli/render/pretty-log.js"),
       ]);
     const level = flags.quiet ? "silent" : process.env.LOG_LEVEL || "info";
     const readable = !flags.json && process.stderr.isTTY === true;
@@ -252,7 +252,7 @@ async function runCommand(
   const removeOutputDir = flags.outputDir === undefined && flags.keep !== true;
   const controller = new AbortController();
   // A reader that went away (`| head`) stops the run like Ctrl-C does: DeleteTask, then exit.
-  const { outputClosed } = await import("../output.js");
+  const { outputClosed } = await import("@flyte-agent/runtime/internal/cli/output.js");
   const onOutputClosed = () => controller.abort();
   outputClosed.addEventListener("abort", onOutputClosed, { once: true });
   const stopInterrupts = interruptOnSigint(controller, (text) => renderer.note(text));

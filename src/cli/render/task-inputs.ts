@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { TaskDefinition } from "../../task/define-task.js";
-import { describeType, parseInputString } from "../../types/index.js";
-import { TypeTransformError } from "../../types/errors.js";
-import { UsageError } from "../errors.js";
+import type { TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
+import { describeType, parseInputString } from "@flyte-agent/runtime/internal/types/index.js";
+import { TypeTransformError } from "@flyte-agent/runtime/internal/types/errors.js";
+import { UsageError } from "@flyte-agent/runtime/internal/cli/errors.js";
 
 function isOptional(schema: z.ZodType): boolean {
   return z.safeParse(schema, undefined).success;

@@ -1,4 +1,4 @@
-import type { TlsOptions } from "../client/agent-client.js";
+import type { TlsOptions } from "../../../../src/client/agent-client.js";
 import type { ParseConfigOptions, PropellerAgentConfig } from "../propeller/config.js";
 import { parseDuration } from "../types/duration.js";
 import { CliError, UsageError } from "./errors.js";
