@@ -1,4 +1,3 @@
-import type { TlsOptions } from "../../../../src/client/agent-client.js";
 import type { ParseConfigOptions, PropellerAgentConfig } from "../propeller/config.js";
 import { parseDuration } from "../types/duration.js";
 import { CliError, UsageError } from "./errors.js";
@@ -89,8 +88,11 @@ export interface TlsFlags {
   serverName?: string;
 }
 
+/** The TLS files of {@link TlsFlags}, as the agent client's `TlsOptions` takes them. */
+export type TlsFiles = Omit<TlsFlags, "tls">;
+
 /** TLS settings from the flags: files imply TLS; `--tls` alone means system roots. */
-export function tlsFromFlags(flags: TlsFlags): boolean | TlsOptions {
+export function tlsFromFlags(flags: TlsFlags): boolean | TlsFiles {
   const files = {
     ...(flags.caFile ? { caFile: flags.caFile } : {}),
     ...(flags.certFile ? { certFile: flags.certFile } : {}),
