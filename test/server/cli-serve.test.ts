@@ -7,7 +7,7 @@ import type {
 } from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import { TaskExecutionPhase } from "../../packages/runtime/src/index.js";
 import { runCliInProcess } from "../support/cli-in-process.js";
-import { root, startServeProcess } from "../support/serve-process.js";
+import { bin, root, serveBin, startServeProcess } from "../support/serve-process.js";
 import { clients, failure, unary } from "./helpers.js";
 
 // These tests run the built CLI (`npm run build` first; `npm test` does it).
@@ -122,5 +122,29 @@ describe("flyte-agent serve agent (the real binary)", () => {
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain("agent module ./nope.js not found");
     expect(missing.stderr).not.toContain("    at ");
+  });
+});
+
+describe("flyte-agent-serve (the runtime package's binary)", () => {
+  it("is `flyte-agent serve` alone: the same flags, and it serves", async () => {
+    // The help text up to the examples (which name the command as typed) lists every flag.
+    const flags = async (command: readonly string[]) =>
+      (await execa("node", [...command, "agent", "--help"], { cwd: root })).stdout
+        .replace(/^Usage: .*$/m, "")
+        .split("Examples:")[0];
+    const viaCli = await flags([bin, "serve"]);
+    expect(viaCli).toContain("--task-types <categories>");
+    expect(await flags([serveBin])).toBe(viaCli);
+
+    const cli = await startServeProcess(["connector", ...local, "--timeout", "2"], { command: [serveBin] });
+    const c = clients(`127.0.0.1:${cli.port}`);
+    try {
+      const res: ListAgentsResponse = await unary(c.meta.listAgents.bind(c.meta), {});
+      expect(res.agents.map((a) => a.name)).toEqual(["JobAgent", "PlainAgent", "EchoAgent"]);
+    } finally {
+      c.close();
+    }
+    const [exitCode] = (await once(cli.child, "exit")) as [number];
+    expect(exitCode).toBe(0);
   });
 });

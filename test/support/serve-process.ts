@@ -6,6 +6,8 @@ import { type ResultPromise, execa } from "execa";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const bin = path.join(root, "bin/flyte-agent.js");
+/** `flyte-agent-serve`, the runtime package's binary: `flyte-agent serve` alone. */
+export const serveBin = path.join(root, "packages/runtime/bin/flyte-agent-serve.js");
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
@@ -31,9 +33,14 @@ const matcher = (m: string | ((l: LogLine) => boolean)) =>
  */
 export async function startServeProcess(
   args: readonly string[],
-  options: { readonly env?: Readonly<Record<string, string>>; readonly ready?: string } = {},
+  options: {
+    readonly env?: Readonly<Record<string, string>>;
+    readonly ready?: string;
+    /** The command before `args`. @default `flyte-agent serve` */
+    readonly command?: readonly string[];
+  } = {},
 ): Promise<ServeProcess> {
-  const child = execa("node", [bin, "serve", ...args], {
+  const child = execa("node", [...(options.command ?? [bin, "serve"]), ...args], {
     cwd: root,
     reject: false,
     ...(options.env ? { env: options.env } : {}),

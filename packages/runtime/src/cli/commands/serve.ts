@@ -107,6 +107,8 @@ async function workerCount(text: string): Promise<number> {
 }
 
 function addServeCommand(parent: Command, name: string, description: string): void {
+  // The examples name the command as typed: `flyte-agent serve agent` or `flyte-agent-serve agent`.
+  const prefix = parent.parent ? `${parent.parent.name()} ${parent.name()}` : parent.name();
   parent
     .command(name)
     .description(description)
@@ -183,9 +185,9 @@ function addServeCommand(parent: Command, name: string, description: string): vo
       [
         "",
         "Examples:",
-        "  flyte-agent serve agent -m dist/agent.js                     # as pyflyte serve agent, on port 8000",
-        "  flyte-agent serve agent -m src/agent.ts --task-types bigquery # a canary serving one task type",
-        "  flyte-agent serve agent --builtin sensor --port 0 --timeout 10m",
+        `  ${prefix} agent -m dist/agent.js                     # as pyflyte serve agent, on port 8000`,
+        `  ${prefix} agent -m src/agent.ts --task-types bigquery # a canary serving one task type`,
+        `  ${prefix} agent --builtin sensor --port 0 --timeout 10m`,
         "",
       ].join("\n"),
     )
@@ -324,9 +326,18 @@ function addServeCommand(parent: Command, name: string, description: string): vo
 
 /** Registers `flyte-agent serve agent` and its alias `serve connector`. */
 export function register(program: Command): void {
-  const serve = program
-    .command("serve")
-    .description("serve agents over gRPC for FlytePropeller (serve agent | serve connector)");
+  registerServeCommands(
+    program
+      .command("serve")
+      .description("serve agents over gRPC for FlytePropeller (serve agent | serve connector)"),
+  );
+}
+
+/**
+ * Registers `agent` and its alias `connector` under `serve`: the one definition of the serve command,
+ * under `flyte-agent serve` and as `flyte-agent-serve` itself.
+ */
+export function registerServeCommands(serve: Command): void {
   addServeCommand(
     serve,
     "agent",
