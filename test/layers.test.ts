@@ -4,13 +4,17 @@ import { describe, expect, it } from "vitest";
 import { checkLayers, importsOf, layers, pendingViolations, readSources } from "./support/layers.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const src = path.join(repo, "src");
+const packages = {
+  runtime: readSources(path.join(repo, "packages/runtime/src")),
+  cli: readSources(path.join(repo, "src")),
+} as const;
 
-describe("the layering of src/", () => {
-  const sources = readSources(src);
-  const violations = checkLayers(sources);
+describe("the layering of both packages", () => {
+  const violations = [...checkLayers(packages.runtime, "runtime"), ...checkLayers(packages.cli, "cli")];
 
   it("has no import that runs sideways or upward, besides the pending ones", () => {
+    expect(packages.runtime.size).toBeGreaterThan(50);
+    expect(packages.cli.size).toBeGreaterThan(30);
     const unexpected = violations.filter((v) => !pendingViolations.includes(v.edge));
     expect(unexpected.map((v) => `${v.edge} (${v.reason})`)).toEqual([]);
   });
@@ -21,13 +25,17 @@ describe("the layering of src/", () => {
   });
 
   it("keeps the server from exiting the process or loading built-in agents", () => {
-    const server = [...sources].filter(([file]) => file.startsWith("server/") && !file.endsWith(".test.ts"));
+    const server = [...packages.runtime].filter(
+      ([file]) => file.startsWith("server/") && !file.endsWith(".test.ts"),
+    );
     expect(server.length).toBeGreaterThan(5);
     expect(server.filter(([, text]) => /\bprocess\.exit\s*\(/.test(text)).map(([f]) => f)).toEqual([]);
-    const exits = [...sources].filter(
-      ([file, text]) => !file.endsWith(".test.ts") && /\bprocess\.exit\s*\(/.test(text),
-    );
-    expect(exits.map(([f]) => f)).toEqual(["cli/main.ts"]);
+    const exits = (name: keyof typeof packages) =>
+      [...packages[name]]
+        .filter(([file, text]) => !file.endsWith(".test.ts") && /\bprocess\.exit\s*\(/.test(text))
+        .map(([f]) => `${name}: ${f}`);
+    // One place ends the process, for both commands (`flyte-agent` and `flyte-agent-serve`).
+    expect([...exits("runtime"), ...exits("cli")]).toEqual(["runtime: cli/run-program.ts"]);
   });
 });
 
@@ -43,6 +51,27 @@ describe("the layer check", () => {
       "core/agent.ts -> server/server.ts",
       "core/lazy.ts -> cli/main.ts",
       "core/types-only.ts -> server/serve.ts",
+    ]);
+  });
+
+  it("fails on the runtime importing the CLI package, and on the CLI reaching into packages/", () => {
+    const runtime = new Map([
+      ["server/a.ts", 'import { executeTask } from "flyte-agent/executor";\n'],
+      ["cli/b.ts", 'const x = () => import("../../../../src/executor/index.js");\n'],
+      ["server/ok.ts", 'import { z } from "zod";\nimport { isAgent } from "../core/agent.js";\n'],
+    ]);
+    expect(checkLayers(runtime, "runtime").map((v) => `${v.edge}: ${v.reason}`)).toEqual([
+      "server/a.ts -> flyte-agent/executor: the runtime never imports the CLI package",
+      "cli/b.ts -> ../../../../src/executor/index.js: the runtime never imports the CLI package",
+    ]);
+    const cli = new Map([
+      ["executor/a.ts", 'import { AgentRegistry } from "../../packages/runtime/src/core/registry.js";\n'],
+      ["executor/b.ts", 'import { AgentServer } from "@flyte-agent/runtime/internal/server/server.js";\n'],
+      ["executor/ok.ts", 'import { AgentRegistry } from "@flyte-agent/runtime/internal/core/registry.js";\n'],
+    ]);
+    expect(checkLayers(cli, "cli").map((v) => v.edge)).toEqual([
+      "executor/a.ts -> ../../packages/runtime/src/core/registry.js",
+      "executor/b.ts -> server/server.ts",
     ]);
   });
 
