@@ -11,20 +11,40 @@ let tsxRegistered: Promise<void> | undefined;
  * Imports a user module (an agent module, a task file) by absolute path, TypeScript included without a
  * build step. Every module goes into the one module graph of the process, so a module reached twice
  * (given with `--modules` and imported by a task file) runs once. tsx's loader is registered only when
- * a TypeScript file is first asked for, so plain JavaScript deployments never pay for it.
+ * a TypeScript file is first asked for, so plain JavaScript deployments never pay for it; tsx comes
+ * with the `flyte-agent` CLI (a dev dependency of an agent project), not with this runtime.
  */
 export async function importModuleFile(file: string): Promise<Record<string, unknown>> {
   if (tsExtension.test(file)) {
     tsxRegistered ??= import("tsx/esm/api").then(({ register }) => {
       register();
     });
-    await tsxRegistered;
+    try {
+      await tsxRegistered;
+    } catch (err) {
+      throw tsxMissing(file, err) ?? err;
+    }
   }
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
     throw explainModuleFormat(file, err) ?? err;
   }
+}
+
+/**
+ * tsx is the CLI's (flyte-agent's) dependency, not the runtime's: an image that installs only
+ * `@flyte-agent/runtime` serves built JavaScript. A `.ts` module there is one sentence, not Node's
+ * "Cannot find package".
+ */
+function tsxMissing(file: string, err: unknown): FlyteAgentError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== "ERR_MODULE_NOT_FOUND" || !/\btsx\b/.test(String((err as Error).message))) return undefined;
+  return new FlyteAgentError(
+    ErrorCode.INVALID_CONFIG,
+    `${file} is TypeScript and tsx is not installed: build it to .js, or install flyte-agent to load .ts`,
+    { cause: err },
+  );
 }
 
 /**
