@@ -47,10 +47,14 @@ export interface DockerfileOptions {
   readonly localDependencies?: readonly string[];
 }
 
-/** Where the image installs the CLI; the Deployment runs the same path. */
-export const SERVE_BINARY = "/app/node_modules/.bin/flyte-agent";
+/**
+ * Where the image installs the server's command, `flyte-agent-serve` of `@flyte-agent/runtime` (a
+ * production dependency; the `flyte-agent` CLI is a dev dependency and stays out of the image); the
+ * Deployment runs the same path.
+ */
+export const SERVE_BINARY = "/app/node_modules/.bin/flyte-agent-serve";
 
-/** The arguments of `flyte-agent serve agent` that a container runs; shared by the Dockerfile and the Deployment. */
+/** The arguments of `flyte-agent-serve agent` that a container runs; shared by the Dockerfile and the Deployment. */
 export function serveArgs(options: {
   readonly port: number;
   readonly prometheusPort: number;
@@ -59,7 +63,6 @@ export function serveArgs(options: {
   readonly modules: readonly string[];
 }): string[] {
   const args = [
-    "serve",
     "agent",
     "--port",
     String(options.port),
@@ -93,9 +96,11 @@ const INSTALL: Readonly<Record<PackageManager, { all: string; production: string
  * Renders the Dockerfile of an agent project — the one `new` writes and `deploy` builds. A project
  * with a build script gets two stages: the build stage installs everything and compiles; the runtime
  * stage installs production dependencies from the lockfile and copies the build output, so no
- * compiler or test runner ships. Either way: a slim Node base, a non-root user, and `flyte-agent serve
+ * compiler or test runner ships. Either way: a slim Node base, a non-root user, and `flyte-agent-serve
  * agent` on port 8000 with metrics on 9090. The project directory is the build context and must hold
- * `package.json` and the package manager's lockfile, with `flyte-agent` as a dependency.
+ * `package.json` and the package manager's lockfile, with `@flyte-agent/runtime` as a dependency.
+ * Without a build step the image serves the sources with production dependencies only, so they must
+ * be JavaScript (tsx, which loads `.ts`, comes with the `flyte-agent` dev dependency).
  */
 export function renderDockerfile(options: DockerfileOptions = {}): string {
   const port = options.port ?? 8000;
@@ -159,6 +164,7 @@ export interface ProjectFacts {
 interface ProjectPackageJson {
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   packageManager?: string;
 }
@@ -196,7 +202,12 @@ export async function inspectProject(dir: string): Promise<ProjectFacts> {
     );
   }
   const localDependencies: string[] = [];
-  for (const [name, spec] of Object.entries({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
+  // Dev dependencies too: the build stage installs them (`flyte-agent` is one, and may be a tarball).
+  for (const [name, spec] of Object.entries({
+    ...pkg.devDependencies,
+    ...pkg.dependencies,
+    ...pkg.optionalDependencies,
+  })) {
     const path = /^(?:file|link):(.*)$/.exec(spec)?.[1];
     if (path === undefined) continue;
     const target = resolve(root, path);

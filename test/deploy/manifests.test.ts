@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
@@ -6,7 +9,7 @@ import {
   toYamlStream,
   validateManifests,
 } from "../../src/deploy/manifests.js";
-import { renderDockerfile } from "../../src/deploy/dockerfile.js";
+import { inspectProject, renderDockerfile } from "../../src/deploy/dockerfile.js";
 
 type Obj = Record<string, any>;
 const byKind = (list: readonly Obj[], kind: string) => list.find((m) => m.kind === kind)!;
@@ -29,8 +32,8 @@ describe("createManifests", () => {
     const pod = d.spec.template.spec;
     const c = pod.containers[0];
     expect(c.image).toBe("ghcr.io/acme/bq-agent:1.2.0");
+    expect(c.command).toEqual(["/app/node_modules/.bin/flyte-agent-serve"]);
     expect(c.args).toEqual([
-      "serve",
       "agent",
       "--port",
       "8000",
@@ -234,8 +237,9 @@ describe("renderDockerfile", () => {
     expect(text).toMatch(/^USER 1000:1000$/m);
     expect(text).toMatch(/^EXPOSE 8000 9090$/m);
     const cmd = JSON.parse(/^CMD (.*)$/m.exec(text)![1]!) as string[];
+    // The runtime package's command: the CLI is a dev dependency, not in the image.
+    expect(cmd[0]).toBe("/app/node_modules/.bin/flyte-agent-serve");
     expect(cmd.slice(1)).toEqual([
-      "serve",
       "agent",
       "--port",
       "8000",
@@ -272,5 +276,29 @@ describe("renderDockerfile", () => {
     expect(yarn).toMatch(/^COPY package.json yarn.lock \.\/$/m);
     expect(yarn).toMatch(/^RUN yarn install --frozen-lockfile --production/m);
     expect(yarn).not.toMatch(/\bnpm /);
+  });
+});
+
+describe("inspectProject", () => {
+  it("copies local dev dependencies into the image too: the build stage installs them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "inspect-project-"));
+    try {
+      const pkg = {
+        scripts: { build: "tsc" },
+        dependencies: { "@flyte-agent/runtime": "file:./vendor/runtime.tgz" },
+        devDependencies: { "flyte-agent": "file:./vendor/flyte-agent.tgz" },
+      };
+      await writeFile(join(dir, "package.json"), JSON.stringify(pkg));
+      await writeFile(join(dir, "package-lock.json"), "{}");
+      const facts = await inspectProject(dir);
+      expect([...facts.localDependencies].sort()).toEqual(["vendor/flyte-agent.tgz", "vendor/runtime.tgz"]);
+      const outside = { ...pkg, devDependencies: { "flyte-agent": "file:../flyte-agent" } };
+      await writeFile(join(dir, "package.json"), JSON.stringify(outside));
+      await expect(inspectProject(dir)).rejects.toThrow(
+        /flyte-agent is a dependency on file:\.\.\/flyte-agent/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
