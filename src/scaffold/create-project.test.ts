@@ -54,10 +54,12 @@ describe("createProject", () => {
     const project = await createProject({ name: "bigquery", cwd, template: "sync" });
     const pkg = JSON.parse(await readFile(join(project.dir, "package.json"), "utf8"));
     expect(pkg.name).toBe("flyte-agent-bigquery");
-    // Run from this checkout, the project depends on the checkout itself (nothing is published yet).
-    expect(pkg.dependencies["flyte-agent"]).toBe(
-      `file:${fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "")}`,
-    );
+    // Run from this checkout, the project depends on the checkout itself (nothing is published yet):
+    // the runtime for the agent and its image, the CLI (with tsx and the testing kit) for development.
+    const checkout = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+    expect(pkg.dependencies["@flyte-agent/runtime"]).toBe(`file:${checkout}/packages/runtime`);
+    expect(pkg.dependencies["flyte-agent"]).toBeUndefined();
+    expect(pkg.devDependencies["flyte-agent"]).toBe(`file:${checkout}`);
     expect(pkg.dependencies.zod).toBe(own.dependencies.zod);
     expect(pkg.devDependencies.typescript).toBe(own.devDependencies.typescript);
     expect(pkg.flyteAgent.modules).toEqual(["./dist/agent.js"]);
@@ -73,12 +75,14 @@ describe("createProject", () => {
       packageName: "@acme/s3-sensor",
       className: "S3ReadySensor",
       flyteAgentSpec: "file:../flyte-agent.tgz",
+      runtimeSpec: "file:../flyte-agent-runtime.tgz",
     });
     expect(project.dir).toBe(join(cwd, "agents/s3"));
     const pkg = JSON.parse(await readFile(join(project.dir, "package.json"), "utf8"));
     expect(pkg).toMatchObject({
       name: "@acme/s3-sensor",
-      dependencies: { "flyte-agent": "file:../flyte-agent.tgz" },
+      dependencies: { "@flyte-agent/runtime": "file:../flyte-agent-runtime.tgz" },
+      devDependencies: { "flyte-agent": "file:../flyte-agent.tgz" },
     });
     expect(await readFile(join(project.dir, "src/agent.ts"), "utf8")).toContain(
       "class S3ReadySensor extends SensorBase",
@@ -106,7 +110,7 @@ describe("createProject", () => {
   it("writes the scripts, next steps and Dockerfile for the chosen package manager", async () => {
     const project = await createProject({ name: "x", cwd, packageManager: "pnpm" });
     const pkg = JSON.parse(await readFile(join(project.dir, "package.json"), "utf8"));
-    expect(pkg.scripts.serve).toBe("pnpm run build && flyte-agent serve agent");
+    expect(pkg.scripts.serve).toBe("pnpm run build && flyte-agent-serve agent");
     expect(JSON.stringify(pkg.scripts)).not.toMatch(/\bnpm run/);
     const dockerfile = await readFile(join(project.dir, "Dockerfile"), "utf8");
     expect(dockerfile).toContain("COPY package.json pnpm-lock.yaml ./");

@@ -1,4 +1,6 @@
+import { realpathSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
@@ -33,10 +35,16 @@ export interface CreateProjectOptions extends ProjectNameOptions {
   /** Write into a non-empty directory, replacing files the template has. @default false */
   readonly force?: boolean;
   /**
-   * The `flyte-agent` dependency written to package.json. @default where this copy came from: its
-   * checkout or tarball as a `file:` path, else `^<this package's version>` (see {@link defaultFlyteAgentSpec})
+   * The `flyte-agent` dev dependency (the CLI, tsx, the testing kit) written to package.json.
+   * @default where this copy came from: its checkout or tarball as a `file:` path, else
+   * `^<this package's version>` (see {@link defaultFlyteAgentSpec})
    */
   readonly flyteAgentSpec?: string;
+  /**
+   * The `@flyte-agent/runtime` dependency (what the agent imports and the image serves with) written to
+   * package.json. @default where the runtime this copy uses came from, as for {@link flyteAgentSpec}
+   */
+  readonly runtimeSpec?: string;
   /** Whose commands the scripts, the next steps and the Dockerfile use. @default "npm" */
   readonly packageManager?: PackageManager;
   /** Where the templates are. @default this package's `templates/` */
@@ -62,6 +70,7 @@ interface ResolvedOptions {
   readonly dir: string;
   readonly force: boolean;
   readonly flyteAgentSpec: string;
+  readonly runtimeSpec: string;
   readonly packageManager: PackageManager;
   readonly templatesDir: string;
 }
@@ -79,6 +88,9 @@ const TEXT_EXTENSIONS =
 const SENSOR_TASK_TYPE = "sensor";
 
 const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
+/** The directory of the `@flyte-agent/runtime` this copy runs with (a checkout's packages/runtime). */
+const runtimeRoot = (): string =>
+  dirname(realpathSync(createRequire(import.meta.url).resolve("@flyte-agent/runtime/package.json")));
 
 interface OwnPackageJson {
   version: string;
@@ -138,6 +150,9 @@ async function resolveOptions(options: CreateProjectOptions): Promise<ResolvedOp
     force: options.force ?? false,
     flyteAgentSpec:
       options.flyteAgentSpec ?? (await defaultFlyteAgentSpec(packageRoot, (await readOwnPackage()).version)),
+    // Both packages have one version (the CLI depends on its runtime exactly).
+    runtimeSpec:
+      options.runtimeSpec ?? (await defaultFlyteAgentSpec(runtimeRoot(), (await readOwnPackage()).version)),
     packageManager,
     templatesDir: resolve(options.templatesDir ?? join(packageRoot, "templates")),
   };
@@ -221,7 +236,10 @@ async function rewritePackageJson(text: string, o: ResolvedOptions): Promise<str
   };
   sync(pkg.dependencies);
   sync(pkg.devDependencies);
-  pkg.dependencies = { ...pkg.dependencies, "flyte-agent": o.flyteAgentSpec };
+  // The image installs the runtime (a dependency); the CLI and its toolchain are for development.
+  const { "flyte-agent": _cli, ...dependencies } = pkg.dependencies ?? {};
+  pkg.dependencies = { ...dependencies, "@flyte-agent/runtime": o.runtimeSpec };
+  pkg.devDependencies = { ...pkg.devDependencies, "flyte-agent": o.flyteAgentSpec };
   // The scripts call each other with the package manager the project is made for.
   for (const [name, script] of Object.entries(pkg.scripts ?? {}))
     pkg.scripts![name] = script.replace(/\bnpm run /g, `${o.packageManager} run `);
@@ -244,7 +262,8 @@ function nextSteps(o: ResolvedOptions): string[] {
 /**
  * Creates a new agent project from one of the templates: copies `templates/<kind>/`, renames
  * `_gitignore` and `_dockerignore`, puts the derived names in (task type, agent class, package name),
- * and rewrites package.json with the package name and this flyte-agent version.
+ * and rewrites package.json with the package name, `@flyte-agent/runtime` as a dependency and
+ * `flyte-agent` as a dev dependency (both this copy's, see {@link CreateProjectOptions.flyteAgentSpec}).
  *
  * @throws FlyteAgentError (`INVALID_CONFIG`) for an invalid name, an unknown template, or a target
  *   directory that is not empty (unless `force`).

@@ -15,6 +15,7 @@ export interface NewFlags {
   className?: string;
   taskType?: string;
   flyteAgent?: string;
+  runtime?: string;
 }
 
 /**
@@ -92,6 +93,7 @@ export async function resolveNewOptions(
     ...(flags.className ? { className: flags.className } : {}),
     ...(flags.taskType ? { taskType: flags.taskType } : {}),
     ...(flags.flyteAgent ? { flyteAgentSpec: flags.flyteAgent } : {}),
+    ...(flags.runtime ? { runtimeSpec: flags.runtime } : {}),
   };
 }
 
@@ -139,7 +141,11 @@ export function register(program: Command): void {
     .option("--task-type <type>", "the task type served (default: the name with - and . as _)")
     .option(
       "--flyte-agent <spec>",
-      "the flyte-agent dependency to write (default: this checkout or tarball as file:<path>, else ^<version>)",
+      "the flyte-agent dev dependency to write (default: this checkout or tarball as file:<path>, else ^<version>)",
+    )
+    .option(
+      "--runtime <spec>",
+      "the @flyte-agent/runtime dependency to write (default: the runtime this CLI uses, as for --flyte-agent)",
     )
     .addHelpText(
       "after",

@@ -6,7 +6,7 @@ import {
   type AgentContext,
   type Resource,
   type TaskRequest,
-} from "flyte-agent";
+} from "@flyte-agent/runtime";
 import { z } from "zod";
 import { type JobClient, StandInJobService } from "./job-service.js";
 import { starterTask } from "./task.js";

@@ -1,4 +1,4 @@
-import { TaskExecutionPhase } from "flyte-agent";
+import { TaskExecutionPhase } from "@flyte-agent/runtime";
 import {
   createManualClock,
   runAsyncTask,

@@ -4,7 +4,7 @@ import {
   SensorBase,
   SensorRegistry,
   type AgentContext,
-} from "flyte-agent";
+} from "@flyte-agent/runtime";
 import { z } from "zod";
 import { LocalObjectStore, type ObjectStore } from "./object-store.js";
 

@@ -1,4 +1,4 @@
-import { defineSensorTask } from "flyte-agent";
+import { defineSensorTask } from "@flyte-agent/runtime";
 import { StarterSensor } from "./agent.js";
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSensorEngine } from "flyte-agent";
+import { createSensorEngine } from "@flyte-agent/runtime";
 import {
   createAgentContext,
   createManualClock,

@@ -4,7 +4,7 @@ import {
   TaskExecutionPhase,
   type Resource,
   type TaskRequest,
-} from "flyte-agent";
+} from "@flyte-agent/runtime";
 import { z } from "zod";
 import { type RatesClient, StandInRatesService } from "./rates-service.js";
 import { starterTask } from "./task.js";

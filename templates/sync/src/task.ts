@@ -1,4 +1,4 @@
-import { defineTask } from "flyte-agent";
+import { defineTask } from "@flyte-agent/runtime";
 import { z } from "zod";
 
 const currency = z
