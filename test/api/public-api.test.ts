@@ -64,12 +64,24 @@ function exportsOf(p: ts.Program, entry: string): Export[] {
 }
 
 describe("the package root", () => {
-  const p = program(["packages/runtime/src/index.ts", "packages/runtime/src/flyteidl.ts"]);
+  const p = program([
+    "packages/runtime/src/index.ts",
+    "packages/runtime/src/flyteidl.ts",
+    "src/index.ts",
+    "src/flyteidl.ts",
+  ]);
   const rootExports = exportsOf(p, "packages/runtime/src/index.ts");
+  const listing = (exports: readonly Export[]) => exports.map((e) => `${e.kind} ${e.name}`).join("\n") + "\n";
 
-  it("exports the reviewed list of names", async () => {
-    const listing = rootExports.map((e) => `${e.kind} ${e.name}`).join("\n") + "\n";
-    await expect(listing).toMatchFileSnapshot("./root-exports.txt");
+  it("exports the reviewed list of names (@flyte-agent/runtime)", async () => {
+    await expect(listing(rootExports)).toMatchFileSnapshot("./runtime-root-exports.txt");
+  });
+
+  it("is flyte-agent's root too: the CLI package re-exports the runtime's root and nothing else", async () => {
+    const cliExports = exportsOf(p, "src/index.ts");
+    await expect(listing(cliExports)).toMatchFileSnapshot("./root-exports.txt");
+    expect(cliExports).toEqual(rootExports);
+    expect(exportsOf(p, "src/flyteidl.ts")).toEqual(exportsOf(p, "packages/runtime/src/flyteidl.ts"));
   });
 
   it("keeps servers, executors, scaffolding and command-line parsers out of the root", () => {
@@ -105,7 +117,7 @@ describe("the package root", () => {
   });
 });
 
-describe("the package's entry points", () => {
+describe("the packages' entry points", () => {
   it("resolve by name from the built package: server, executor, conformance, testing, deploy, flyteidl", async () => {
     const script = `
       const load = async (s) => Object.keys(await import(s));
@@ -117,6 +129,17 @@ describe("the package's entry points", () => {
         deploy: (await load("flyte-agent/deploy")).includes("createManifests"),
         flyteidl: await load("flyte-agent/flyteidl"),
         rootHasServer: (await load("flyte-agent")).includes("AgentServer"),
+        runtime: (await load("@flyte-agent/runtime")).includes("AsyncAgentBase"),
+        runtimeServer: (await load("@flyte-agent/runtime/server")).includes("serve"),
+        runtimeFlyteidl: await load("@flyte-agent/runtime/flyteidl"),
+        // One copy of each module whichever name is imported: classes and the registry are shared.
+        sameRoot: await (async () => {
+          const [cli, runtime] = [await import("flyte-agent"), await import("@flyte-agent/runtime")];
+          return Object.keys(runtime).length > 50 && Object.keys(runtime).every((k) => cli[k] === runtime[k]);
+        })(),
+        sameServer:
+          (await import("flyte-agent/server")).AgentServer ===
+          (await import("@flyte-agent/runtime/server")).AgentServer,
       }));`;
     const r = await execa("node", ["--input-type=module", "-e", script], { cwd: root });
     expect(JSON.parse(r.stdout)).toEqual({
@@ -127,6 +150,11 @@ describe("the package's entry points", () => {
       deploy: true,
       flyteidl: [],
       rootHasServer: false,
+      runtime: true,
+      runtimeServer: true,
+      runtimeFlyteidl: [],
+      sameRoot: true,
+      sameServer: true,
     });
   });
 });
