@@ -62,6 +62,7 @@ async function stop(server: ReturnType<typeof sh>): Promise<void> {
 describe("generated projects", () => {
   let root = "";
   let tarball = "";
+  let runtimeTarball = "";
   const steps = new Map<string, string[]>();
 
   beforeAll(async () => {
@@ -70,14 +71,31 @@ describe("generated projects", () => {
     }
     root = await mkdtemp(join(tmpdir(), "flyte-agent-e2e-"));
     // dist/ is already built; packing must not rebuild it under the feet of other tests.
-    const pack = await sh("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", root], repo);
-    check(pack);
-    tarball = join(root, (JSON.parse(String(pack.stdout)) as { filename: string }[])[0]!.filename);
+    const pack = async (dir: string) => {
+      const r = await sh("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", root], dir);
+      check(r);
+      return join(root, (JSON.parse(String(r.stdout)) as { filename: string }[])[0]!.filename);
+    };
+    // Nothing is published yet: the CLI's tarball and the runtime's it depends on.
+    tarball = await pack(repo);
+    runtimeTarball = await pack(join(repo, "packages/runtime"));
     for (const kind of kinds) {
       // As the README says: npx runs the packed CLI, which points the project at that tarball.
       const r = await sh(
         "npx",
-        ["--yes", "--package", tarball, "flyte-agent", "new", `${kind}-demo`, "--template", kind, "--yes"],
+        [
+          "--yes",
+          "--package",
+          runtimeTarball,
+          "--package",
+          tarball,
+          "flyte-agent",
+          "new",
+          `${kind}-demo`,
+          "--template",
+          kind,
+          "--yes",
+        ],
         root,
       );
       check(r);
@@ -105,9 +123,10 @@ describe("generated projects", () => {
   describe.each(kinds)("the %s template", (kind) => {
     const dir = () => join(root, `${kind}-demo`);
 
-    it("depends on the tarball it was made from and prints the steps this test follows", async () => {
+    it("depends on the tarballs it was made from and prints the steps this test follows", async () => {
       const pkg = JSON.parse(await readFile(join(dir(), "package.json"), "utf8"));
-      expect(pkg.dependencies["flyte-agent"]).toBe(`file:${tarball}`);
+      expect(pkg.dependencies["@flyte-agent/runtime"]).toBe(`file:${runtimeTarball}`);
+      expect(pkg.devDependencies["flyte-agent"]).toBe(`file:${tarball}`);
       expect(steps.get(kind)).toEqual([
         `cd ${kind}-demo`,
         "npm install",
@@ -151,16 +170,18 @@ describe("generated projects", () => {
     }, 300_000);
 
     it("builds, from deploy --out's Dockerfile, an image that starts the server", async () => {
-      // The project as a user would ship it: flyte-agent vendored into the build context (a path
-      // outside it is refused), installed once so the lockfile names it.
+      // The project as a user would ship it: both packages vendored into the build context (a path
+      // outside it is refused), installed once so the lockfile names them.
       const project = join(root, `${kind}-image`);
       await cp(dir(), project, {
         recursive: true,
         filter: (src) => !/\/(node_modules|dist)$/.test(src),
       });
       await copyFile(tarball, join(project, "flyte-agent.tgz"));
+      await copyFile(runtimeTarball, join(project, "flyte-agent-runtime.tgz"));
       const pkg = JSON.parse(await readFile(join(project, "package.json"), "utf8"));
-      pkg.dependencies["flyte-agent"] = "file:./flyte-agent.tgz";
+      pkg.dependencies["@flyte-agent/runtime"] = "file:./flyte-agent-runtime.tgz";
+      pkg.devDependencies["flyte-agent"] = "file:./flyte-agent.tgz";
       await writeFile(join(project, "package.json"), JSON.stringify(pkg, null, 2));
       await rm(join(project, "package-lock.json"), { force: true });
       check(await sh("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund"], project));
@@ -175,10 +196,15 @@ describe("generated projects", () => {
       const dockerfile = await readFile(join(out, "Dockerfile"), "utf8");
       // The file new wrote and the file deploy writes are one generator's output.
       const written = await readFile(join(project, "Dockerfile"), "utf8");
-      expect(dockerfile.replace(/^COPY flyte-agent\.tgz \.\/flyte-agent\.tgz\n/gm, "")).toBe(written);
+      expect(dockerfile.replace(/^COPY (flyte-agent(-runtime)?\.tgz) \.\/\1\n/gm, "")).toBe(written);
       expect(dockerfile.match(/^COPY flyte-agent\.tgz/gm)).toHaveLength(2);
+      expect(dockerfile.match(/^COPY flyte-agent-runtime\.tgz/gm)).toHaveLength(2);
       const image = await emulateDockerBuild(dockerfile, project, join(root, `${kind}-stages`), env);
-      // No dev tooling in the runtime stage.
+      // No dev tooling in the runtime stage: the runtime, not the CLI and its toolchain.
+      expect(image.cmd[0]).toMatch(/node_modules\/\.bin\/flyte-agent-serve$/);
+      expect(existsSync(join(image.workdir, "node_modules/@flyte-agent/runtime/dist/index.js"))).toBe(true);
+      for (const dev of ["flyte-agent", "kubernetes-models", "tsx", "esbuild", "execa"])
+        expect(existsSync(join(image.workdir, "node_modules", dev)), dev).toBe(false);
       expect(existsSync(join(image.workdir, "node_modules/typescript"))).toBe(false);
       expect(existsSync(join(image.workdir, "node_modules/vitest"))).toBe(false);
       expect(existsSync(join(image.workdir, "src"))).toBe(false);
