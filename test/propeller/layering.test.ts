@@ -1,18 +1,26 @@
 // FlytePropeller's contract in one place: propeller/ is rules without a network, only the client
 // builds gRPC clients, and no Propeller default is restated outside propeller/ (the import rules of
 // every folder are test/layers.test.ts).
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-const src = new URL("../../src", import.meta.url).pathname;
+// Both packages: the CLI's sources (src/) and the runtime's (packages/runtime/src/), where propeller/ lives.
+const roots = ["../../src", "../../packages/runtime/src"].map((r) => new URL(r, import.meta.url).pathname);
 
+/** The non-test sources of `dir` in whichever package holds it (both, for cli/). */
 function sources(dir: string): { file: string; text: string }[] {
-  return readdirSync(join(src, dir), { withFileTypes: true }).flatMap((e) =>
+  const found = roots.filter((root) => existsSync(join(root, dir)));
+  if (found.length === 0) throw new Error(`no package has a ${dir}/ folder`);
+  return found.flatMap((root) => walk(root, dir));
+}
+
+function walk(root: string, dir: string): { file: string; text: string }[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
     e.isDirectory()
-      ? sources(join(dir, e.name))
+      ? walk(root, join(dir, e.name))
       : e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")
-        ? [{ file: join(dir, e.name), text: readFileSync(join(src, dir, e.name), "utf8") }]
+        ? [{ file: join(dir, e.name), text: readFileSync(join(root, dir, e.name), "utf8") }]
         : [],
   );
 }

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
+import { execa } from "execa";
 import type {
   GetTaskResponse,
   ListAgentsResponse,
