@@ -15,8 +15,5 @@ export const warehouseDogeCoin = defineTask({
   },
   outputs: { results: flyte.structuredDataset() },
   sql: "SELECT * FROM crypto_dogecoin.transactions WHERE version = $version LIMIT 10",
-  // Written to TaskTemplate.custom: Flyte 2's executor reads the connection from it and refuses a
-  // task without one (`run --flyte 2` shows this).
-  config: {},
   timeout: "10m",
 });

@@ -34,7 +34,10 @@ const task = defineTask({
   outputs: { n: z.int() },
   config: { taskType: "diff2", secrets: { token: "diff2_token" }, configs: { region: "eu" } },
 });
-const noCustom = defineTask({ name: "diff2.bare", taskType: "diff2", outputs: { n: z.int() } });
+const bare = defineTask({ name: "diff2.bare", taskType: "diff2", outputs: { n: z.int() } });
+// A template with `custom` unset, as flytekit writes one whose `get_custom` returns None (defineTask
+// always writes a Struct, empty without a config).
+const noCustom = { ...bare, template: () => ({ ...bare.template(), custom: undefined }) };
 
 const res = (phase: TaskExecution_Phase, extra: Partial<Resource> = {}): Resource => ({
   outputs: undefined,

@@ -94,9 +94,9 @@ describe("defineTask", () => {
     expect(iface?.outputs?.variables.rows?.type?.simple).toBe(SimpleType.INTEGER);
   });
 
-  it("leaves custom, sql, timeout and container unset when not given", () => {
+  it("writes an empty custom (Flyte 2 reads the connection from it) and leaves sql, timeout and container unset when not given", () => {
     const bare = roundTrip(defineTask({ name: "bare", taskType: "echo" }).template());
-    expect(bare.custom).toBeUndefined();
+    expect(bare.custom).toEqual({});
     expect(bare.sql).toBeUndefined();
     expect(bare.container).toBeUndefined();
     expect(bare.metadata?.timeout).toBeUndefined();

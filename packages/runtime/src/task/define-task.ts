@@ -89,7 +89,12 @@ export interface TaskOptions<
   outputDescriptions?: Partial<Record<keyof O & string, string>>;
   /** A human description of the task (for listings and `--help`; not part of the template). */
   description?: string;
-  /** Agent-specific settings, written to `TaskTemplate.custom` as a Struct. */
+  /**
+   * Agent-specific settings, written to `TaskTemplate.custom` as a Struct. Without a config, `custom`
+   * is an empty Struct rather than unset: Flyte 2's connector plugin reads the connection from
+   * `custom` and fails a task whose `custom` is unset ("nil Struct Object passed", flyteorg/flyte
+   * `main`, flyteplugins/go/tasks/plugins/webapi/connector/plugin.go:171-175).
+   */
   config?: C;
   /** A SQL statement (`TaskTemplate.sql`), ANSI unless a dialect is given. */
   sql?: string | { statement: string; dialect?: SqlDialect };
@@ -289,7 +294,7 @@ export function defineTask<
       tags: { ...(options.tags ?? {}) },
     },
     interface: buildInterface(),
-    custom: options.config === undefined ? undefined : structuredClone(options.config),
+    custom: structuredClone(options.config ?? {}),
     sql: sql ? { statement: sql.statement, dialect: DIALECTS[sql.dialect ?? SqlDialect.ANSI] } : undefined,
     container: options.container
       ? {
