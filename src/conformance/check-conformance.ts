@@ -23,7 +23,6 @@ import { type Clock, realClock } from "@flyte-agent/runtime/internal/core/clock.
 import { decodeErrorDocument } from "@flyte-agent/runtime/internal/propeller/error-document.js";
 import { runStorage } from "@flyte-agent/runtime/internal/storage/run-storage.js";
 import { storageSchemes, uriScheme } from "@flyte-agent/runtime/internal/storage/storage.js";
-import { SyncFailureCount } from "@flyte-agent/runtime/internal/propeller/cache.js";
 import {
   type AgentDeployment,
   deadlineFor,
@@ -33,7 +32,6 @@ import {
 } from "@flyte-agent/runtime/internal/propeller/config.js";
 import { MAX_GRPC_MESSAGE_BYTES } from "@flyte-agent/runtime/internal/propeller/defaults.js";
 import { NEAR_LIMIT_BYTES } from "@flyte-agent/runtime/internal/propeller/findings.js";
-import { getFailed, goRpcError } from "@flyte-agent/runtime/internal/propeller/messages.js";
 import { buildTaskExecutionMetadata } from "@flyte-agent/runtime/internal/propeller/metadata.js";
 import { judgeOutputs, maxPayloadBytes } from "@flyte-agent/runtime/internal/propeller/outputs.js";
 import { FLYTE1_PROFILE, type PropellerProfile } from "@flyte-agent/runtime/internal/propeller/profile.js";
@@ -48,6 +46,7 @@ import { syncVerdict, type SyncAnswer } from "@flyte-agent/runtime/internal/prop
 import { renderTemplate, TemplateRenderError } from "@flyte-agent/runtime/internal/propeller/template.js";
 import { isTaskDefinition, type TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { checkConnectorServer } from "./check-connector.js";
+import { type Polled, pollUntilTerminal } from "./poll.js";
 import { bytes, codeOf, failureText, ms, probeDeadline, timing } from "./measure.js";
 import { ConformanceRule, type ConformanceRuleId } from "./rules.js";
 
@@ -687,79 +686,34 @@ async function checkSyncTask(ctx: Ctx, request: CreateTaskRequest): Promise<void
   await checkResult(ctx, request, resource, "sync");
 }
 
-interface Polled {
-  readonly answers: Timed<GetTaskResponse>[];
-  readonly final: ProtoResource | undefined;
-  readonly error: string | undefined;
-  readonly elapsedMs: number;
-  /** GetTask calls that errored. */
-  readonly errors: number;
-}
-
-/**
- * GetTask until a terminal phase, FlytePropeller's failure budget (errors counted as its
- * SyncFailureCount: never reset, not even by a success) or the timeout.
- */
-async function pollUntilTerminal(
+/** GetTask until a terminal phase, FlytePropeller's failure budget or the timeout. */
+function pollTask(
   ctx: Ctx,
   request: CreateTaskRequest,
   category: TaskCategory,
   resourceMeta: Buffer,
-): Promise<Polled> {
-  const answers: Timed<GetTaskResponse>[] = [];
-  const started = ctx.clock.now();
-  const never = new AbortController().signal;
-  const failures = new SyncFailureCount(ctx.config.maxSystemFailures);
-  let lastError: string | undefined;
-  for (;;) {
-    try {
+): Promise<Polled<GetTaskResponse>> {
+  return pollUntilTerminal({
+    clock: ctx.clock,
+    pollIntervalMs: ctx.pollIntervalMs,
+    taskTimeoutMs: ctx.taskTimeoutMs,
+    maxSystemFailures: ctx.config.maxSystemFailures,
+    getTask: async () => {
       const res = await ctx.primary.getTask(
         { taskType: category.name, taskCategory: category, resourceMeta, outputPrefix: request.outputPrefix },
         { deadlineMs: probeDeadline(ctx.deadline("GetTask")) },
       );
-      answers.push(res);
       ctx.responses.push({ what: "GetTask", bytes: res.bytes });
-      // A response without a Resource reads as an empty one: a retryable failure.
-      const kind = mapResource(res.value.resource, "async").kind;
-      if (kind === "succeeded" || kind === "failed")
-        return {
-          answers,
-          final: res.value.resource ?? emptyResource(),
-          error: undefined,
-          elapsedMs: ctx.clock.now() - started,
-          errors: failures.failures,
-        };
-    } catch (err) {
-      lastError = failureText(err);
-      failures.recordError(
-        getFailed(err instanceof CallFailure ? goRpcError(err.code, err.details) : String(err)),
-      );
-      if (failures.exhausted) {
-        const last = answers.at(-1)?.value.resource;
-        return {
-          answers,
-          final: undefined,
-          error: last
-            ? `GetTask failed ${failures.failures} times (${answers.length} answers in between; FlytePropeller never resets its count): it stops polling and the task hangs in ${phaseName(last.phase)} forever (last error: ${lastError})`
-            : `GetTask failed ${failures.failures} times before any answer: FlytePropeller fails the task with AutoRefreshCacheFailed (last error: ${lastError})`,
-          elapsedMs: ctx.clock.now() - started,
-          errors: failures.failures,
-        };
-      }
-    }
-    const elapsed = ctx.clock.now() - started;
-    if (elapsed >= ctx.taskTimeoutMs) {
+      return res;
+    },
+    resourceOf: (res) => res.value.resource,
+    exhausted: (failures, answers, lastError) => {
       const last = answers.at(-1)?.value.resource;
-      return {
-        answers,
-        final: undefined,
-        error: `still ${last ? phaseName(last.phase) : "without an answer"} after ${ms(elapsed)}${lastError ? ` (last error: ${lastError})` : ""}`,
-        elapsedMs: elapsed,
-        errors: failures.failures,
-      };
-    }
-    await ctx.clock.sleep(ctx.pollIntervalMs, never);
-  }
+      return last
+        ? `GetTask failed ${failures} times (${answers.length} answers in between; FlytePropeller never resets its count): it stops polling and the task hangs in ${phaseName(last.phase)} forever (last error: ${lastError})`
+        : `GetTask failed ${failures} times before any answer: FlytePropeller fails the task with AutoRefreshCacheFailed (last error: ${lastError})`;
+    },
+  });
 }
 
 async function checkAsyncTask(
@@ -803,8 +757,8 @@ async function checkAsyncTask(
   }
 
   const [first, second] = await Promise.all([
-    pollUntilTerminal(ctx, request, category, meta),
-    repeated ? pollUntilTerminal(ctx, request, category, repeated.value.resourceMeta) : undefined,
+    pollTask(ctx, request, category, meta),
+    repeated ? pollTask(ctx, request, category, repeated.value.resourceMeta) : undefined,
   ]);
 
   checkPhases(

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isDeepStrictEqual } from "node:util";
-import { type Answer, RpcError } from "../client/agent-client.js";
+import type { Answer } from "../client/agent-client.js";
 import type { ConnectorClient } from "../client/connector-client.js";
 import type { Clock } from "@flyte-agent/runtime/internal/core/clock.js";
 import { phaseName } from "@flyte-agent/runtime/internal/core/phase.js";
@@ -19,7 +19,6 @@ import {
 } from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/connector/connector.js";
 import { TaskTemplate } from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/core/tasks.js";
 import type { Connection } from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/core/security.js";
-import { SyncFailureCount } from "@flyte-agent/runtime/internal/propeller/cache.js";
 import {
   type AgentDeployment,
   deadlineFor,
@@ -37,10 +36,10 @@ import {
 } from "@flyte-agent/runtime/internal/propeller/connector-wire.js";
 import { MAX_GRPC_MESSAGE_BYTES } from "@flyte-agent/runtime/internal/propeller/defaults.js";
 import { NEAR_LIMIT_BYTES } from "@flyte-agent/runtime/internal/propeller/findings.js";
-import { getFailed, goRpcError } from "@flyte-agent/runtime/internal/propeller/messages.js";
 import { FLYTE2_PROFILE, type PropellerProfile } from "@flyte-agent/runtime/internal/propeller/profile.js";
 import { emptyResource, mapResource } from "@flyte-agent/runtime/internal/propeller/status.js";
 import { bytes, codeOf, failureText, ms, probeDeadline, timing } from "./measure.js";
+import { type Polled, pollUntilTerminal } from "./poll.js";
 import type { ConformanceRuleId } from "./rules.js";
 
 type CheckStatus = "pass" | "fail" | "warn" | "skip";
@@ -385,79 +384,36 @@ function describe(outcome: ReturnType<typeof mapResource>): string {
   return outcome.kind === "failed" || outcome.kind === "status-error" ? outcome.message : outcome.kind;
 }
 
-interface Polled {
-  readonly answers: Answer<GetTaskResponse>[];
-  readonly final: V1Resource | undefined;
-  readonly error: string | undefined;
-  readonly elapsedMs: number;
-  readonly errors: number;
-}
-
 /** GetTask until a terminal phase (as the Flyte 2 profile reads it), the failure budget or the timeout. */
-async function poll(
+function poll(
   run: Run,
   category: TaskCategory,
   resourceMeta: Buffer,
   outputPrefix: string,
   connection: Connection,
-): Promise<Polled> {
-  const answers: Answer<GetTaskResponse>[] = [];
-  const started = run.clock.now();
-  const never = new AbortController().signal;
-  const failures = new SyncFailureCount(run.config.maxSystemFailures);
-  let lastError: string | undefined;
-  for (;;) {
-    try {
+): Promise<Polled<GetTaskResponse>> {
+  return pollUntilTerminal({
+    clock: run.clock,
+    pollIntervalMs: run.pollIntervalMs,
+    taskTimeoutMs: run.taskTimeoutMs,
+    maxSystemFailures: run.config.maxSystemFailures,
+    profile: FLYTE2_PROFILE,
+    getTask: async () => {
       const res = await run.client.getTask(
         { resourceMeta, taskCategory: category, outputPrefix, connection },
         { deadlineMs: probeDeadline(run.deadline("GetTask")) },
       );
-      answers.push(res);
       run.responses.push({
         what: "GetTask",
         bytes: res.bytes,
         body: GetTaskResponse.encode(res.value).finish(),
       });
-      const resource = res.value.resource ? fromConnectorResource(res.value.resource) : emptyResource();
-      const outcome = mapResource(resource, "async", FLYTE2_PROFILE);
-      // As on Flyte 1, only a success or a failure ends polling; a status error fails the round.
-      if (outcome.kind === "succeeded" || outcome.kind === "failed") {
-        return {
-          answers,
-          final: resource,
-          error: undefined,
-          elapsedMs: run.clock.now() - started,
-          errors: failures.failures,
-        };
-      }
-    } catch (err) {
-      lastError = failureText(err);
-      failures.recordError(
-        getFailed(err instanceof RpcError ? goRpcError(err.code, err.details) : String(err), "connector"),
-      );
-      if (failures.exhausted) {
-        return {
-          answers,
-          final: undefined,
-          error: `GetTask failed ${failures.failures} times: Flyte 2's executor stops polling and fails the task (last error: ${lastError})`,
-          elapsedMs: run.clock.now() - started,
-          errors: failures.failures,
-        };
-      }
-    }
-    const elapsed = run.clock.now() - started;
-    if (elapsed >= run.taskTimeoutMs) {
-      const last = answers.at(-1)?.value.resource;
-      return {
-        answers,
-        final: undefined,
-        error: `still ${last ? phaseName(last.phase) : "without an answer"} after ${ms(elapsed)}${lastError ? ` (last error: ${lastError})` : ""}`,
-        elapsedMs: elapsed,
-        errors: failures.failures,
-      };
-    }
-    await run.clock.sleep(run.pollIntervalMs, never);
-  }
+      return res;
+    },
+    resourceOf: (res) => (res.value.resource ? fromConnectorResource(res.value.resource) : undefined),
+    exhausted: (failures, _answers, lastError) =>
+      `GetTask failed ${failures} times: Flyte 2's executor stops polling and fails the task (last error: ${lastError})`,
+  });
 }
 
 async function checkDelete(
