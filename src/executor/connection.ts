@@ -100,23 +100,8 @@ export class AgentConnection {
     });
   }
 
-  private async call<T>(op: RpcOperation, run: (deadlineMs: number) => Promise<T>): Promise<T> {
-    const release = await this.options.slots?.[op]?.acquire();
-    const t0 = performance.now();
-    try {
-      const res = await run(deadlineFor(this.deployment, op));
-      this.options.onRpc?.({ op, durationMs: performance.now() - t0, code: "OK" });
-      return res;
-    } catch (err) {
-      this.options.onRpc?.({
-        op,
-        durationMs: performance.now() - t0,
-        code: (err as RpcError).codeName ?? "UNKNOWN",
-      });
-      throw err;
-    } finally {
-      release?.();
-    }
+  private call<T>(op: RpcOperation, run: (deadlineMs: number) => Promise<T>): Promise<T> {
+    return observedCall(this.deployment, this.options, op, run);
   }
 
   createTask(req: CreateTaskRequest): Promise<Answer<CreateTaskResponse>> {
@@ -144,5 +129,33 @@ export class AgentConnection {
     return this.call("ExecuteTaskSync", (deadlineMs) =>
       this.client.executeTaskSync(header, inputs, { deadlineMs, ...(signal ? { signal } : {}) }),
     );
+  }
+}
+
+/**
+ * One call of a connection (Flyte 1's or Flyte 2's): waits for a slot of the operation's rate limit,
+ * runs it with the deployment's deadline for the operation, and reports its time and status.
+ */
+export async function observedCall<T>(
+  deployment: AgentDeployment,
+  options: AgentConnectionOptions,
+  op: RpcOperation,
+  run: (deadlineMs: number) => Promise<T>,
+): Promise<T> {
+  const release = await options.slots?.[op]?.acquire();
+  const t0 = performance.now();
+  try {
+    const res = await run(deadlineFor(deployment, op));
+    options.onRpc?.({ op, durationMs: performance.now() - t0, code: "OK" });
+    return res;
+  } catch (err) {
+    options.onRpc?.({
+      op,
+      durationMs: performance.now() - t0,
+      code: (err as RpcError).codeName ?? "UNKNOWN",
+    });
+    throw err;
+  } finally {
+    release?.();
   }
 }

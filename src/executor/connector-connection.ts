@@ -1,5 +1,4 @@
-import { performance } from "node:perf_hooks";
-import type { Answer, RpcError, TlsOptions } from "../client/agent-client.js";
+import type { Answer, TlsOptions } from "../client/agent-client.js";
 import { ConnectorClient } from "../client/connector-client.js";
 import { ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
 import type {
@@ -11,11 +10,7 @@ import type {
   ListAgentsResponse,
 } from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
 import type { Connection } from "@flyte-agent/runtime/internal/gen/v2/flyteidl2/core/security.js";
-import {
-  type AgentDeployment,
-  deadlineFor,
-  type RpcOperation,
-} from "@flyte-agent/runtime/internal/propeller/config.js";
+import type { AgentDeployment, RpcOperation } from "@flyte-agent/runtime/internal/propeller/config.js";
 import { CONNECTOR_KEEPALIVE } from "@flyte-agent/runtime/internal/propeller/defaults.js";
 import {
   fromConnectorResource,
@@ -23,7 +18,7 @@ import {
   toConnectorMetadata,
   toConnectorTemplate,
 } from "@flyte-agent/runtime/internal/propeller/connector-wire.js";
-import type { AgentConnectionOptions } from "./connection.js";
+import { type AgentConnectionOptions, observedCall } from "./connection.js";
 
 /**
  * Flyte 2's connector services of one deployment (`flyteidl2.connector`), with the same calls as
@@ -51,23 +46,8 @@ export class ConnectorConnection {
     });
   }
 
-  private async call<T>(op: RpcOperation, run: (deadlineMs: number) => Promise<T>): Promise<T> {
-    const release = await this.options.slots?.[op]?.acquire();
-    const t0 = performance.now();
-    try {
-      const res = await run(deadlineFor(this.deployment, op));
-      this.options.onRpc?.({ op, durationMs: performance.now() - t0, code: "OK" });
-      return res;
-    } catch (err) {
-      this.options.onRpc?.({
-        op,
-        durationMs: performance.now() - t0,
-        code: (err as RpcError).codeName ?? "UNKNOWN",
-      });
-      throw err;
-    } finally {
-      release?.();
-    }
+  private call<T>(op: RpcOperation, run: (deadlineMs: number) => Promise<T>): Promise<T> {
+    return observedCall(this.deployment, this.options, op, run);
   }
 
   createTask(req: CreateTaskRequest, connection?: Connection): Promise<Answer<CreateTaskResponse>> {
