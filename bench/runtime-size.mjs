@@ -2,8 +2,10 @@
 // the package roots costs.
 // 1. Packs both packages (as nothing is published yet), creates a project with `flyte-agent new`
 //    pointed at the two tarballs, writes its lockfile, then `npm ci --omit=dev` (what the Dockerfile's
-//    runtime stage runs) and measures node_modules: disk usage (`du -sk`, as `du -sh` reports) and the
-//    sum of file sizes; the largest packages are listed.
+//    runtime stage runs) and measures node_modules: disk usage (`du -sk`, as `du -sh` reports), the
+//    sum of file sizes and the file count, with the largest packages; then again after the runtime
+//    stage's prune (`PRUNE_DEPENDENCIES`, the same command the Dockerfile runs), which is what the
+//    image holds.
 // 2. RSS after `import("@flyte-agent/runtime")` and after `import("flyte-agent")`, each in a fresh
 //    Node process started in the repository (resolved by package name), median of 5.
 // The network is used only as npm uses it (the npm cache of `npm ci` makes it offline).
@@ -13,6 +15,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+const { PRUNE_DEPENDENCIES } = await import("../dist/deploy/dockerfile.js");
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MB = 1024 * 1024;
 // The child npm must not inherit this script's npm settings (npm run sets npm_* variables).
@@ -38,6 +41,16 @@ function apparentBytes(dir) {
     else if (entry.isFile()) total += statSync(full).size;
   }
   return total;
+}
+
+/** The number of files under `dir`. */
+function fileCount(dir) {
+  let n = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) n += fileCount(path.join(dir, entry.name));
+    else if (entry.isFile()) n += 1;
+  }
+  return n;
 }
 
 /** Disk usage of `dir` in bytes, as `du -sk` counts it. */
@@ -82,15 +95,22 @@ function imageSize() {
     sh("npm", ["install", "--package-lock-only"], project);
     sh("npm", ["ci", "--omit=dev"], project);
     const modules = path.join(project, "node_modules");
-    const largest = packagesOf(modules)
-      .map((name) => ({ name, bytes: diskBytes(path.join(modules, name)) }))
-      .sort((a, b) => b.bytes - a.bytes)
-      .slice(0, 8);
-    return {
+    const measure = () => ({
       disk: diskBytes(modules),
       apparent: apparentBytes(modules),
+      files: fileCount(modules),
+      largest: packagesOf(modules)
+        .map((name) => ({ name, bytes: diskBytes(path.join(modules, name)) }))
+        .sort((a, b) => b.bytes - a.bytes)
+        .slice(0, 8),
+    });
+    const installed = measure();
+    // The runtime stage of the Dockerfile then deletes the files a server never reads.
+    sh("sh", ["-c", PRUNE_DEPENDENCIES], project);
+    return {
+      installed,
+      image: measure(),
       packages: packagesOf(modules).length,
-      largest,
       toolchain: ["flyte-agent", "kubernetes-models", "tsx", "esbuild", "execa", "typescript"].filter((p) =>
         packagesOf(modules).includes(p),
       ),
@@ -110,11 +130,14 @@ function importRss(specifier) {
 
 const size = imageSize();
 const mb = (b) => `${(b / MB).toFixed(1)} MB`;
-console.log(`npm ci --omit=dev of a generated project (async template):`);
-console.log(
-  `  node_modules: ${mb(size.disk)} on disk (du), ${mb(size.apparent)} of files, ${size.packages} packages`,
-);
-console.log(`  largest: ${size.largest.map((p) => `${p.name} ${mb(p.bytes)}`).join(", ")}`);
+console.log(`A generated project (async template), ${size.packages} production packages:`);
+for (const [label, m] of [
+  ["npm ci --omit=dev", size.installed],
+  ["the image (after the runtime stage's prune)", size.image],
+]) {
+  console.log(`  ${label}: node_modules ${mb(m.disk)} on disk (du), ${mb(m.apparent)} in ${m.files} files`);
+  console.log(`    largest: ${m.largest.map((p) => `${p.name} ${mb(p.bytes)}`).join(", ")}`);
+}
 console.log(
   `  toolchain packages present: ${size.toolchain.length === 0 ? "none" : size.toolchain.join(", ")}`,
 );

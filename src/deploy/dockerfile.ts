@@ -76,6 +76,17 @@ export function serveArgs(options: {
   return args;
 }
 
+/**
+ * Deletes from the runtime image's installed dependencies the files an agent server never reads:
+ * TypeScript sources and declarations (Node does not run TypeScript from `node_modules`) and the
+ * source maps of compiled JavaScript. In a generated project that is about half of `node_modules`
+ * (12 MB of 26 MB, 2,000 of 4,000 files: zod and grpc-js ship their sources). Only these file
+ * types, never whole directories (a package's code may live in any folder), so no package can lose
+ * code it loads.
+ */
+export const PRUNE_DEPENDENCIES =
+  "find node_modules -type f \\( -name '*.ts' -o -name '*.cts' -o -name '*.mts' -o -name '*.js.map' -o -name '*.cjs.map' -o -name '*.mjs.map' -o -name '*.ts.map' \\) -delete";
+
 /** The install commands of each package manager: everything (to build), or production only. */
 const INSTALL: Readonly<Record<PackageManager, { all: string; production: string }>> = {
   npm: {
@@ -137,7 +148,11 @@ export function renderDockerfile(options: DockerfileOptions = {}): string {
     );
   }
   lines.push(`FROM ${base}`, "ENV NODE_ENV=production", "WORKDIR /app", ...corepack, ...manifests);
-  lines.push(`RUN ${INSTALL[pm].production}`);
+  lines.push(
+    "# Production dependencies without the TypeScript sources, declarations and source maps a server never",
+    "# reads (drop the `find` if a dependency reads .d.ts files at run time, as the TypeScript compiler does).",
+    `RUN ${INSTALL[pm].production} && ${PRUNE_DEPENDENCIES}`,
+  );
   lines.push(options.build ? `COPY --from=build /app/${outDir} ./${outDir}` : "COPY . .");
   lines.push(
     "# The node image's unprivileged `node` user, by number so Kubernetes' runAsNonRoot can verify it.",

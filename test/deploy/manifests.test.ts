@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execa } from "execa";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
@@ -9,7 +10,7 @@ import {
   toYamlStream,
   validateManifests,
 } from "../../src/deploy/manifests.js";
-import { inspectProject, renderDockerfile } from "../../src/deploy/dockerfile.js";
+import { inspectProject, PRUNE_DEPENDENCIES, renderDockerfile } from "../../src/deploy/dockerfile.js";
 
 type Obj = Record<string, any>;
 const byKind = (list: readonly Obj[], kind: string) => list.find((m) => m.kind === kind)!;
@@ -267,11 +268,56 @@ describe("renderDockerfile", () => {
     expect(runtime).toMatch(/^HEALTHCHECK .* CMD \["node","dist\/health-check.js"\]$/m);
   });
 
+  it("prunes from the runtime stage's dependencies only the files a server never reads", async () => {
+    // Every package manager's production install is followed by the same prune.
+    for (const packageManager of ["npm", "pnpm", "yarn"] as const) {
+      const runtime = renderDockerfile({ build: true, packageManager }).split(/^FROM /m)[2]!;
+      expect(runtime).toContain(` && ${PRUNE_DEPENDENCIES}\n`);
+    }
+    const dir = await mkdtemp(join(tmpdir(), "prune-"));
+    try {
+      const files = {
+        gone: [
+          "zod/src/index.ts",
+          "zod/index.d.ts",
+          "zod/index.d.cts",
+          "a/x.d.mts",
+          "a/x.js.map",
+          "a/x.cjs.map",
+          "a/x.mjs.map",
+          "a/x.d.ts.map",
+          "a/x.mts",
+        ],
+        kept: [
+          "zod/index.js",
+          "zod/index.cjs",
+          "a/x.mjs",
+          "a/package.json",
+          "a/LICENSE.md",
+          "a/test/helper.js",
+          "a/data.map",
+          "a/tsconfig.json",
+        ],
+      };
+      for (const f of [...files.gone, ...files.kept]) {
+        await mkdir(dirname(join(dir, "node_modules", f)), { recursive: true });
+        await writeFile(join(dir, "node_modules", f), "x");
+      }
+      await execa("sh", ["-c", PRUNE_DEPENDENCIES], { cwd: dir });
+      const left = (await readdir(join(dir, "node_modules"), { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => relative(join(dir, "node_modules"), join(e.parentPath, e.name)));
+      expect(left.sort()).toEqual([...files.kept].sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("installs from pnpm's and yarn's lockfiles with their own commands", () => {
     const pnpm = renderDockerfile({ build: true, packageManager: "pnpm" });
     expect(pnpm).toMatch(/^RUN corepack enable pnpm$/m);
     expect(pnpm).toMatch(/^COPY package.json pnpm-lock.yaml \.\/$/m);
-    expect(pnpm).toMatch(/^RUN pnpm install --frozen-lockfile --prod$/m);
+    expect(pnpm).toMatch(/^RUN pnpm install --frozen-lockfile --prod && find node_modules /m);
     const yarn = renderDockerfile({ packageManager: "yarn" });
     expect(yarn).toMatch(/^COPY package.json yarn.lock \.\/$/m);
     expect(yarn).toMatch(/^RUN yarn install --frozen-lockfile --production/m);
