@@ -8,7 +8,8 @@ import {
 import type { TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
 import { AgentNotFoundError, ErrorCode, FlyteAgentError } from "@flyte-agent/runtime/internal/core/errors.js";
 import { isTerminalPhase, phaseName, TaskExecutionPhase } from "@flyte-agent/runtime/internal/core/phase.js";
-import { type Resource, toProtoResource } from "@flyte-agent/runtime/internal/core/resource.js";
+import { toProtoResource } from "@flyte-agent/runtime/internal/core/proto-resource.js";
+import type { Resource } from "@flyte-agent/runtime/internal/core/resource.js";
 import { formatCategory } from "@flyte-agent/runtime/internal/core/task-category.js";
 import { Resource as ProtoResource } from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
 import type { TaskLog } from "@flyte-agent/runtime/internal/gen/flyteidl/core/execution.js";

@@ -1,5 +1,8 @@
 import { execa } from "execa";
-import { fileURLToPath } from "node:url";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -22,5 +25,38 @@ describe("package entry points", () => {
       rootHasAgents: true,
       deployHasManifests: true,
     });
+  });
+
+  it("loads no serving code from the runtime's root: no gRPC, logger, metrics, msgpack or service messages", async () => {
+    // A load hook lists every module the import reads; the serving modules come with
+    // @flyte-agent/runtime/server, msgpack with the first msgpack value.
+    const dir = await mkdtemp(join(tmpdir(), "root-modules-"));
+    try {
+      const hook = join(dir, "hook.mjs");
+      await writeFile(
+        hook,
+        "export async function load(url, context, next) { process.stderr.write(`loaded ${url}\\n`); return next(url, context); }",
+      );
+      const register = `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hook).href)});`;
+      const r = await execa(
+        "node",
+        [
+          "--import",
+          `data:text/javascript,${encodeURIComponent(register)}`,
+          "--input-type=module",
+          "-e",
+          'await import("@flyte-agent/runtime");',
+        ],
+        { cwd: root },
+      );
+      const loaded = r.stderr.split("\n").filter((l) => l.startsWith("loaded "));
+      expect(loaded.some((l) => l.includes("/core/agent.js"))).toBe(true);
+      const serving = loaded.filter((l) =>
+        /node_modules\/(@grpc|pino|prom-client|@msgpack)\/|\/gen\/flyteidl\/admin\/|\/server\//.test(l),
+      );
+      expect(serving).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

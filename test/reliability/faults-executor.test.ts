@@ -30,7 +30,7 @@ import {
   AgentMetadataServiceService,
   AsyncAgentServiceService,
 } from "../../packages/runtime/src/gen/flyteidl/service/agent.js";
-import { toProtoResource } from "../../packages/runtime/src/core/resource.js";
+import { toProtoResource } from "../../packages/runtime/src/core/proto-resource.js";
 import { toLiteralMap } from "../../packages/runtime/src/types/index.js";
 import { type ServeProcess, startServe } from "./faults-helpers.js";
 import { recorded } from "./fixtures/fault-tasks.js";

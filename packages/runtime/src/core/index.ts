@@ -32,7 +32,6 @@ export { TaskExecutionPhase, convertToFlytePhase, isTerminalPhase, phaseName } f
 export { AgentRegistry, parseCategory, type AgentInfo, type RegisterOptions } from "./registry.js";
 export {
   isLiteralMap,
-  toProtoResource,
   type AgentErrorInfo,
   type LogLink,
   type OutputEncoder,

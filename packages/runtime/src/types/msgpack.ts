@@ -1,10 +1,21 @@
-import { decode, encode } from "@msgpack/msgpack";
+import type * as MsgpackModule from "@msgpack/msgpack";
+import { createRequire } from "node:module";
 import { isPlainObject } from "../core/plain-object.js";
 import type { Literal } from "../gen/flyteidl/core/literals.js";
 import { childPath, describeValue, indexPath, TypeTransformError } from "./errors.js";
 import { toJsonValue } from "./json-value.js";
 import { scalarLiteral } from "./literal.js";
 import { pythonIsoFormat } from "./precise-date.js";
+
+type MsgpackCodec = typeof MsgpackModule;
+let loaded: MsgpackCodec | undefined;
+/**
+ * The msgpack codec, loaded at the first msgpack value: most agents never see one, and importing the
+ * package root should not cost its memory (`npm run bench:runtime-size`).
+ */
+function msgpack(): MsgpackCodec {
+  return (loaded ??= createRequire(import.meta.url)("@msgpack/msgpack") as MsgpackCodec);
+}
 
 /**
  * `Binary.tag` of flytekit's msgpack literals (flytekit `core/constants.py`: `MESSAGEPACK = "msgpack"`).
@@ -52,7 +63,7 @@ const INT64_MIN = -(2n ** 63n);
 export function decodeMsgpack(bytes: Uint8Array, site: Site = { path: "value", label: "value" }): unknown {
   let raw: unknown;
   try {
-    raw = decode(bytes, { useBigInt64: true });
+    raw = msgpack().decode(bytes, { useBigInt64: true });
   } catch (err) {
     throw new TypeTransformError(site.path, `the msgpack bytes do not decode: ${(err as Error).message}`, {
       label: site.label,
@@ -84,7 +95,7 @@ function fromMsgpack(value: unknown): unknown {
  * @throws TypeTransformError naming the field msgpack cannot hold.
  */
 export function encodeMsgpack(value: unknown, site: Site = { path: "value", label: "value" }): Buffer {
-  const bytes = encode(toMsgpack(value, site.path, site.label), { useBigInt64: true });
+  const bytes = msgpack().encode(toMsgpack(value, site.path, site.label), { useBigInt64: true });
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

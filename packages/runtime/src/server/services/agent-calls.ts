@@ -17,7 +17,8 @@ import {
 import type { TaskRequest } from "../../core/context.js";
 import { ErrorCode, FlyteAgentError } from "../../core/errors.js";
 import type { AgentRegistry } from "../../core/registry.js";
-import { type Resource, toProtoResource } from "../../core/resource.js";
+import { toProtoResource } from "../../core/proto-resource.js";
+import type { Resource } from "../../core/resource.js";
 import { formatCategory, type TaskCategory } from "../../core/task-category.js";
 import type { CallScope } from "../call-scope.js";
 import { resourceFindings } from "../../propeller/findings.js";

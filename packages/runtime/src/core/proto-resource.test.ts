@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Resource as ProtoResource, State } from "../gen/flyteidl/admin/agent.js";
 import { TaskExecutionPhase } from "./phase.js";
 import { TaskLog, TaskLog_MessageFormat } from "../gen/flyteidl/core/execution.js";
-import { type LogLink, type Resource, toProtoResource } from "./resource.js";
+import { toProtoResource } from "./proto-resource.js";
+import type { LogLink, Resource } from "./resource.js";
 
 const noOutputs = () => {
   throw new Error("no outputs expected");
