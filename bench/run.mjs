@@ -1,7 +1,7 @@
 // `npm run bench`: the throughput part (below), the load part (bench/load.mjs) and the faults part (bench/faults.mjs). Throughput: the agent server against a bare @grpc/grpc-js server answering the same bytes,
 // driven by h2load (nghttp2-client) over loopback; plus time to SERVING and idle RSS.
 // Needs `npm run build` first. See bench/README.md for the figures and how to read them.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { setTimeout } from "node:timers";
 import {
@@ -15,6 +15,7 @@ import {
   startAgentServer as startServer,
   startBareServer,
   stop,
+  waitServing,
 } from "./h2.mjs";
 
 const quick = process.argv.includes("--quick");
@@ -59,6 +60,32 @@ const scrapedRss = rssMb(agent.child.pid);
 const expected = await answers(`127.0.0.1:${agent.port}`);
 const bare = await startBareServer(expected);
 const barePort = bare.port;
+// The floor (bench/codec-server.mjs): grpc-js with the generated codecs and the libraries every agent
+// server loads, answering the same bytes; started like the agent server, for its time to SERVING.
+const floorServingTimes = [];
+let floor;
+for (let i = 0; i < 5; i++) {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      `${root}/bench/codec-server.mjs`,
+      JSON.stringify(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.toString("base64")]))),
+      String(port),
+    ],
+    { cwd: root, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  floorServingTimes.push(await waitServing(`127.0.0.1:${port}`, started, child));
+  if (i < 4) await stop(child);
+  else floor = { child, port };
+}
+await new Promise((r) => setTimeout(r, 2000));
+const floorIdleRss = rssMb(floor.child.pid);
+const floorAnswers = await answers(`127.0.0.1:${floor.port}`);
+for (const m of Object.keys(expected))
+  if (!floorAnswers[m].equals(expected[m]))
+    throw new Error(`the codec floor does not answer ${m} with the same bytes`);
 // Reference points, when present on the machine: a Python grpc.aio server answering the same bytes.
 let python;
 try {
@@ -84,13 +111,15 @@ for (const method of ["GetTask", "CreateTask", "ExecuteTaskSync"]) {
     const n = runs[c];
     h2load(agent.port, method, c, Math.min(2000, n)); // warm-up (JIT, connections)
     h2load(barePort, method, c, Math.min(2000, n));
+    h2load(floor.port, method, c, Math.min(2000, n));
     if (python) h2load(python.port, method, c, Math.min(2000, n));
     const a = h2load(agent.port, method, c, n);
     const b = h2load(barePort, method, c, n);
+    const fl = h2load(floor.port, method, c, n);
     const p = python ? h2load(python.port, method, c, n) : undefined;
-    rows.push({ method, c, a, b, p });
+    rows.push({ method, c, a, b, fl, p });
     console.error(
-      `${method} c=${c}: agent ${a.rps.toFixed(0)} req/s p99 ${a.p99.toFixed(2)}ms; bare ${b.rps.toFixed(0)} req/s p99 ${b.p99.toFixed(2)}ms` +
+      `${method} c=${c}: agent ${a.rps.toFixed(0)} req/s p99 ${a.p99.toFixed(2)}ms; bare ${b.rps.toFixed(0)} req/s p99 ${b.p99.toFixed(2)}ms; floor ${fl.rps.toFixed(0)} req/s p99 ${fl.p99.toFixed(2)}ms` +
         (p ? `; grpc.aio ${p.rps.toFixed(0)} req/s p99 ${p.p99.toFixed(2)}ms` : ""),
     );
   }
@@ -133,6 +162,7 @@ for (const m of Object.keys(expected))
   if (!after[m].equals(expected[m])) throw new Error(`${m} answers changed under load`);
 await stop(agent.child);
 await stop(bare.child);
+await stop(floor.child);
 if (python) await stop(python.child);
 
 // `flyte-agent run` of a task whose agent does nothing (bench/noop-task.mjs), from spawn to exit:
@@ -154,14 +184,17 @@ console.log(
   `node ${process.version}, ${(await import("node:os")).cpus().length} cores, h2load -t 1 -m 1, server flags: ${serverFlags.join(" ") || "(defaults)"}\n`,
 );
 console.log(
-  "| method | conns | agent req/s | bare req/s | ratio | agent p50 ms | agent p99 ms | bare p50 ms | bare p99 ms | p99 ratio | grpc.aio req/s | agent / grpc.aio |",
+  "| method | conns | agent req/s | bare req/s | ratio | agent p50 ms | agent p99 ms | bare p50 ms | bare p99 ms | p99 ratio | floor req/s | floor / bare | floor p99 / bare | grpc.aio req/s | agent / grpc.aio |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
-for (const { method, c, a, b, p } of rows) {
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+for (const { method, c, a, b, fl, p } of rows) {
   console.log(
-    `| ${method} | ${c} | ${f(a.rps)} | ${f(b.rps)} | ${f(a.rps / b.rps, 2)} | ${f(a.p50, 2)} | ${f(a.p99, 2)} | ${f(b.p50, 2)} | ${f(b.p99, 2)} | ${f(a.p99 / b.p99, 2)} | ${p ? f(p.rps) : "-"} | ${p ? f(a.rps / p.rps, 2) : "-"} |`,
+    `| ${method} | ${c} | ${f(a.rps)} | ${f(b.rps)} | ${f(a.rps / b.rps, 2)} | ${f(a.p50, 2)} | ${f(a.p99, 2)} | ${f(b.p50, 2)} | ${f(b.p99, 2)} | ${f(a.p99 / b.p99, 2)} | ${f(fl.rps)} | ${f(fl.rps / b.rps, 2)} | ${f(fl.p99 / b.p99, 2)} | ${p ? f(p.rps) : "-"} | ${p ? f(a.rps / p.rps, 2) : "-"} |`,
   );
 }
+console.log(
+  "floor: bench/codec-server.mjs, grpc-js decoding each request and encoding the same answer with the generated codecs, zod and pino loaded, nothing else",
+);
 console.log(
   python
     ? "grpc.aio: Debian's python3-grpcio serving the same bytes (bench/grpc-aio-server.py)"
@@ -174,6 +207,9 @@ console.log(
 );
 console.log(
   `\ntime from process start to health SERVING: median ${f(median(servingTimes))} ms (runs: ${servingTimes.map((t) => f(t)).join(", ")})`,
+);
+console.log(
+  `the floor's time to SERVING: median ${f(median(floorServingTimes))} ms (runs: ${floorServingTimes.map((t) => f(t)).join(", ")}); its idle RSS: ${f(floorIdleRss, 1)} MB`,
 );
 console.log(
   `idle RSS: ${f(idleRss, 1)} MB; after the first /metrics scrape: ${f(scrapedRss, 1)} MB; after the load and 100,000 more calls: ${f(afterRss, 1)} MB`,
