@@ -1,5 +1,10 @@
-import type { AgentContext, Logger, TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
-import { silentLogger } from "@flyte-agent/runtime/internal/core/context.js";
+import type {
+  AgentContext,
+  Connection,
+  Logger,
+  TaskRequest,
+} from "@flyte-agent/runtime/internal/core/context.js";
+import { redactingConnection, silentLogger } from "@flyte-agent/runtime/internal/core/context.js";
 import { TaskExecutionMetadata } from "@flyte-agent/runtime/internal/gen/flyteidl/admin/agent.js";
 import { LiteralMap } from "@flyte-agent/runtime/internal/gen/flyteidl/core/literals.js";
 import { TaskTemplate } from "@flyte-agent/runtime/internal/gen/flyteidl/core/tasks.js";
@@ -17,6 +22,14 @@ export interface AgentContextOptions {
   readonly outputPrefix?: string;
   /** The deadline the call reports; nothing fires on it (pass `signal` for that). */
   readonly deadline?: Date;
+  /**
+   * Makes the call a Flyte 2 call carrying this connection (`context.connection`): the secrets and
+   * configs the platform resolved for the task. The agent receives it as the server hands it over,
+   * its secret values shown as `"***"` when serialized or logged. `startAsyncTask` passes it again to
+   * every `get` and `delete`, as Flyte 2 sends it with every GetTask and DeleteTask.
+   * @default undefined: a Flyte 1 call, which carries no connection
+   */
+  readonly connection?: Connection;
 }
 
 /** What {@link createTaskRequest} takes besides the task and its inputs. */
@@ -34,7 +47,13 @@ export function createAgentContext(options: AgentContextOptions = {}): AgentCont
     logger: options.logger ?? silentLogger,
     outputPrefix: options.outputPrefix ?? "",
     ...(options.deadline ? { deadline: options.deadline } : {}),
+    ...(options.connection ? { connection: asServed(options.connection) } : {}),
   };
+}
+
+/** A connection as the server builds it from a Flyte 2 request: frozen, secret values redacted when serialized. */
+function asServed(c: Connection): Connection {
+  return redactingConnection(c.taskType, c.secrets, c.configs);
 }
 
 function roundTrip<T>(codec: { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T }, m: T): T {

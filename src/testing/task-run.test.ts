@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { AsyncAgentBase, SyncAgentBase } from "@flyte-agent/runtime/internal/core/agent.js";
-import type { AgentContext, TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
+import type { AgentContext, Connection, TaskRequest } from "@flyte-agent/runtime/internal/core/context.js";
 import { TaskExecutionPhase } from "@flyte-agent/runtime/internal/core/phase.js";
 import type { Resource } from "@flyte-agent/runtime/internal/core/resource.js";
 import { defineTask } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { createManualClock } from "./manual-clock.js";
-import { createTaskRequest } from "./task-request.js";
+import { createAgentContext, createTaskRequest } from "./task-request.js";
 import { runAsyncTask, runSyncTask, startAsyncTask } from "./task-run.js";
 
 const countTask = defineTask({
@@ -149,5 +149,72 @@ describe("runSyncTask", () => {
     await expect(runSyncTask(new CounterAgent(Date.now) as never, countTask, { word: "a" })).rejects.toThrow(
       /not a sync agent/,
     );
+  });
+});
+
+/** Records the connection each call received. */
+class ConnectionSpyAgent extends AsyncAgentBase<typeof Meta> {
+  readonly calls: { op: string; connection: Connection | undefined }[] = [];
+  constructor() {
+    super({ taskTypeName: "counter", metadataSchema: Meta, outputs: countTask.outputs });
+  }
+  async create(req: TaskRequest) {
+    this.calls.push({ op: "create", connection: req.connection });
+    return { text: "ok", ready_at: 0 };
+  }
+  async get(meta: z.output<typeof Meta>, ctx: AgentContext): Promise<Resource> {
+    this.calls.push({ op: "get", connection: ctx.connection });
+    const token = ctx.connection?.secrets.token ?? "";
+    return { phase: TaskExecutionPhase.SUCCEEDED, outputs: { text: meta.text, length: token.length } };
+  }
+  async delete(_meta: z.output<typeof Meta>, ctx: AgentContext) {
+    this.calls.push({ op: "delete", connection: ctx.connection });
+  }
+}
+
+class ConnectionEchoAgent extends SyncAgentBase {
+  constructor() {
+    super({ taskTypeName: "counter" });
+  }
+  async do(req: TaskRequest): Promise<Resource> {
+    const c = req.connection;
+    const text = c ? `${c.configs.region ?? ""}:${c.secrets.token ?? ""}:${JSON.stringify(c)}` : "flyte 1";
+    return { phase: TaskExecutionPhase.SUCCEEDED, outputs: { text, length: 0 } };
+  }
+}
+
+describe("a Flyte 2 connection through the direct helpers", () => {
+  const connection = { taskType: "counter", secrets: { token: "s3cr3t" }, configs: { region: "eu" } };
+
+  it("hands do the connection as the server would, its secret redacted when serialized", async () => {
+    const result = await runSyncTask(new ConnectionEchoAgent(), countTask, { word: "a" }, { connection });
+    expect(result.outputs?.text).toBe(
+      'eu:s3cr3t:{"taskType":"counter","secrets":{"token":"***"},"configs":{"region":"eu"}}',
+    );
+    // Without one, the call is a Flyte 1 call.
+    expect((await runSyncTask(new ConnectionEchoAgent(), countTask, { word: "a" })).outputs?.text).toBe(
+      "flyte 1",
+    );
+  });
+
+  it("passes the connection to create and again to every get and delete, as Flyte 2 sends it", async () => {
+    const agent = new ConnectionSpyAgent();
+    const run = await startAsyncTask(agent, countTask, { word: "a" }, { connection });
+    expect((await run.pollUntilDone()).outputs).toEqual({ text: "ok", length: 6 });
+    await run.poll();
+    await run.delete();
+    expect(agent.calls.map((c) => c.op)).toEqual(["create", "get", "get", "delete"]);
+    for (const c of agent.calls) {
+      expect(c.connection).toEqual(connection);
+      expect(Object.isFrozen(c.connection)).toBe(true);
+    }
+  });
+
+  it("leaves the connection out of every call of a Flyte 1 run, and of a context made without one", async () => {
+    const agent = new ConnectionSpyAgent();
+    expect((await runAsyncTask(agent, countTask, { word: "a" })).outputs).toEqual({ text: "ok", length: 0 });
+    expect(agent.calls.map((c) => c.connection)).toEqual([undefined, undefined]);
+    expect(createAgentContext()).not.toHaveProperty("connection");
+    expect(createAgentContext({ connection }).connection?.secrets).toEqual({ token: "s3cr3t" });
   });
 });

@@ -141,8 +141,13 @@ export async function startAsyncTask<
   checkCategory(agent, task);
   const request = createTaskRequest(task, inputs, options);
   const resourceMeta = agent.codec.encode(await agent.create(request));
+  // Flyte 2 sends the connection with every GetTask and DeleteTask, not only with CreateTask.
   const context = (o?: AgentContextOptions) =>
-    createAgentContext({ outputPrefix: request.outputPrefix, ...o });
+    createAgentContext({
+      outputPrefix: request.outputPrefix,
+      ...(options.connection ? { connection: options.connection } : {}),
+      ...o,
+    });
   let polls = 0;
   let last: TaskResult<O> | undefined;
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkConformance, type ConformanceReport, PROBE_SECRET } from "../../src/conformance/index.js";
+import { createManualClock } from "../../packages/runtime/src/core/clock.js";
 import { AgentRegistry } from "../../packages/runtime/src/core/registry.js";
 import type { Resource } from "../../packages/runtime/src/gen/v2/flyteidl2/connector/connector.js";
 import { TaskExecution_Phase } from "../../packages/runtime/src/gen/v2/flyteidl2/core/execution.js";
@@ -17,7 +18,9 @@ import { ConnectionAgent, connectionTask } from "./fixtures/connection-agent.js"
 import { startBrokenServer } from "./fixtures/broken-server.js";
 import { InlineAgent } from "./fixtures/good-agents.js";
 
-const fast = { pollIntervalMs: 5, taskTimeoutMs: 2_000 };
+// Polls wait on a manual clock, which the good agents' jobs run on too: nothing waits on the wall clock.
+const clock = createManualClock();
+const fast = { clock, pollIntervalMs: 10_000 };
 const secrets = { "warehouse-token": "tok-7f3a9c" };
 
 const statuses = (report: ConformanceReport, flyte?: 1 | 2) =>
@@ -41,7 +44,7 @@ describe("checkConformance against one server serving Flyte 1 and Flyte 2", () =
     agent = new ConnectionAgent();
     const registry = new AgentRegistry();
     registry.register(agent);
-    registry.register(new InlineAgent());
+    registry.register(new InlineAgent(clock.now));
     server = await AgentServer.start({ registry, host: "127.0.0.1", port: 0, health: true });
   });
   afterAll(async () => {

@@ -1,13 +1,16 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkConformance, type ConformanceReport } from "../../src/conformance/index.js";
+import { createManualClock } from "../../packages/runtime/src/core/clock.js";
 import { AgentServer } from "../../packages/runtime/src/server/index.js";
 import { allFaults, startBrokenServer } from "./fixtures/broken-server.js";
 import { goodRegistry } from "./fixtures/good-agents.js";
 import { brokenSyncTask, brokenTask, fileTask, inlineTask, syncTask } from "./fixtures/tasks.js";
 
-// Polling is made fast instead of waited on: 5 ms between GetTask calls.
-const fast = { pollIntervalMs: 5 };
+// The check polls on a manual clock, and the good agents' jobs run on the same clock: each wait
+// between GetTask calls moves the jobs on without waiting (10 s per wait; a job runs for 30 s).
+const clock = createManualClock();
+const fast = { clock, pollIntervalMs: 10_000 };
 
 const statuses = (report: ConformanceReport) =>
   Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
@@ -18,8 +21,18 @@ describe("checkConformance against agents that keep the contract (Flyte 1)", () 
   let a: AgentServer;
   let b: AgentServer;
   beforeAll(async () => {
-    a = await AgentServer.start({ registry: goodRegistry(), host: "127.0.0.1", port: 0, health: true });
-    b = await AgentServer.start({ registry: goodRegistry(), host: "127.0.0.1", port: 0, health: true });
+    a = await AgentServer.start({
+      registry: goodRegistry(clock.now),
+      host: "127.0.0.1",
+      port: 0,
+      health: true,
+    });
+    b = await AgentServer.start({
+      registry: goodRegistry(clock.now),
+      host: "127.0.0.1",
+      port: 0,
+      health: true,
+    });
   });
   afterAll(async () => {
     await a.shutdown(1000);
@@ -59,6 +72,8 @@ describe("checkConformance against agents that keep the contract (Flyte 1)", () 
       "response-size": "pass",
     });
     expect(evidence(report, "outputs")).toBe("inline: doubled");
+    // RUNNING at first, SUCCEEDED once 30 s passed on the clock (both jobs' waits move it).
+    expect(evidence(report, "get.terminal")).toMatch(/^SUCCEEDED after [2-4] GetTask call\(s\)/);
     expect(evidence(report, "unknown-category")).toMatch(
       /CreateTask NOT_FOUND, GetTask NOT_FOUND, DeleteTask NOT_FOUND/,
     );

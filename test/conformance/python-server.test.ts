@@ -45,6 +45,10 @@ describe.skipIf(pythonSkipReason !== undefined)(
       expect(failures(report)).toEqual([]);
       expect(report.checks.filter((c) => c.status === "warn").map((c) => c.id)).toEqual(["health"]);
       expect(report.checks.find((c) => c.id === "outputs")?.evidence).toBe("inline: doubled");
+      // The job answers RUNNING twice, then SUCCEEDED: counted calls, not elapsed time.
+      expect(report.checks.find((c) => c.id === "get.terminal")?.evidence).toMatch(
+        /^SUCCEEDED after 3 GetTask call\(s\)/,
+      );
       expect(report.checks.find((c) => c.id === "get-agent")?.evidence).toBe("2 agent(s) match ListAgents");
     });
 

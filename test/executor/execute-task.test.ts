@@ -80,7 +80,6 @@ describe("executeTask", () => {
     registry.register(agent);
     const clock = createManualClock();
     const events: ExecutionEvent[] = [];
-    const started = Date.now();
     const result = await executeTask({
       task,
       endpoint: await serve(registry),
@@ -97,8 +96,8 @@ describe("executeTask", () => {
     expect(clock.slept).toHaveLength(20);
     expect(clock.slept[0]).toBe(200);
     expect(Math.max(...clock.slept)).toBe(2000);
+    // Over 30 s on the clock; waited for real, it would run past the test timeout.
     expect(clock.slept.reduce((a, b) => a + b, 0)).toBeGreaterThan(30_000);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(agent.calls.filter((c) => c === "delete")).toEqual([]);
     expect(events.filter((e) => e.type === "phase").map((e) => (e as { phase: string }).phase)).toEqual([
       "RUNNING",

@@ -41,8 +41,6 @@ const isError = (v: unknown): v is RawError => typeof v === "object" && v !== nu
 export interface SyncScript {
   readonly messages: readonly ExecuteTaskSyncResponse[];
   readonly then: "end" | "error" | "open";
-  /** Milliseconds (wall clock) before the first message. */
-  readonly delayMs?: number;
 }
 
 /** The answers of one server. Every handler gets its call number (1-based, per operation). */
@@ -155,16 +153,12 @@ export async function startRawAgentServer(script: RawScript): Promise<RawAgentSe
       call.on("end", () => {
         calls.push({ op: "ExecuteTaskSync", request: received });
         const plan = script.sync?.(received[0]!, next("sync")) ?? { messages: [], then: "end" as const };
-        const answer = () => {
-          if (cancelled) return;
-          for (const m of plan.messages) call.write(m);
-          if (plan.then === "end") call.end();
-          else if (plan.then === "error")
-            call.emit("error", { code: status.INTERNAL, details: "boom after the header" });
-          // "open": the stream stays open until the client cancels it.
-        };
-        if (plan.delayMs) setTimeout(answer, plan.delayMs);
-        else answer();
+        if (cancelled) return;
+        for (const m of plan.messages) call.write(m);
+        if (plan.then === "end") call.end();
+        else if (plan.then === "error")
+          call.emit("error", { code: status.INTERNAL, details: "boom after the header" });
+        // "open": the stream stays open until the client cancels it.
       });
     },
   });

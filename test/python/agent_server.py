@@ -1,14 +1,17 @@
 """An agent server in another language: Python grpcio with protobuf classes compiled by protoc from
-flyteidl's protos, shaped like a flytekit connector server (an async and a sync agent, job state kept
-in resource_meta, NOT_FOUND for unknown task categories). `flyte-agent conformance` is checked
-against it. No grpc.health.v1 service: Debian's grpcio does not ship it.
+flyteidl's protos, shaped like a flytekit connector server (an async and a sync agent, the job named
+in resource_meta, NOT_FOUND for unknown task categories). A job answers RUNNING to its first
+RUNNING_POLLS GetTask calls (counted here, as a job service would track it), so no answer depends on
+elapsed time. `flyte-agent conformance` is checked against it. No grpc.health.v1 service: Debian's
+grpcio does not ship it.
 
 usage: agent_server.py GENERATED_DIR   (prints "listening PORT", serves until killed)
 """
 
 import json
 import sys
-import time
+import threading
+import uuid
 from concurrent import futures
 
 sys.path.insert(0, sys.argv[1])
@@ -18,7 +21,9 @@ from flyteidl.admin import agent_pb2  # noqa: E402
 from flyteidl.core import execution_pb2, literals_pb2  # noqa: E402
 
 Phase = execution_pb2.TaskExecution
-RUN_SECONDS = 0.03
+RUNNING_POLLS = 2
+polls = {}
+polls_lock = threading.Lock()
 
 AGENTS = [
     agent_pb2.Agent(
@@ -46,14 +51,17 @@ def require(name, served, context):
 def create_task(request, context):
     require(request.template.type, "py_async", context)
     n = request.inputs.literals["n"].scalar.primitive.integer
-    meta = json.dumps({"n": n, "ready_at": time.time() + RUN_SECONDS})
+    meta = json.dumps({"n": n, "job": uuid.uuid4().hex})
     return agent_pb2.CreateTaskResponse(resource_meta=meta.encode())
 
 
 def get_task(request, context):
     require(request.task_category.name, "py_async", context)
     meta = json.loads(request.resource_meta)
-    if time.time() < meta["ready_at"]:
+    with polls_lock:
+        polls[meta["job"]] = polls.get(meta["job"], 0) + 1
+        seen = polls[meta["job"]]
+    if seen <= RUNNING_POLLS:
         return agent_pb2.GetTaskResponse(resource=agent_pb2.Resource(phase=Phase.RUNNING))
     outputs = literals_pb2.LiteralMap(literals={"doubled": literal(integer=meta["n"] * 2)})
     return agent_pb2.GetTaskResponse(resource=agent_pb2.Resource(phase=Phase.SUCCEEDED, outputs=outputs))

@@ -140,7 +140,7 @@ describe("flyte-agent run", () => {
     const r = await run([tasks, "doubler", "--help"]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/--n <int>\s+required\s+the number to double/);
-    expect(r.stdout).toMatch(/--delay_ms <int>\s+optional/);
+    expect(r.stdout).toMatch(/--running_polls <int>\s+optional/);
   });
 
   it("names the input on a bad or missing value and exits 2", async () => {
@@ -159,7 +159,7 @@ describe("flyte-agent run", () => {
   });
 
   it("turns contract warnings into failure with --strict", async () => {
-    const loose = await run([tasks, "doubler", "--n", "1", "--delay_ms", "100", "--json", ...fast]);
+    const loose = await run([tasks, "doubler", "--n", "1", "--running_polls", "1", "--json", ...fast]);
     expect(loose.exitCode).toBe(0);
     expect(
       lines(loose.stdout).some((l) => l.type === "warning" && l.rule === "running-message-dropped"),
@@ -169,8 +169,8 @@ describe("flyte-agent run", () => {
       "doubler",
       "--n",
       "1",
-      "--delay_ms",
-      "100",
+      "--running_polls",
+      "1",
       "--strict",
       "--json",
       ...fast,
@@ -269,13 +269,14 @@ data:
     };
     const mapForm = configOf("        ExecuteTaskSync: 10s");
     const listForm = configOf("        - ExecuteTaskSync: 10s");
-    // A sync agent answering after 1 s: past the 300ms default, within the 10 s of the list form.
+    // A sync job that takes 1 s: past the 300ms default (so the call waits for that deadline), within
+    // the 10 s of the list form (so the agent answers at once).
     const args = (config: string) => [
       tasks,
       "syncDoubler",
       "--n",
       "3",
-      "--delay_ms",
+      "--needs_ms",
       "1000",
       "--config",
       config,

@@ -22,7 +22,12 @@ import { RawGrpcClient } from "../reliability/fuzz-wire.js";
 
 const Meta = z.object({ job_id: z.string() });
 
-/** Blocks the event loop until the call's deadline is past, as a loaded machine would. */
+/**
+ * Blocks the event loop until the call's deadline is past, as a loaded machine would. This is the one
+ * deliberate wall-clock wait in the fast suite: the case is grpc-js's own deadline timer (real time)
+ * firing while the loop is stalled, which neither an injected clock nor fake timers can reproduce.
+ * The stall lasts at most the call's 300 ms deadline.
+ */
 function busyUntilPast(deadline: Date | undefined): void {
   if (!deadline) throw new Error("the call has no deadline");
   while (Date.now() <= deadline.getTime() + 1) {

@@ -10,7 +10,7 @@ import {
   type GrpcObject,
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import type {
   CreateTaskResponse,
@@ -27,7 +27,7 @@ import {
   type RunningAgentServer,
 } from "../../packages/runtime/src/server/index.js";
 import { defineTask } from "../../packages/runtime/src/task/index.js";
-import { agentEvents, EchoAgent, JobAgent, PlainAgent } from "./fixtures/agents.js";
+import { agentEvents, EchoAgent, JobAgent, PlainAgent, releaseJob } from "./fixtures/agents.js";
 import { clients, executeSync, failure, memoryLogger, unary } from "./helpers.js";
 
 const jobTask = defineTask({
@@ -298,7 +298,7 @@ describe("serve() over a real socket", () => {
     it("fires the agent's AbortSignal and answers DEADLINE_EXCEEDED past the deadline", async () => {
       const aborted = once(agentEvents, "aborted");
       const err = await failure(
-        unary(c.async.getTask.bind(c.async), getReq({ job_id: "slow-1", delay_ms: 30_000 }), 150),
+        unary(c.async.getTask.bind(c.async), getReq({ job_id: "slow-1", hold: "release" }), 150),
       );
       expect(err.code).toBe(status.DEADLINE_EXCEEDED);
       expect(await aborted).toEqual(["slow-1"]);
@@ -308,7 +308,7 @@ describe("serve() over a real socket", () => {
       const started = once(agentEvents, "started");
       const aborted = once(agentEvents, "aborted");
       const answer = new Promise<ServiceError | null>((resolve) => {
-        const call = c.async.getTask(getReq({ job_id: "slow-3", delay_ms: 30_000 }), (e) => resolve(e));
+        const call = c.async.getTask(getReq({ job_id: "slow-3", hold: "release" }), (e) => resolve(e));
         void started.then(() => call.cancel());
       });
       expect((await answer)?.code).toBe(status.CANCELLED);
@@ -457,22 +457,43 @@ describe("serve() limits", () => {
     const running = await serve({ ...base, registry: registry(), maxConcurrent: 1, logger: memoryLogger() });
     const c = clients(running.address);
     try {
-      const slow = unary(
-        c.async.getTask.bind(c.async),
-        getReq({ job_id: "slow-2", delay_ms: 30_000 }),
-        2_000,
-      );
       const started = once(agentEvents, "started");
-      const slowFailed = failure(slow);
+      const slow = unary(c.async.getTask.bind(c.async), getReq({ job_id: "slow-2", hold: "release" }));
       await started;
       const refused = await failure(unary(c.async.getTask.bind(c.async), getReq({ job_id: "x" })));
       expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
-      expect((await slowFailed).code).toBe(status.DEADLINE_EXCEEDED);
+      releaseJob("slow-2");
+      expect((await slow).resource?.phase).toBe(TaskExecutionPhase.SUCCEEDED);
       const text = await (await fetch(`http://127.0.0.1:${running.metricsPort}/metrics`)).text();
       expect(text).toContain('flyte_agent_requests_rejected_total{operation="get",protocol="flyte1"} 1');
     } finally {
       c.close();
       await running.stop();
+    }
+  });
+
+  it("stops draining once timeoutSeconds pass, with the stop reason timeout", async () => {
+    // serve() schedules the stop with setTimeout: faked here, so a minute passes without waiting.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const logger = memoryLogger();
+      const running = await serve({
+        ...base,
+        registry: registry(),
+        prometheusPort: false,
+        timeoutSeconds: 60,
+        logger,
+      });
+      await vi.advanceTimersByTimeAsync(59_999);
+      expect(running.stopReason).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      await running.closed;
+      expect(running.stopReason).toBe("timeout");
+      expect(logger.lines.map((l) => l.msg)).toEqual(
+        expect.arrayContaining(["timeout reached: stopping", "agent server stopped"]),
+      );
+    } finally {
+      vi.useRealTimers();
     }
   });
 
@@ -487,12 +508,20 @@ describe("serve() limits", () => {
     const health = healthClient(running.address);
     const watch = health.watch(Buffer.alloc(0));
     const statuses: Buffer[] = [];
-    watch.on("data", (b: Buffer) => statuses.push(b));
+    let draining: () => void = () => {};
+    const notServing = new Promise<void>((resolve) => (draining = resolve));
+    watch.on("data", (b: Buffer) => {
+      statuses.push(b);
+      if (b[1] === ServingStatus.NOT_SERVING) draining();
+    });
     const watchEnded = once(watch, "end");
     const started = once(agentEvents, "started");
-    const inFlight = unary(c.async.getTask.bind(c.async), getReq({ job_id: "drain-1", delay_ms: 300 }));
+    const inFlight = unary(c.async.getTask.bind(c.async), getReq({ job_id: "drain-1", hold: "release" }));
     await started;
     const stopped = running.stop();
+    // The call is let finish only once the server drains: it was in flight all along.
+    await notServing;
+    releaseJob("drain-1");
     const got: GetTaskResponse = await inFlight;
     expect(got.resource?.phase).toBe(TaskExecutionPhase.SUCCEEDED);
     await stopped;

@@ -6,7 +6,7 @@ import { credentials, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ListAgentsResponse } from "../../packages/runtime/src/gen/flyteidl/admin/agent.js";
 import { AgentRegistry } from "../../packages/runtime/src/index.js";
-import { loadAgentModules, serve } from "../../packages/runtime/src/server/index.js";
+import { loadAgentModules, type RunningAgentServer, serve } from "../../packages/runtime/src/server/index.js";
 import { EchoAgent } from "./fixtures/agents.js";
 import { checkConformance } from "../../src/conformance/index.js";
 import { clients, failure, unary } from "./helpers.js";
@@ -93,13 +93,18 @@ describe.skipIf(!hasOpenssl)("serve() with TLS (needs openssl to make test certi
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  // TLS clients dial the server by name, as the certificate also names it: grpc-js sends the target's
+  // host as the TLS server name (SNI), and for an IP address Node warns (DEP0123) that RFC 6066
+  // forbids that (grpc/grpc-node#1919), whatever the caller passes.
+  const byName = (running: RunningAgentServer) => `localhost:${running.port}`;
+
   it("serves TLS to a client that trusts the CA and refuses plaintext", async () => {
     const running = await serve({
       ...base,
       registry: echoRegistry(),
       tls: { cert: file("server.pem"), key: file("server.key") },
     });
-    const tls = clients(running.address, credentials.createSsl(readFileSync(file("ca.pem"))));
+    const tls = clients(byName(running), credentials.createSsl(readFileSync(file("ca.pem"))));
     const plain = clients(running.address);
     try {
       const res: ListAgentsResponse = await unary(tls.meta.listAgents.bind(tls.meta), {});
@@ -121,11 +126,11 @@ describe.skipIf(!hasOpenssl)("serve() with TLS (needs openssl to make test certi
     });
     try {
       const report = await checkConformance({
-        endpoint: running.address,
+        endpoint: byName(running),
         tls: { caFile: file("ca.pem"), certFile: file("client.pem"), keyFile: file("client.key") },
       });
       expect(report.checks.filter((c) => c.status !== "pass")).toEqual([]);
-      const noCert = await checkConformance({ endpoint: running.address, tls: { caFile: file("ca.pem") } });
+      const noCert = await checkConformance({ endpoint: byName(running), tls: { caFile: file("ca.pem") } });
       // Neither protocol's list call gets through the handshake: the server counts as unreachable.
       expect(noCert.checks.map((c) => [c.id, c.status])).toEqual([
         ["health", "fail"],
@@ -144,10 +149,10 @@ describe.skipIf(!hasOpenssl)("serve() with TLS (needs openssl to make test certi
     });
     const ca = readFileSync(file("ca.pem"));
     const withCert = clients(
-      running.address,
+      byName(running),
       credentials.createSsl(ca, readFileSync(file("client.key")), readFileSync(file("client.pem"))),
     );
-    const withoutCert = clients(running.address, credentials.createSsl(ca));
+    const withoutCert = clients(byName(running), credentials.createSsl(ca));
     try {
       const res: ListAgentsResponse = await unary(withCert.meta.listAgents.bind(withCert.meta), {});
       expect(res.agents).toHaveLength(1);

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { TaskExecutionPhase, type Resource } from "flyte-agent";
-import { realClock } from "flyte-agent/executor";
+import type { ExecutorClock } from "flyte-agent/executor";
 import {
   createAgentContext,
+  createManualClock,
   createTaskRequest,
   runThroughExecutor,
   startTestServer,
@@ -44,9 +45,27 @@ async function until(
   }
 }
 
+/**
+ * A clock for the executor whose waits end when a job process records progress (any change under
+ * `dir`) instead of after the poll interval: the executor asks again exactly when there is news, and
+ * time moves on the clock alone.
+ */
+function clockOnChangesUnder(dir: string): ExecutorClock & { close(): void } {
+  const changes = watchDir(dir, { recursive: true });
+  const clock = createManualClock();
+  return {
+    now: clock.now,
+    async sleep(ms) {
+      await changes.next();
+      clock.advance(ms);
+    },
+    close: () => changes.close(),
+  };
+}
+
 /** Changes in a directory, one wake-up per batch: `next()` resolves true on a change, false once closed. */
-function watchDir(dir: string) {
-  const watcher = watch(dir);
+function watchDir(dir: string, options: { recursive?: boolean } = {}) {
+  const watcher = watch(dir, options);
   let changed = false;
   let closed = false;
   let wake: (() => void) | undefined;
@@ -178,11 +197,10 @@ describe("WarehouseAgent", () => {
 
   it("is served through the real gRPC server", async () => {
     await using server = await startTestServer({ agents: [agent] });
-    // The job is a real process, so the executor polls on the wall clock, briefly.
-    const result = await runThroughExecutor(
-      warehouseDogeCoin,
-      { version: 7 },
-      { server, clock: realClock, pollIntervalMs: 20, maxPollIntervalMs: 20, timeoutMs: 20_000 },
+    // The job is a real process: the executor's waits end on its progress, not on the wall clock.
+    const clock = clockOnChangesUnder(join(root, "jobs"));
+    const result = await runThroughExecutor(warehouseDogeCoin, { version: 7 }, { server, clock }).finally(
+      () => clock.close(),
     );
     expect(result.phase).toBe("SUCCEEDED");
     expect(result.outputs).toEqual({
