@@ -28,35 +28,48 @@ describe("package entry points", () => {
   });
 
   it("loads no serving code from the runtime's root: no gRPC, logger, metrics, msgpack or service messages", async () => {
-    // A load hook lists every module the import reads; the serving modules come with
-    // @flyte-agent/runtime/server, msgpack with the first msgpack value.
-    const dir = await mkdtemp(join(tmpdir(), "root-modules-"));
-    try {
-      const hook = join(dir, "hook.mjs");
-      await writeFile(
-        hook,
-        "export async function load(url, context, next) { process.stderr.write(`loaded ${url}\\n`); return next(url, context); }",
-      );
-      const register = `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hook).href)});`;
-      const r = await execa(
-        "node",
-        [
-          "--import",
-          `data:text/javascript,${encodeURIComponent(register)}`,
-          "--input-type=module",
-          "-e",
-          'await import("@flyte-agent/runtime");',
-        ],
-        { cwd: root },
-      );
-      const loaded = r.stderr.split("\n").filter((l) => l.startsWith("loaded "));
-      expect(loaded.some((l) => l.includes("/core/agent.js"))).toBe(true);
-      const serving = loaded.filter((l) =>
-        /node_modules\/(@grpc|pino|prom-client|@msgpack)\/|\/gen\/flyteidl\/admin\/|\/server\//.test(l),
-      );
-      expect(serving).toEqual([]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    // The serving modules come with @flyte-agent/runtime/server, msgpack with the first msgpack value.
+    const loaded = await modulesLoaded([
+      "--input-type=module",
+      "-e",
+      'await import("@flyte-agent/runtime");',
+    ]);
+    expect(loaded.some((l) => l.includes("/core/agent.js"))).toBe(true);
+    const serving = loaded.filter((l) =>
+      /node_modules\/(@grpc|pino|prom-client|@msgpack)\/|\/gen\/flyteidl\/admin\/|\/server\//.test(l),
+    );
+    expect(serving).toEqual([]);
+  });
+
+  it("serves without loading Flyte 2's messages: they load at the first Flyte 2 call", async () => {
+    // --timeout stops the server as soon as it is listening, before any call.
+    const serve = join(root, "packages/runtime/bin/flyte-agent-serve.js");
+    const flags = ["--host", "127.0.0.1", "--port", "0", "--no-prometheus", "--timeout", "1ms"];
+    const loaded = await modulesLoaded([serve, "agent", "-m", "bench/agents.mjs", ...flags]);
+    expect(loaded.some((l) => l.includes("/server/services/async-agent-service.js"))).toBe(true);
+    expect(loaded.filter((l) => /\/gen\/v2\/|flyte2-services/.test(l))).toEqual([]);
   });
 });
+
+/** The modules a `node` run with `args` reads, as a load hook lists them. */
+async function modulesLoaded(args: string[]): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), "loaded-modules-"));
+  try {
+    const hook = join(dir, "hook.mjs");
+    await writeFile(
+      hook,
+      "export async function load(url, context, next) { process.stderr.write(`loaded ${url}\\n`); return next(url, context); }",
+    );
+    const register = `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hook).href)});`;
+    const r = await execa(
+      "node",
+      ["--import", `data:text/javascript,${encodeURIComponent(register)}`, ...args],
+      {
+        cwd: root,
+      },
+    );
+    return r.stderr.split("\n").filter((l) => l.startsWith("loaded "));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -36,7 +36,7 @@ import {
   type TaskRequest,
 } from "../../packages/runtime/src/index.js";
 import { AgentServer } from "../../packages/runtime/src/server/index.js";
-import { MAX_SYNC_RESULT_BYTES } from "../../packages/runtime/src/server/services/index.js";
+import { MAX_SYNC_RESULT_BYTES } from "../../packages/runtime/src/server/index.js";
 import { defineTask } from "../../packages/runtime/src/task/index.js";
 import { clients, failure, memoryLogger, unary as unaryWithDeadline } from "./helpers.js";
 

@@ -11,11 +11,12 @@ export {
 } from "./serve.js";
 export {
   createServiceHandlers,
-  MAX_SYNC_RESULT_BYTES,
   toProtoAgent,
-  toProtoConnector,
+  type ServiceBinding,
   type ServiceOptions,
 } from "./services/index.js";
+export { MAX_SYNC_RESULT_BYTES } from "./services/async-connector-service.js";
+export { toProtoConnector } from "./services/connector-metadata-service.js";
 export {
   createCallPipeline,
   UNSERVED_TASK_TYPE,

@@ -1,4 +1,4 @@
-import type { ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { ServiceDefinition } from "@grpc/grpc-js";
 import { CreateTaskRequest, ExecuteTaskSyncRequest } from "../../gen/flyteidl/admin/agent.js";
 import {
   AgentMetadataServiceService,
@@ -11,20 +11,14 @@ import { type CallHooks, createCallPipeline } from "../call-pipeline.js";
 import { createAgentMetadataService } from "./agent-metadata-service.js";
 import { createAsyncAgentService } from "./async-agent-service.js";
 import { createSyncAgentService } from "./sync-agent-service.js";
-import { CreateTaskRequest as V2CreateTaskRequest } from "../../gen/v2/flyteidl2/connector/connector.js";
-import {
-  AsyncConnectorServiceService,
-  ConnectorMetadataServiceService,
-} from "../../gen/v2/flyteidl2/connector/service.js";
-import { createAsyncConnectorService } from "./async-connector-service.js";
-import { createConnectorMetadataService } from "./connector-metadata-service.js";
+import { deferredService, type ServiceBinding } from "./deferred-service.js";
 import { passingEncoded } from "./encoded-response.js";
+import { ASYNC_CONNECTOR_SHAPES, CONNECTOR_METADATA_SHAPES } from "./flyte2-shapes.js";
 import { recordingFieldSize } from "./wire-sizes.js";
 import type { RequestRecorder } from "../recorder.js";
 
 export { toProtoAgent } from "./agent-metadata-service.js";
-export { toProtoConnector } from "./connector-metadata-service.js";
-export { MAX_SYNC_RESULT_BYTES } from "./async-connector-service.js";
+export type { ServiceBinding } from "./deferred-service.js";
 
 /** What the service handlers need from the server. */
 export interface ServiceOptions {
@@ -33,12 +27,6 @@ export interface ServiceOptions {
   readonly hooks?: CallHooks;
   /** Writes the CreateTask and ExecuteTaskSync requests served, for `run --replay`. */
   readonly recorder?: RequestRecorder;
-}
-
-/** A protobuf service and its handlers, ready for `server.addService`. */
-export interface ServiceBinding {
-  readonly definition: ServiceDefinition;
-  readonly implementation: UntypedServiceImplementation;
 }
 
 // The request decoders of the calls that carry task inputs also record the inputs' wire size, for
@@ -72,23 +60,6 @@ const syncAgentDefinition = {
   },
 };
 
-// Flyte 2's CreateTaskRequest.inputs is field 1 too (flyteidl2/connector/connector.proto).
-const asyncConnectorDefinition = {
-  ...AsyncConnectorServiceService,
-  getTask: {
-    ...AsyncConnectorServiceService.getTask,
-    responseSerialize: passingEncoded(AsyncConnectorServiceService.getTask.responseSerialize),
-  },
-  createTask: {
-    ...AsyncConnectorServiceService.createTask,
-    requestDeserialize: recordingFieldSize(
-      (b) => V2CreateTaskRequest.decode(b),
-      1,
-      (r) => r.inputs,
-    ),
-  },
-};
-
 /**
  * Builds the handlers of Flyte 1's three agent services and Flyte 2's two connector services over a
  * registry, on one call pipeline: the in-flight count, the drain and the hooks cover every service
@@ -99,14 +70,17 @@ export function createServiceHandlers(options: ServiceOptions) {
   const asyncAgentService = createAsyncAgentService(pipeline, options.registry, options.recorder);
   const syncAgentService = createSyncAgentService(pipeline, options.registry, options.recorder);
   const metadataService = createAgentMetadataService(pipeline, options.registry);
-  const asyncConnectorService = createAsyncConnectorService(pipeline, options.registry, options.recorder);
-  const connectorMetadataService = createConnectorMetadataService(pipeline, options.registry);
+  // Flyte 2's services load at their first call (see deferredService); both from one import.
+  let flyte2: ReturnType<typeof loadFlyte2> | undefined;
+  const loadFlyte2 = () =>
+    import("./flyte2-services.js").then((m) =>
+      m.createFlyte2Bindings(pipeline, options.registry, options.recorder),
+    );
+  const flyte2Bindings = () => (flyte2 ??= loadFlyte2());
   return {
     asyncAgentService,
     syncAgentService,
     metadataService,
-    asyncConnectorService,
-    connectorMetadataService,
     /** Every service with its handlers: what the server adds. */
     services: [
       {
@@ -118,8 +92,8 @@ export function createServiceHandlers(options: ServiceOptions) {
         implementation: syncAgentService,
       },
       { definition: AgentMetadataServiceService, implementation: metadataService },
-      { definition: asyncConnectorDefinition, implementation: asyncConnectorService },
-      { definition: ConnectorMetadataServiceService, implementation: connectorMetadataService },
+      deferredService(ASYNC_CONNECTOR_SHAPES, () => flyte2Bindings().then((b) => b.asyncConnector)),
+      deferredService(CONNECTOR_METADATA_SHAPES, () => flyte2Bindings().then((b) => b.connectorMetadata)),
     ] as readonly ServiceBinding[],
     /** Agent calls currently running (health checks and reflection are not counted). */
     inFlight: pipeline.inFlight,
