@@ -40,7 +40,9 @@ export function jsonResourceMetaCodec<S extends z.ZodType>(schema?: S): Resource
       return Buffer.from(pythonJsonDumps(value), "utf8");
     },
     decode(bytes) {
-      const parsed = parsePythonJson(Buffer.from(bytes).toString("utf8"));
+      // A view, not a copy: this runs on every GetTask.
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+      const parsed = parsePythonJson(text);
       if (!schema) return parsed as z.output<S>;
       const exact = fitNumbers(schema, parsed, "");
       const out = validate(schema, exact, "decode");
