@@ -46,9 +46,9 @@ import { syncVerdict, type SyncAnswer } from "@flyte-agent/runtime/internal/prop
 import { renderTemplate, TemplateRenderError } from "@flyte-agent/runtime/internal/propeller/template.js";
 import { isTaskDefinition, type TaskDefinition } from "@flyte-agent/runtime/internal/task/define-task.js";
 import { checkConnectorServer } from "./check-connector.js";
-import { type Polled, pollUntilTerminal } from "./poll.js";
+import { type Polled, pollUntilTerminal, recordPolling } from "./poll.js";
 import { bytes, codeOf, failureText, ms, probeDeadline, timing } from "./measure.js";
-import { ConformanceRule, type ConformanceRuleId } from "./rules.js";
+import { type CheckStatus, ConformanceRule, type ConformanceRuleId } from "./rules.js";
 
 type Timed<T> = Answer<T>;
 const CallFailure = RpcError;
@@ -112,8 +112,7 @@ export type ConformanceProtocol = (typeof ConformanceProtocol)[keyof typeof Conf
 /** Whether a server serves a protocol, as its list call answered. */
 export type ProtocolState = "served" | "not-served" | "error" | "not-checked";
 
-/** How one rule fared. */
-export type CheckStatus = "pass" | "fail" | "warn" | "skip";
+export type { CheckStatus } from "./rules.js";
 
 /** One rule, its outcome and the evidence for it. */
 export interface ConformanceCheck {
@@ -772,21 +771,14 @@ async function checkAsyncTask(
     "async",
   );
   const gets = [...first.answers, ...(second?.answers ?? [])];
-  const slowest = Math.max(0, ...gets.map((a) => a.ms));
-  const getDeadline = ctx.deadline("GetTask");
-  ctx.record(
-    "get.deadline",
-    gets.length === 0 ? "skip" : timing(slowest, getDeadline),
-    gets.length === 0
-      ? "every GetTask errored, so no answer time to judge (see get.terminal)"
-      : `${gets.length} calls, slowest ${ms(slowest)} (deadline ${getDeadline / 1000} s)`,
-  );
-  ctx.record(
-    "get.terminal",
-    first.final ? "pass" : "fail",
-    first.final
-      ? `${phaseName(first.final.phase)} after ${first.answers.length} GetTask call(s)${first.errors ? ` and ${first.errors} error(s), within FlytePropeller's budget of ${ctx.config.maxSystemFailures + 1}` : ""} in ${ms(first.elapsedMs)}`
-      : first.error!,
+  recordPolling(
+    (id, status, evidence) => ctx.record(id, status, evidence),
+    { deadline: "get.deadline", terminal: "get.terminal" },
+    first,
+    gets,
+    ctx.deadline("GetTask"),
+    (errors) =>
+      ` and ${errors} error(s), within FlytePropeller's budget of ${ctx.config.maxSystemFailures + 1}`,
   );
   if (repeatError) ctx.record("create.repeat", "fail", `the same CreateTask again answered ${repeatError}`);
   else if (first.final && second) {

@@ -4,7 +4,6 @@ import { isDeepStrictEqual } from "node:util";
 import type { Answer } from "../client/agent-client.js";
 import type { ConnectorClient } from "../client/connector-client.js";
 import type { Clock } from "@flyte-agent/runtime/internal/core/clock.js";
-import { phaseName } from "@flyte-agent/runtime/internal/core/phase.js";
 import { formatCategory, type TaskCategory } from "@flyte-agent/runtime/internal/core/task-category.js";
 import type {
   CreateTaskRequest as V1CreateTaskRequest,
@@ -39,10 +38,8 @@ import { NEAR_LIMIT_BYTES } from "@flyte-agent/runtime/internal/propeller/findin
 import { FLYTE2_PROFILE, type PropellerProfile } from "@flyte-agent/runtime/internal/propeller/profile.js";
 import { emptyResource, mapResource } from "@flyte-agent/runtime/internal/propeller/status.js";
 import { bytes, codeOf, failureText, ms, probeDeadline, timing } from "./measure.js";
-import { type Polled, pollUntilTerminal } from "./poll.js";
-import type { ConformanceRuleId } from "./rules.js";
-
-type CheckStatus = "pass" | "fail" | "warn" | "skip";
+import { type Polled, pollUntilTerminal, recordPolling } from "./poll.js";
+import type { CheckStatus, ConformanceRuleId } from "./rules.js";
 
 /** What the Flyte 2 checks need from the run that hosts them. */
 export interface ConnectorChecks {
@@ -343,21 +340,13 @@ async function checkTask(
       ? `${unset.length} of ${gets.length} GetTask answers have no phase: Flyte 2's executor reads each as "${describe(mapResource(emptyResource(), "async", FLYTE2_PROFILE))}"`
       : `${gets.length} Resource(s), each with a phase`,
   );
-  const slowest = Math.max(0, ...gets.map((g) => g.ms));
-  const getDeadline = run.deadline("GetTask");
-  run.record(
-    "v2.get.deadline",
-    gets.length === 0 ? "skip" : timing(slowest, getDeadline),
-    gets.length === 0
-      ? "every GetTask errored, so no answer time to judge (see v2.get.terminal)"
-      : `${gets.length} calls, slowest ${ms(slowest)} (deadline ${getDeadline / 1000} s)`,
-  );
-  run.record(
-    "v2.get.terminal",
-    polled.final ? "pass" : "fail",
-    polled.final
-      ? `${phaseName(polled.final.phase)} after ${gets.length} GetTask call(s)${polled.errors ? ` and ${polled.errors} error(s)` : ""} in ${ms(polled.elapsedMs)}`
-      : polled.error!,
+  recordPolling(
+    (id, status, evidence) => run.record(id, status, evidence),
+    { deadline: "v2.get.deadline", terminal: "v2.get.terminal" },
+    polled,
+    gets,
+    run.deadline("GetTask"),
+    (errors) => ` and ${errors} error(s)`,
   );
   if (polled.final) {
     await run.checkResult(request, polled.final, FLYTE2_PROFILE, {

@@ -6,7 +6,8 @@ import { SyncFailureCount } from "@flyte-agent/runtime/internal/propeller/cache.
 import { getFailed, goRpcError } from "@flyte-agent/runtime/internal/propeller/messages.js";
 import { FLYTE1_PROFILE, type PropellerProfile } from "@flyte-agent/runtime/internal/propeller/profile.js";
 import { emptyResource, mapResource } from "@flyte-agent/runtime/internal/propeller/status.js";
-import { failureText, ms } from "./measure.js";
+import { failureText, ms, timing } from "./measure.js";
+import type { CheckStatus, ConformanceRuleId } from "./rules.js";
 
 /** What polling GetTask until the task ends gave. */
 export interface Polled<T> {
@@ -93,4 +94,34 @@ export async function pollUntilTerminal<T>(options: PollOptions<T>): Promise<Pol
     }
     await clock.sleep(options.pollIntervalMs, never);
   }
+}
+
+/**
+ * The two verdicts both protocols draw from polling: the slowest GetTask against its deadline
+ * (`gets` holds every timed GetTask of the check), and whether the job reached a terminal phase
+ * (`polled`, the job's own polling; `errorsNote` says how its failed calls count).
+ */
+export function recordPolling(
+  record: (id: ConformanceRuleId, status: CheckStatus, evidence: string) => void,
+  ids: { readonly deadline: ConformanceRuleId; readonly terminal: ConformanceRuleId },
+  polled: Polled<unknown>,
+  gets: readonly { readonly ms: number }[],
+  deadlineMs: number,
+  errorsNote: (errors: number) => string,
+): void {
+  const slowest = Math.max(0, ...gets.map((g) => g.ms));
+  record(
+    ids.deadline,
+    gets.length === 0 ? "skip" : timing(slowest, deadlineMs),
+    gets.length === 0
+      ? `every GetTask errored, so no answer time to judge (see ${ids.terminal})`
+      : `${gets.length} calls, slowest ${ms(slowest)} (deadline ${deadlineMs / 1000} s)`,
+  );
+  record(
+    ids.terminal,
+    polled.final ? "pass" : "fail",
+    polled.final
+      ? `${phaseName(polled.final.phase)} after ${polled.answers.length} GetTask call(s)${polled.errors ? errorsNote(polled.errors) : ""} in ${ms(polled.elapsedMs)}`
+      : polled.error!,
+  );
 }

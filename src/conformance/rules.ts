@@ -67,3 +67,6 @@ export const ConformanceRule = {
 
 /** The id of a conformance rule, e.g. `get.idempotent`. */
 export type ConformanceRuleId = keyof typeof ConformanceRule;
+
+/** How one rule fared. */
+export type CheckStatus = "pass" | "fail" | "warn" | "skip";
