@@ -107,7 +107,7 @@ describe("deferredService", () => {
     client.close();
   });
 
-  it("answers a request that does not decode INTERNAL, as grpc-js does, and keeps serving", async () => {
+  it("answers a request that does not decode INTERNAL, as grpc-js does (server-interceptors.ts:794), and keeps serving", async () => {
     const client = await serve(deferredService(shapes, async () => loadedBinding));
     const bad = await echo(client, "{not json");
     expect(bad.err?.code).toBe(status.INTERNAL);

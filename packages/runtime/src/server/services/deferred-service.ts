@@ -39,7 +39,7 @@ interface DeferredCall {
  * call's request is decoded by the loaded method's own decoder and handed to the loaded handler, and
  * responses are encoded by the loaded encoder, so a deferred service answers exactly as the loaded
  * one would. A request that does not decode is answered INTERNAL, as grpc-js answers it
- * (server-interceptors.ts, "Error deserializing request").
+ * (grpc-js 1.14.7 server-interceptors.ts:794, "Error deserializing request: ...").
  */
 export function deferredService(
   shapes: Readonly<Record<string, MethodShape>>,
